@@ -1,0 +1,1 @@
+//! Zero-copy FIFO byte buffers for sonic (work in progress).

@@ -1,0 +1,1 @@
+//! Networking for sonic: TCP, UDP, Unix sockets and a UDP multicast peer (work in progress).
