@@ -1,1 +1,3 @@
-//! sonic-rt
+//! sonic-rt: a single-thread runtime.
+
+pub mod sync;

@@ -1,0 +1,1 @@
+//! Local (`!Send`) synchronisation primitives: oneshot, mpsc and Notify.
