@@ -1,0 +1,40 @@
+//! Cooperative budget: each task poll may perform a bounded number of I/O operations before it
+//! is made to yield, so a socket that is always ready cannot starve other tasks or timers.
+
+use std::cell::Cell;
+use std::task::{Context, Poll};
+
+const UNLIMITED: u32 = u32::MAX;
+
+thread_local! {
+    static BUDGET: Cell<u32> = const { Cell::new(UNLIMITED) };
+}
+
+/// Sets the budget for the poll that is about to start; returns the previous one.
+pub(crate) fn set(budget: u32) -> u32 {
+    BUDGET.with(|b| b.replace(budget))
+}
+
+/// Spends one unit, or, when the budget is exhausted, schedules the task again and yields.
+pub(crate) fn poll_proceed(cx: &mut Context<'_>) -> Poll<()> {
+    BUDGET.with(|b| match b.get() {
+        0 => {
+            cx.waker().wake_by_ref();
+            Poll::Pending
+        }
+        UNLIMITED => Poll::Ready(()),
+        n => {
+            b.set(n - 1);
+            Poll::Ready(())
+        }
+    })
+}
+
+/// Restores the budget after a poll (so nested runtimes and manual polling see their own).
+pub(crate) struct Reset(pub(crate) u32);
+
+impl Drop for Reset {
+    fn drop(&mut self) {
+        set(self.0);
+    }
+}

@@ -1,0 +1,267 @@
+//! `Async<T>`: a non-blocking fd registered with the reactor.
+
+use crate::context;
+use crate::executor::budget;
+use crate::reactor::{Direction, ScheduledIo};
+use crate::runtime::core::Core;
+use std::fmt;
+use std::future::poll_fn;
+use std::io::{self, IoSlice, IoSliceMut, Read, Write};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
+use std::pin::Pin;
+use std::rc::Rc;
+use std::task::{ready, Context, Poll};
+
+/// An I/O object (a socket, a pipe, any fd) made non-blocking and registered with the current
+/// runtime's reactor, so that tasks can await its readiness.
+///
+/// I/O is optimistic: a call goes straight to the kernel while the source is believed ready, and
+/// only a `WouldBlock` makes the task wait for the next readiness event. The fd is registered
+/// once (edge-triggered) and deregistered when the `Async` is dropped.
+///
+/// `AsyncRead`/`AsyncWrite` (futures-io) are implemented for any `T` whose `&T` implements
+/// `Read`/`Write` (sockets, pipes), so ecosystem codecs work on top of it.
+///
+/// # Examples
+/// ```
+/// use sonic_rt::io::Async;
+/// use std::io::{Read, Write};
+/// use std::os::unix::net::UnixStream;
+///
+/// sonic_rt::block_on(async {
+///     let (a, b) = UnixStream::pair().unwrap();
+///     let (a, b) = (Async::new(a).unwrap(), Async::new(b).unwrap());
+///     a.write_with(|mut s| s.write(b"ping")).await.unwrap();
+///     let mut buf = [0u8; 4];
+///     let n = b.read_with(|mut s| s.read(&mut buf)).await.unwrap();
+///     assert_eq!(&buf[..n], b"ping");
+/// });
+/// ```
+pub struct Async<T: AsFd> {
+    io: Option<T>,
+    source: Rc<ScheduledIo>,
+    core: Rc<Core>,
+}
+
+impl<T: AsFd> Async<T> {
+    /// Puts `io` in non-blocking mode and registers it with the current runtime.
+    ///
+    /// Errors if called outside a sonic runtime, or if the kernel refuses the registration
+    /// (`ENOMEM`, `ENOSPC` past `max_user_watches`, `EPERM` for regular files...).
+    pub fn new(io: T) -> io::Result<Async<T>> {
+        let core = context::current().ok_or_else(|| {
+            io::Error::other("sonic_rt::io::Async::new must be called inside a sonic runtime")
+        })?;
+        set_nonblocking(io.as_fd().as_raw_fd())?;
+        let source = core.reactor.borrow_mut().register(io.as_fd().as_raw_fd())?;
+        Ok(Async { io: Some(io), source, core })
+    }
+
+    /// The inner I/O object.
+    pub fn get_ref(&self) -> &T {
+        self.io.as_ref().expect("Async used after into_inner")
+    }
+
+    /// The inner I/O object, mutably. Do not replace its fd: the registration is for this one.
+    pub fn get_mut(&mut self) -> &mut T {
+        self.io.as_mut().expect("Async used after into_inner")
+    }
+
+    /// Deregisters the fd and gives back the I/O object (still in non-blocking mode).
+    pub fn into_inner(mut self) -> io::Result<T> {
+        let io = self.io.take().expect("Async used after into_inner");
+        let res = self.deregister(io.as_fd().as_raw_fd());
+        res.map(|()| io)
+    }
+
+    fn deregister(&self, fd: RawFd) -> io::Result<()> {
+        let res = self.core.reactor.borrow_mut().deregister(fd, &self.source);
+        res
+    }
+
+    /// Ready when a read would (probably) not block. Waits for an event if the last read hit
+    /// `WouldBlock`.
+    pub fn poll_readable(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        self.poll_ready(Direction::Read, cx)
+    }
+
+    /// Ready when a write would (probably) not block.
+    pub fn poll_writable(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        self.poll_ready(Direction::Write, cx)
+    }
+
+    fn poll_ready(&self, dir: Direction, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        if self.source.is_shutdown() {
+            return Poll::Ready(Err(io::Error::other("the I/O source was deregistered")));
+        }
+        self.source.poll_ready(dir, cx).map(Ok)
+    }
+
+    /// Waits until the fd is readable.
+    pub async fn readable(&self) -> io::Result<()> {
+        poll_fn(|cx| self.poll_readable(cx)).await
+    }
+
+    /// Waits until the fd is writable.
+    pub async fn writable(&self) -> io::Result<()> {
+        poll_fn(|cx| self.poll_writable(cx)).await
+    }
+
+    /// Forgets the cached read readiness: the next read waits for an event first. Call it when
+    /// an operation outside `read_with` observed `WouldBlock`.
+    pub fn clear_readable(&self) {
+        self.source.clear_readiness(Direction::Read);
+    }
+
+    /// Forgets the cached write readiness.
+    pub fn clear_writable(&self) {
+        self.source.clear_readiness(Direction::Write);
+    }
+
+    /// Runs `op` until it does not return `WouldBlock`, waiting for read readiness between tries.
+    pub fn poll_read_with<R>(
+        &self,
+        cx: &mut Context<'_>,
+        op: impl FnMut(&T) -> io::Result<R>,
+    ) -> Poll<io::Result<R>> {
+        self.poll_with(Direction::Read, cx, op)
+    }
+
+    /// Runs `op` until it does not return `WouldBlock`, waiting for write readiness between
+    /// tries.
+    pub fn poll_write_with<R>(
+        &self,
+        cx: &mut Context<'_>,
+        op: impl FnMut(&T) -> io::Result<R>,
+    ) -> Poll<io::Result<R>> {
+        self.poll_with(Direction::Write, cx, op)
+    }
+
+    fn poll_with<R>(
+        &self,
+        dir: Direction,
+        cx: &mut Context<'_>,
+        mut op: impl FnMut(&T) -> io::Result<R>,
+    ) -> Poll<io::Result<R>> {
+        ready!(budget::poll_proceed(cx));
+        loop {
+            ready!(self.poll_ready(dir, cx))?;
+            match op(self.get_ref()) {
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    self.source.clear_readiness(dir)
+                }
+                res => return Poll::Ready(res),
+            }
+        }
+    }
+
+    /// Awaits a read-like operation: runs `op`, waiting for readiness whenever it would block.
+    pub async fn read_with<R>(&self, mut op: impl FnMut(&T) -> io::Result<R>) -> io::Result<R> {
+        poll_fn(|cx| self.poll_read_with(cx, &mut op)).await
+    }
+
+    /// Awaits a write-like operation: runs `op`, waiting for readiness whenever it would block.
+    pub async fn write_with<R>(&self, mut op: impl FnMut(&T) -> io::Result<R>) -> io::Result<R> {
+        poll_fn(|cx| self.poll_write_with(cx, &mut op)).await
+    }
+
+    /// Reads into `buf`; a short read on a stream means the kernel buffer is drained, so the
+    /// read readiness is cleared without paying for a `WouldBlock` call.
+    pub fn poll_read_stream(
+        &self,
+        cx: &mut Context<'_>,
+        buf: &mut [u8],
+        read: impl FnMut(&T, &mut [u8]) -> io::Result<usize>,
+    ) -> Poll<io::Result<usize>> {
+        let mut read = read;
+        let len = buf.len();
+        let n = ready!(self.poll_read_with(cx, |io| read(io, buf)))?;
+        if n > 0 && n < len {
+            self.source.clear_readiness(Direction::Read);
+        }
+        Poll::Ready(Ok(n))
+    }
+}
+
+fn set_nonblocking(fd: RawFd) -> io::Result<()> {
+    let mut on: libc::c_int = 1;
+    // SAFETY: FIONBIO takes a pointer to an int that lives across the call.
+    if unsafe { libc::ioctl(fd, libc::FIONBIO as _, &mut on) } < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
+}
+
+impl<T: AsFd> Drop for Async<T> {
+    fn drop(&mut self) {
+        if let Some(io) = self.io.take() {
+            // Deregister before the fd closes; an error (EBADF if the caller closed it behind
+            // our back) still frees the slot.
+            let _ = self.deregister(io.as_fd().as_raw_fd());
+        }
+    }
+}
+
+impl<T: AsFd> AsFd for Async<T> {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        self.get_ref().as_fd()
+    }
+}
+
+impl<T: AsFd> AsRawFd for Async<T> {
+    fn as_raw_fd(&self) -> RawFd {
+        self.get_ref().as_fd().as_raw_fd()
+    }
+}
+
+impl<T: AsFd + fmt::Debug> fmt::Debug for Async<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Async").field("io", &self.io).finish()
+    }
+}
+
+impl<T: AsFd> futures_io::AsyncRead for Async<T>
+where
+    for<'a> &'a T: Read,
+{
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut [u8],
+    ) -> Poll<io::Result<usize>> {
+        self.poll_read_stream(cx, buf, |mut io, b| io.read(b))
+    }
+
+    fn poll_read_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &mut [IoSliceMut<'_>],
+    ) -> Poll<io::Result<usize>> {
+        self.poll_read_with(cx, |mut io| io.read_vectored(bufs))
+    }
+}
+
+impl<T: AsFd> futures_io::AsyncWrite for Async<T>
+where
+    for<'a> &'a T: Write,
+{
+    fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+        self.poll_write_with(cx, |mut io| io.write(buf))
+    }
+
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        self.poll_write_with(cx, |mut io| io.write_vectored(bufs))
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        self.poll_write_with(cx, |mut io| io.flush())
+    }
+
+    fn poll_close(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        self.poll_flush(cx)
+    }
+}

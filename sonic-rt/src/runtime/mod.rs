@@ -1,0 +1,231 @@
+//! The runtime: `Builder`, `Runtime`, `block_on` and the loop that drives tasks, timers and I/O.
+
+mod builder;
+pub(crate) mod core;
+mod handle;
+pub(crate) mod shared;
+
+pub use builder::Builder;
+pub use handle::{Handle, PostError};
+
+use crate::context::Enter;
+use crate::executor::{self, join::JoinHandle};
+use core::Core;
+use shared::Shared;
+use std::fmt;
+use std::future::Future;
+use std::io;
+use std::marker::PhantomData;
+use std::pin::pin;
+use std::rc::Rc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::task::{Context, Poll, Wake, Waker};
+use std::time::{Duration, Instant};
+
+/// A single-thread runtime: an executor for `!Send` tasks, an epoll/kqueue reactor and a timer
+/// queue, all owned by the thread that built it (`Runtime` is `!Send`).
+///
+/// Run it with [`Runtime::block_on`], or drive it by hand from your own loop with
+/// [`Runtime::poll_once`], [`Runtime::run_one`], [`Runtime::run_one_for`] and
+/// [`Runtime::run_pending`]. Dropping it drops every task (their destructors run).
+///
+/// # Examples
+/// ```
+/// let rt = sonic_rt::Runtime::new().unwrap();
+/// let out = rt.block_on(async {
+///     let a = sonic_rt::spawn(async { 1 });
+///     let b = sonic_rt::spawn(async { 2 });
+///     a.await.unwrap() + b.await.unwrap()
+/// });
+/// assert_eq!(out, 3);
+/// ```
+pub struct Runtime {
+    core: Rc<Core>,
+}
+
+impl Runtime {
+    /// A runtime with default options (see [`Builder::new`]).
+    pub fn new() -> io::Result<Runtime> {
+        Builder::new().build()
+    }
+
+    pub(crate) fn from_core(core: Rc<Core>) -> Runtime {
+        Runtime { core }
+    }
+
+    /// Runs `future` to completion on this thread, running spawned tasks, timers and I/O
+    /// meanwhile. Tasks still pending when it returns stay in the runtime.
+    ///
+    /// # Panics
+    /// If called from inside a runtime (spawn the future instead), if `future` panics, or if the
+    /// OS poller fails in a way no task could handle (`epoll_wait` returning `EBADF`).
+    pub fn block_on<F: Future>(&self, future: F) -> F::Output {
+        let _enter = Enter::new(&self.core, false);
+        let core = &*self.core;
+        let mut future = pin!(future);
+        let main = Arc::new(MainWake { woken: AtomicBool::new(true), shared: core.shared.clone() });
+        let waker = Waker::from(main.clone());
+        let mut cx = Context::from_waker(&waker);
+        let config = &core.config;
+        let spin = !config.busy_poll && !config.spin.is_zero();
+        let mut last_work = if spin { Some(Instant::now()) } else { None };
+        loop {
+            if main.woken.swap(false, Ordering::Acquire) {
+                if let Poll::Ready(out) =
+                    executor::poll_with_budget(future.as_mut(), &mut cx, config.budget)
+                {
+                    return out;
+                }
+            }
+            let ran = core.executor.run_batch(config.event_interval);
+            let busy = core.executor.has_ready() || main.woken.load(Ordering::Relaxed);
+            let timeout = if busy || config.busy_poll {
+                Some(Duration::ZERO)
+            } else if let Some(last) = last_work {
+                if last.elapsed() < config.spin { Some(Duration::ZERO) } else { None }
+            } else {
+                None
+            };
+            let work = match core.turn(timeout) {
+                Ok(work) => work,
+                Err(e) => panic!("sonic-rt: the OS poller failed: {e}"),
+            };
+            if spin && ran + work > 0 {
+                last_work = Some(Instant::now());
+            }
+        }
+    }
+
+    /// Spawns a task on this runtime (from outside it); it runs when the runtime next runs.
+    pub fn spawn<F>(&self, future: F) -> JoinHandle<F::Output>
+    where
+        F: Future + 'static,
+        F::Output: 'static,
+    {
+        self.core.executor.spawn(&self.core.shared, future)
+    }
+
+    /// A `Send` handle for other threads.
+    pub fn handle(&self) -> Handle {
+        Handle::new(self.core.shared.clone())
+    }
+
+    /// Makes this the current runtime of the thread until the guard drops, so `spawn`,
+    /// `Async::new` and timers work outside `block_on` (for loops driven by hand).
+    ///
+    /// # Panics
+    /// If another runtime is entered on this thread.
+    pub fn enter(&self) -> EnterGuard<'_> {
+        EnterGuard { _enter: Enter::new(&self.core, false), _rt: PhantomData }
+    }
+
+    /// One turn without blocking: runs ready tasks, polls the reactor with a zero timeout and
+    /// fires due timers. Returns the amount of work done (tasks run + events + timers); zero means
+    /// nothing was ready. The Go library's `PollOne`.
+    pub fn poll_once(&self) -> io::Result<usize> {
+        self.step(Some(Duration::ZERO))
+    }
+
+    /// One turn that blocks until something happens (an event, a timer, a remote wake) if no
+    /// task is ready. The Go library's `RunOne`.
+    pub fn run_one(&self) -> io::Result<usize> {
+        self.step(None)
+    }
+
+    /// Like [`Runtime::run_one`], but waits at most `timeout`. The Go library's `RunOneFor`.
+    pub fn run_one_for(&self, timeout: Duration) -> io::Result<usize> {
+        self.step(Some(timeout))
+    }
+
+    /// Turns without blocking until a turn finds nothing ready. The Go library's `RunPending`.
+    pub fn run_pending(&self) -> io::Result<usize> {
+        let mut total = 0;
+        loop {
+            let n = self.poll_once()?;
+            if n == 0 {
+                return Ok(total);
+            }
+            total += n;
+        }
+    }
+
+    fn step(&self, timeout: Option<Duration>) -> io::Result<usize> {
+        let _enter = Enter::new(&self.core, false);
+        let core = &*self.core;
+        let ran = core.executor.run_batch(core.config.event_interval);
+        let timeout = if ran > 0 || core.executor.has_ready() { Some(Duration::ZERO) } else { timeout };
+        Ok(ran + core.turn(timeout)?)
+    }
+
+    /// Number of spawned tasks that have not completed.
+    pub fn live_tasks(&self) -> usize {
+        self.core.executor.live_tasks()
+    }
+}
+
+impl Drop for Runtime {
+    fn drop(&mut self) {
+        // Task destructors may use the runtime (deregister sockets, cancel timers), so it is
+        // entered while they run, even if another runtime is current.
+        let _enter = Enter::new(&self.core, true);
+        self.core.shutdown();
+    }
+}
+
+impl fmt::Debug for Runtime {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Runtime")
+            .field("live_tasks", &self.live_tasks())
+            .field("io_sources", &self.core.reactor.borrow().source_count())
+            .field("timers", &self.core.timers.borrow().len())
+            .finish()
+    }
+}
+
+/// Returned by [`Runtime::enter`].
+pub struct EnterGuard<'a> {
+    _enter: Enter,
+    _rt: PhantomData<&'a Runtime>,
+}
+
+impl fmt::Debug for EnterGuard<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("EnterGuard")
+    }
+}
+
+/// The waker of the `block_on` future: a flag, plus a reactor wake-up when set from elsewhere.
+struct MainWake {
+    woken: AtomicBool,
+    shared: Arc<Shared>,
+}
+
+impl Wake for MainWake {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        self.woken.store(true, Ordering::Release);
+        let local = crate::context::with_current(|core| {
+            core.is_some_and(|core| Arc::ptr_eq(&core.shared, &self.shared))
+        });
+        if !local {
+            self.shared.unpark();
+        }
+    }
+}
+
+/// Runs `future` to completion on a new default runtime (see [`Runtime::block_on`]).
+///
+/// # Examples
+/// ```
+/// assert_eq!(sonic_rt::block_on(async { 6 * 7 }), 42);
+/// ```
+pub fn block_on<F: Future>(future: F) -> F::Output {
+    match Runtime::new() {
+        Ok(rt) => rt.block_on(future),
+        Err(e) => panic!("sonic_rt::block_on: cannot create the runtime: {e}"),
+    }
+}

@@ -1,0 +1,82 @@
+//! Tasks: spawning, joining, aborting and yielding.
+
+pub use crate::executor::join::{AbortHandle, JoinError, JoinHandle};
+
+use crate::context;
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+/// Spawns a task on the current runtime. The future need not be `Send`: it runs on this thread.
+///
+/// The task starts on the runtime's next turn. Await the returned [`JoinHandle`] for its output;
+/// drop the handle to let it run detached.
+///
+/// # Panics
+/// Outside a sonic runtime (not inside `block_on` or a task).
+///
+/// # Examples
+/// ```
+/// use std::rc::Rc;
+/// sonic_rt::block_on(async {
+///     let shared = Rc::new(5); // !Send is fine
+///     let s = shared.clone();
+///     let h = sonic_rt::spawn(async move { *s * 2 });
+///     assert_eq!(h.await.unwrap(), 10);
+/// });
+/// ```
+#[track_caller]
+pub fn spawn<F>(future: F) -> JoinHandle<F::Output>
+where
+    F: Future + 'static,
+    F::Output: 'static,
+{
+    context::with_current(|core| match core {
+        Some(core) => core.executor.spawn(&core.shared, future),
+        None => panic!(
+            "sonic_rt::spawn must be called from inside a sonic runtime (block_on or a task)"
+        ),
+    })
+}
+
+/// Same as [`spawn`]; the name tokio uses for `!Send` futures.
+#[track_caller]
+pub fn spawn_local<F>(future: F) -> JoinHandle<F::Output>
+where
+    F: Future + 'static,
+    F::Output: 'static,
+{
+    spawn(future)
+}
+
+/// Yields once to the runtime: other ready tasks, timers and I/O events get their turn before
+/// this task runs again.
+///
+/// # Examples
+/// ```
+/// sonic_rt::block_on(async {
+///     sonic_rt::task::yield_now().await;
+/// });
+/// ```
+pub async fn yield_now() {
+    YieldNow { yielded: false }.await
+}
+
+struct YieldNow {
+    yielded: bool,
+}
+
+impl Future for YieldNow {
+    type Output = ();
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        if self.yielded {
+            return Poll::Ready(());
+        }
+        self.yielded = true;
+        // The run queue is processed in batches that end with a reactor turn, so this task runs
+        // again only after I/O and timers were looked at.
+        cx.waker().wake_by_ref();
+        Poll::Pending
+    }
+}

@@ -1,0 +1,115 @@
+//! `Interval`: ticks at a fixed period.
+
+use super::{sleep_until, Instant, Sleep};
+use std::future::{poll_fn, Future};
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+/// What an [`Interval`] does when ticks were missed (the task was busy for over a period).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum MissedTickBehavior {
+    /// Fire the missed ticks at once, one after another, then keep the original schedule.
+    #[default]
+    Burst,
+    /// Start a new schedule one period after the late tick.
+    Delay,
+    /// Drop the missed ticks and keep to the original schedule's next future tick.
+    Skip,
+}
+
+/// Ticks every `period`, the first tick at once.
+///
+/// # Panics
+/// If `period` is zero.
+///
+/// # Examples
+/// ```
+/// use std::time::Duration;
+/// sonic_rt::block_on(async {
+///     let mut iv = sonic_rt::time::interval(Duration::from_micros(100));
+///     let first = iv.tick().await;
+///     let second = iv.tick().await;
+///     assert!(second - first >= Duration::from_micros(100));
+/// });
+/// ```
+pub fn interval(period: Duration) -> Interval {
+    interval_at(Instant::now(), period)
+}
+
+/// Ticks every `period`, the first tick at `start`.
+///
+/// # Panics
+/// If `period` is zero.
+pub fn interval_at(start: Instant, period: Duration) -> Interval {
+    assert!(!period.is_zero(), "sonic_rt::time::interval: period must be non-zero");
+    Interval { delay: sleep_until(start), period, missed: MissedTickBehavior::Burst }
+}
+
+/// The stream of ticks made by [`interval`] and [`interval_at`].
+#[derive(Debug)]
+pub struct Interval {
+    delay: Sleep,
+    period: Duration,
+    missed: MissedTickBehavior,
+}
+
+impl Interval {
+    /// Waits for the next tick and returns its scheduled instant.
+    pub async fn tick(&mut self) -> Instant {
+        poll_fn(|cx| self.poll_tick(cx)).await
+    }
+
+    /// Polls for the next tick.
+    pub fn poll_tick(&mut self, cx: &mut Context<'_>) -> Poll<Instant> {
+        if Pin::new(&mut self.delay).poll(cx).is_pending() {
+            return Poll::Pending;
+        }
+        let scheduled = self.delay.deadline();
+        let now = Instant::now();
+        let next = if now >= scheduled + self.period {
+            match self.missed {
+                MissedTickBehavior::Burst => scheduled + self.period,
+                MissedTickBehavior::Delay => now + self.period,
+                MissedTickBehavior::Skip => {
+                    let behind = now.duration_since(scheduled).as_nanos();
+                    let period = self.period.as_nanos();
+                    let steps = (behind / period + 1).min(u32::MAX as u128) as u32;
+                    scheduled + self.period * steps
+                }
+            }
+        } else {
+            scheduled + self.period
+        };
+        self.delay.reset_mut(next);
+        Poll::Ready(scheduled)
+    }
+
+    /// Restarts the schedule: the next tick is one period from now.
+    pub fn reset(&mut self) {
+        self.delay.reset_mut(Instant::now() + self.period);
+    }
+
+    /// The period.
+    pub fn period(&self) -> Duration {
+        self.period
+    }
+
+    /// The current missed-tick behaviour.
+    pub fn missed_tick_behavior(&self) -> MissedTickBehavior {
+        self.missed
+    }
+
+    /// Sets the missed-tick behaviour.
+    pub fn set_missed_tick_behavior(&mut self, behavior: MissedTickBehavior) {
+        self.missed = behavior;
+    }
+}
+
+impl futures_core::Stream for Interval {
+    type Item = Instant;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Instant>> {
+        self.get_mut().poll_tick(cx).map(Some)
+    }
+}

@@ -1,0 +1,2 @@
+//! Small internal helpers.
+pub(crate) mod slab;
