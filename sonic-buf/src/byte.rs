@@ -1,0 +1,196 @@
+//! `ByteBuffer`: a growable FIFO over a `Vec<u8>` with lazy compaction.
+//!
+//! # Rules
+//!
+//! The vector's length is the initialised capacity; three offsets split it:
+//! `[0, rd)` consumed, `[rd, wr)` readable, `[wr, len)` free tail. A claim for `n` bytes is served
+//! in this order:
+//!
+//! 1. from the free tail, when it is large enough (no copy);
+//! 2. by moving the readable bytes to the front, **only when the consumed room in front is at
+//!    least as large as the readable data** (`rd >= wr - rd`) and the result fits. Every byte
+//!    moved is then paid for by at least as many bytes consumed since the last move, so the copy
+//!    is amortised O(1) per byte;
+//! 3. by growing into a new allocation (at least doubling), which copies only the readable bytes.
+//!
+//! Growth stops at the buffer's limit ([`ByteBuffer::DEFAULT_LIMIT`] unless set); past it, and when
+//! the allocator refuses, a claim is clamped instead of failing. When the queue empties with no
+//! claim pending, both offsets return to zero, which costs nothing.
+
+use crate::fifo::Fifo;
+
+/// A growable byte FIFO with lazy compaction; every claim is contiguous.
+///
+/// Pick it when messages have no fixed upper size or memory should follow the load. A
+/// [`MirroredBuffer`](crate::MirroredBuffer) never moves data but has a fixed size.
+///
+/// # Examples
+///
+/// ```
+/// use sonic_buf::{ByteBuffer, Fifo};
+///
+/// let mut buf = ByteBuffer::with_capacity(16);
+/// buf.push(b"partial-");
+/// buf.consume(3);
+/// // A claim larger than the free tail moves or grows, and is always whole.
+/// assert_eq!(buf.claim(64).len(), 64);
+/// assert_eq!(buf.data(), b"tial-");
+/// ```
+#[derive(Debug, Clone, Default)]
+pub struct ByteBuffer {
+    buf: Vec<u8>,
+    rd: usize,
+    wr: usize,
+    claimed: usize,
+    limit: Option<usize>,
+    moved: u64,
+}
+
+impl ByteBuffer {
+    /// Largest capacity a claim grows the buffer to unless [`ByteBuffer::with_limit`] says
+    /// otherwise: 64 MiB, so that a runaway length cannot take all memory. A claim beyond it is
+    /// clamped.
+    pub const DEFAULT_LIMIT: usize = 64 << 20;
+
+    const MIN_GROWTH: usize = 64;
+
+    /// An empty buffer that allocates on the first claim.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// A buffer with `capacity` bytes allocated up front (clamped to the limit).
+    pub fn with_capacity(capacity: usize) -> Self {
+        let mut buf = Self::new();
+        buf.grow_to(capacity.min(Self::DEFAULT_LIMIT));
+        buf
+    }
+
+    /// Sets the largest capacity growth may reach. A buffer already larger keeps its memory but
+    /// does not grow further.
+    pub fn with_limit(mut self, limit: usize) -> Self {
+        self.limit = Some(limit);
+        self
+    }
+
+    /// Largest capacity growth may reach.
+    pub fn limit(&self) -> usize {
+        self.limit
+            .unwrap_or(Self::DEFAULT_LIMIT)
+            .max(self.buf.len())
+    }
+
+    /// Total bytes moved inside the buffer so far, by compaction and by growth. Reads into the
+    /// buffer are not counted.
+    pub fn bytes_moved(&self) -> u64 {
+        self.moved
+    }
+
+    fn readable(&self) -> usize {
+        self.wr - self.rd
+    }
+
+    /// Moves the readable bytes to offset 0.
+    fn compact(&mut self) {
+        let len = self.readable();
+        self.buf.copy_within(self.rd..self.wr, 0);
+        self.moved += len as u64;
+        self.rd = 0;
+        self.wr = len;
+    }
+
+    /// Replaces the storage with `cap` zeroed bytes holding the readable data at the front.
+    /// Leaves the buffer untouched when the allocation fails.
+    fn grow_to(&mut self, cap: usize) -> bool {
+        let len = self.readable();
+        let mut next = Vec::new();
+        if next.try_reserve_exact(cap).is_err() {
+            return false;
+        }
+        next.extend_from_slice(&self.buf[self.rd..self.wr]);
+        next.resize(cap, 0);
+        self.moved += len as u64;
+        self.buf = next;
+        self.rd = 0;
+        self.wr = len;
+        true
+    }
+
+    /// Makes at least `n` contiguous bytes free behind the data if the limit and the allocator
+    /// allow; returns the free tail length afterwards.
+    fn make_room(&mut self, n: usize) -> usize {
+        let len = self.readable();
+        if len == 0 {
+            self.rd = 0;
+            self.wr = 0;
+        }
+        let tail = self.buf.len() - self.wr;
+        if tail >= n {
+            return tail;
+        }
+        let limit = self.limit();
+        // `len <= buf.len() <= limit`, so this does not underflow.
+        let n = n.min(limit - len);
+        if self.buf.len() - self.wr >= n {
+            return self.buf.len() - self.wr;
+        }
+        if self.rd >= len && self.buf.len() - len >= n {
+            self.compact();
+        } else {
+            let want = (len + n)
+                .max(self.buf.len().saturating_mul(2))
+                .max(Self::MIN_GROWTH);
+            if !self.grow_to(want.min(limit)) && !self.grow_to(len + n) && self.rd >= len {
+                // Out of memory: the data can still be packed to the front.
+                self.compact();
+            }
+        }
+        self.buf.len() - self.wr
+    }
+}
+
+impl Fifo for ByteBuffer {
+    /// Grows or compacts so that `n` contiguous bytes are available; shorter only at the limit
+    /// or when the allocator refuses.
+    fn claim(&mut self, n: usize) -> &mut [u8] {
+        let tail = self.make_room(n);
+        let k = n.min(tail);
+        self.claimed = k;
+        &mut self.buf[self.wr..self.wr + k]
+    }
+
+    fn commit(&mut self, n: usize) -> usize {
+        let k = n.min(self.claimed);
+        self.wr += k;
+        self.claimed = 0;
+        k
+    }
+
+    fn data(&self) -> &[u8] {
+        &self.buf[self.rd..self.wr]
+    }
+
+    fn consume(&mut self, n: usize) -> usize {
+        let k = n.min(self.readable());
+        self.rd += k;
+        if self.rd == self.wr && self.claimed == 0 {
+            self.rd = 0;
+            self.wr = 0;
+        }
+        k
+    }
+
+    fn len(&self) -> usize {
+        self.readable()
+    }
+
+    fn capacity(&self) -> usize {
+        self.buf.len()
+    }
+
+    fn clear(&mut self) {
+        self.rd = 0;
+        self.wr = 0;
+        self.claimed = 0;
+    }
+}
