@@ -33,7 +33,10 @@ pub struct JoinHandle<T> {
 
 impl<T> JoinHandle<T> {
     pub(crate) fn new(raw: NonNull<Header>) -> JoinHandle<T> {
-        JoinHandle { raw, _marker: PhantomData }
+        JoinHandle {
+            raw,
+            _marker: PhantomData,
+        }
     }
 
     /// Asks the task to stop. Its future is dropped the next time the runtime runs (at once if
@@ -51,7 +54,10 @@ impl<T> JoinHandle<T> {
     /// A handle that can abort the task without awaiting it.
     pub fn abort_handle(&self) -> AbortHandle {
         raw::ref_inc(self.raw);
-        AbortHandle { raw: self.raw, _marker: PhantomData }
+        AbortHandle {
+            raw: self.raw,
+            _marker: PhantomData,
+        }
     }
 }
 
@@ -76,7 +82,12 @@ impl<T> Future for JoinHandle<T> {
             let mut out: Poll<Result<T, JoinError>> = Poll::Pending;
             // SAFETY: JoinHandle is !Send, so this is the owner thread; `out` has the type the
             // task was spawned with.
-            unsafe { raw::read_output(self.raw, (&mut out as *mut Poll<Result<T, JoinError>>).cast()) };
+            unsafe {
+                raw::read_output(
+                    self.raw,
+                    (&mut out as *mut Poll<Result<T, JoinError>>).cast(),
+                )
+            };
             if out.is_pending() {
                 panic!("JoinHandle polled after it returned the task's output");
             }
@@ -110,7 +121,9 @@ impl<T> Drop for JoinHandle<T> {
 
 impl<T> fmt::Debug for JoinHandle<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("JoinHandle").field("finished", &self.is_finished()).finish()
+        f.debug_struct("JoinHandle")
+            .field("finished", &self.is_finished())
+            .finish()
     }
 }
 
@@ -140,7 +153,9 @@ impl Drop for AbortHandle {
 
 impl fmt::Debug for AbortHandle {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("AbortHandle").field("finished", &self.is_finished()).finish()
+        f.debug_struct("AbortHandle")
+            .field("finished", &self.is_finished())
+            .finish()
     }
 }
 
@@ -156,11 +171,15 @@ pub struct JoinError {
 
 impl JoinError {
     pub(crate) fn cancelled() -> JoinError {
-        JoinError { repr: Repr::Cancelled }
+        JoinError {
+            repr: Repr::Cancelled,
+        }
     }
 
     pub(crate) fn panic(payload: Box<dyn Any + Send + 'static>) -> JoinError {
-        JoinError { repr: Repr::Panic(payload) }
+        JoinError {
+            repr: Repr::Panic(payload),
+        }
     }
 
     /// The task was aborted (or dropped with its runtime).
@@ -178,7 +197,8 @@ impl JoinError {
     /// # Panics
     /// If the error is not a panic; use [`JoinError::try_into_panic`] to check.
     pub fn into_panic(self) -> Box<dyn Any + Send + 'static> {
-        self.try_into_panic().expect("JoinError::into_panic called on a cancelled task")
+        self.try_into_panic()
+            .expect("JoinError::into_panic called on a cancelled task")
     }
 
     /// The panic payload, or the error itself if the task was cancelled.

@@ -75,8 +75,10 @@ impl Executor {
         self.tasks.borrow().len()
     }
 
-    /// Runs at most `max` queued tasks; returns how many ran.
+    /// Runs at most `max` of the tasks queued now; tasks woken meanwhile (a task that yields)
+    /// wait for the next batch, after the reactor and timers had a turn. Returns how many ran.
     pub(crate) fn run_batch(&self, max: usize) -> usize {
+        let max = max.min(self.queue.borrow().len());
         let mut ran = 0;
         while ran < max {
             let next = self.queue.borrow_mut().pop_front();

@@ -78,7 +78,10 @@ pub(crate) fn allocate<F: Future + 'static>(future: F, shared: Arc<Shared>) -> N
             vtable: &TaskCell::<F>::VTABLE,
             shared,
             state: Cell::new(0),
-            key: Cell::new(Key { index: 0, generation: 0 }),
+            key: Cell::new(Key {
+                index: 0,
+                generation: 0,
+            }),
             join_waker: UnsafeCell::new(None),
         },
         stage: UnsafeCell::new(Stage::Running(future)),
@@ -98,7 +101,7 @@ impl<F: Future + 'static> TaskCell<F> {
 
     /// # Safety
     /// `ptr` is a live task of this type, on its owner thread, with no other borrow of the stage.
-    unsafe fn stage<'a>(ptr: NonNull<Header>) -> *mut Stage<F> {
+    unsafe fn stage(ptr: NonNull<Header>) -> *mut Stage<F> {
         // SAFETY: the header is the first field of a repr(C) TaskCell<F> (caller's contract).
         unsafe { (*ptr.cast::<TaskCell<F>>().as_ptr()).stage.get() }
     }
@@ -122,7 +125,9 @@ impl<F: Future + 'static> TaskCell<F> {
     unsafe fn poll(ptr: NonNull<Header>, cx: &mut Context<'_>) -> Poll<()> {
         // SAFETY: the executor calls this on the owner thread with a live task.
         let stage = unsafe { &mut *Self::stage(ptr) };
-        let Stage::Running(future) = stage else { return Poll::Ready(()) };
+        let Stage::Running(future) = stage else {
+            return Poll::Ready(());
+        };
         // SAFETY: the future lives in the heap cell and is only ever dropped in place.
         let future = unsafe { Pin::new_unchecked(future) };
         let result = match catch_unwind(AssertUnwindSafe(|| future.poll(cx))) {

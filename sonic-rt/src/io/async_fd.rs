@@ -54,7 +54,11 @@ impl<T: AsFd> Async<T> {
         })?;
         set_nonblocking(io.as_fd().as_raw_fd())?;
         let source = core.reactor.borrow_mut().register(io.as_fd().as_raw_fd())?;
-        Ok(Async { io: Some(io), source, core })
+        Ok(Async {
+            io: Some(io),
+            source,
+            core,
+        })
     }
 
     /// The inner I/O object.
@@ -147,9 +151,7 @@ impl<T: AsFd> Async<T> {
         loop {
             ready!(self.poll_ready(dir, cx))?;
             match op(self.get_ref()) {
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                    self.source.clear_readiness(dir)
-                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => self.source.clear_readiness(dir),
                 res => return Poll::Ready(res),
             }
         }
@@ -245,7 +247,11 @@ impl<T: AsFd> futures_io::AsyncWrite for Async<T>
 where
     for<'a> &'a T: Write,
 {
-    fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
         self.poll_write_with(cx, |mut io| io.write(buf))
     }
 

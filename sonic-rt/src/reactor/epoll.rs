@@ -50,7 +50,10 @@ pub(crate) struct Events {
 impl Events {
     pub(crate) fn with_capacity(cap: usize) -> Events {
         let cap = cap.clamp(1, i32::MAX as usize);
-        Events { buf: vec![libc::epoll_event { events: 0, u64: 0 }; cap], len: 0 }
+        Events {
+            buf: vec![libc::epoll_event { events: 0, u64: 0 }; cap],
+            len: 0,
+        }
     }
 
     pub(crate) fn iter(&self) -> impl Iterator<Item = Event> + '_ {
@@ -76,7 +79,10 @@ impl Poller {
         let epoll = unsafe { OwnedFd::from_raw_fd(cvt(libc::epoll_create1(libc::EPOLL_CLOEXEC))?) };
         // SAFETY: as above.
         let notify = unsafe {
-            OwnedFd::from_raw_fd(cvt(libc::eventfd(0, libc::EFD_CLOEXEC | libc::EFD_NONBLOCK))?)
+            OwnedFd::from_raw_fd(cvt(libc::eventfd(
+                0,
+                libc::EFD_CLOEXEC | libc::EFD_NONBLOCK,
+            ))?)
         };
         let poller = Poller {
             epoll,
@@ -84,13 +90,23 @@ impl Poller {
             has_pwait2: Cell::new(!cfg!(miri)),
             timerfd: None,
         };
-        poller.ctl(libc::EPOLL_CTL_ADD, poller.notify.as_raw_fd(), libc::EPOLLIN as u32, NOTIFY_TOKEN)?;
-        let notifier = Notifier { fd: poller.notify.clone() };
+        poller.ctl(
+            libc::EPOLL_CTL_ADD,
+            poller.notify.as_raw_fd(),
+            libc::EPOLLIN as u32,
+            NOTIFY_TOKEN,
+        )?;
+        let notifier = Notifier {
+            fd: poller.notify.clone(),
+        };
         Ok((poller, notifier))
     }
 
     fn ctl(&self, op: libc::c_int, fd: RawFd, events: u32, token: u64) -> io::Result<()> {
-        let mut ev = libc::epoll_event { events: events | libc::EPOLLET as u32, u64: token };
+        let mut ev = libc::epoll_event {
+            events: events | libc::EPOLLET as u32,
+            u64: token,
+        };
         // SAFETY: `ev` is a valid epoll_event for the duration of the call.
         cvt(unsafe { libc::epoll_ctl(self.epoll.as_raw_fd(), op, fd, &mut ev) })?;
         Ok(())
@@ -104,7 +120,12 @@ impl Poller {
     pub(crate) fn deregister(&self, fd: RawFd) -> io::Result<()> {
         // SAFETY: a null event pointer is allowed for EPOLL_CTL_DEL since Linux 2.6.9.
         cvt(unsafe {
-            libc::epoll_ctl(self.epoll.as_raw_fd(), libc::EPOLL_CTL_DEL, fd, std::ptr::null_mut())
+            libc::epoll_ctl(
+                self.epoll.as_raw_fd(),
+                libc::EPOLL_CTL_DEL,
+                fd,
+                std::ptr::null_mut(),
+            )
         })?;
         Ok(())
     }
@@ -117,7 +138,11 @@ impl Poller {
         }
     }
 
-    pub(crate) fn wait(&mut self, events: &mut Events, timeout: Option<Duration>) -> io::Result<()> {
+    pub(crate) fn wait(
+        &mut self,
+        events: &mut Events,
+        timeout: Option<Duration>,
+    ) -> io::Result<()> {
         events.len = 0;
         let n = match timeout {
             Some(d) if d.is_zero() => self.epoll_wait(events, 0)?,
@@ -184,7 +209,12 @@ impl Poller {
                     libc::TFD_CLOEXEC | libc::TFD_NONBLOCK,
                 ))?)
             };
-            self.ctl(libc::EPOLL_CTL_ADD, fd.as_raw_fd(), libc::EPOLLIN as u32, TIMER_TOKEN)?;
+            self.ctl(
+                libc::EPOLL_CTL_ADD,
+                fd.as_raw_fd(),
+                libc::EPOLLIN as u32,
+                TIMER_TOKEN,
+            )?;
             self.timerfd = Some(fd);
         }
         let tfd = self.timerfd.as_ref().map(|f| f.as_raw_fd()).unwrap_or(-1);

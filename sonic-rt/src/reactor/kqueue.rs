@@ -41,7 +41,14 @@ impl Notifier {
         let ev = kevent(0, libc::EVFILT_USER, 0, libc::NOTE_TRIGGER, NOTIFY_TOKEN);
         // SAFETY: one valid change, no event list; the kqueue fd is kept open by the Arc.
         unsafe {
-            libc::kevent(self.kq.as_raw_fd(), &ev, 1, std::ptr::null_mut(), 0, std::ptr::null());
+            libc::kevent(
+                self.kq.as_raw_fd(),
+                &ev,
+                1,
+                std::ptr::null_mut(),
+                0,
+                std::ptr::null(),
+            );
         }
     }
 }
@@ -54,7 +61,10 @@ pub(crate) struct Events {
 impl Events {
     pub(crate) fn with_capacity(cap: usize) -> Events {
         let cap = cap.clamp(1, i32::MAX as usize);
-        Events { buf: vec![kevent(0, 0, 0, 0, 0); cap], len: 0 }
+        Events {
+            buf: vec![kevent(0, 0, 0, 0, 0); cap],
+            len: 0,
+        }
     }
 
     pub(crate) fn iter(&self) -> impl Iterator<Item = Event> + '_ {
@@ -82,7 +92,13 @@ impl Poller {
         // SAFETY: fcntl on a valid fd we own.
         cvt(unsafe { libc::fcntl(kq.as_raw_fd(), libc::F_SETFD, libc::FD_CLOEXEC) })?;
         let poller = Poller { kq: kq.clone() };
-        let ev = kevent(0, libc::EVFILT_USER, libc::EV_ADD | libc::EV_CLEAR, 0, NOTIFY_TOKEN);
+        let ev = kevent(
+            0,
+            libc::EVFILT_USER,
+            libc::EV_ADD | libc::EV_CLEAR,
+            0,
+            NOTIFY_TOKEN,
+        );
         poller.apply(&[ev])?;
         Ok((poller, Notifier { kq }))
     }
@@ -124,10 +140,16 @@ impl Poller {
         // EV_CLEAR resets the user event when it is reported; nothing to read.
     }
 
-    pub(crate) fn wait(&mut self, events: &mut Events, timeout: Option<Duration>) -> io::Result<()> {
+    pub(crate) fn wait(
+        &mut self,
+        events: &mut Events,
+        timeout: Option<Duration>,
+    ) -> io::Result<()> {
         events.len = 0;
         let ts = timeout.map(timespec);
-        let ts_ptr = ts.as_ref().map_or(std::ptr::null(), |t| t as *const libc::timespec);
+        let ts_ptr = ts
+            .as_ref()
+            .map_or(std::ptr::null(), |t| t as *const libc::timespec);
         // SAFETY: the event buffer and the optional timespec are live for the call.
         let n = cvt(unsafe {
             libc::kevent(

@@ -46,8 +46,11 @@ pub(crate) struct Reactor {
 impl Reactor {
     pub(crate) fn new(event_capacity: usize) -> io::Result<(Reactor, Notifier)> {
         let (poller, notifier) = Poller::new()?;
-        let reactor =
-            Reactor { poller, events: Events::with_capacity(event_capacity), sources: Slab::new() };
+        let reactor = Reactor {
+            poller,
+            events: Events::with_capacity(event_capacity),
+            sources: Slab::new(),
+        };
         Ok((reactor, notifier))
     }
 
@@ -147,7 +150,10 @@ mod tests {
         let (b, _b_peer) = UnixStream::pair().unwrap();
         b.set_nonblocking(true).unwrap();
         let new = reactor.register(b.as_raw_fd()).unwrap();
-        assert_eq!(Key::from_u64(new.token()).index, Key::from_u64(old_token).index);
+        assert_eq!(
+            Key::from_u64(new.token()).index,
+            Key::from_u64(old_token).index
+        );
         reactor.turn(Some(Duration::ZERO), &mut wake).unwrap();
         new.clear_readiness(Direction::Read);
 
@@ -155,7 +161,9 @@ mod tests {
         // the new source.
         use std::io::Write;
         a_peer.write_all(b"x").unwrap();
-        let (delivered, _) = reactor.turn(Some(Duration::from_millis(100)), &mut wake).unwrap();
+        let (delivered, _) = reactor
+            .turn(Some(Duration::from_millis(100)), &mut wake)
+            .unwrap();
         assert_eq!(delivered, 0, "stale event delivered");
         assert!(!new.is_ready(Direction::Read));
         reactor.poller().deregister(a.as_raw_fd()).unwrap();

@@ -52,20 +52,26 @@ impl Core {
     }
 
     /// One turn: remote work, due timers, then the poller for at most `timeout` (shortened to the
-    /// next timer; `None` waits for an event). Returns how much work it found.
-    pub(crate) fn turn(&self, timeout: Option<Duration>) -> io::Result<usize> {
+    /// next timer; `None` waits for an event). `idle` says no task is ready to run, which lets a
+    /// paused clock jump to the next timer. Returns how much work it found.
+    pub(crate) fn turn(&self, timeout: Option<Duration>, idle: bool) -> io::Result<usize> {
         let mut work = self.run_remote() + self.fire_timers();
-        let mut timeout = if work > 0 { Some(Duration::ZERO) } else { timeout };
+        let mut timeout = if work > 0 {
+            Some(Duration::ZERO)
+        } else {
+            timeout
+        };
+        if idle && work == 0 && self.clock.is_paused() {
+            if let Some(deadline) = self.timers.borrow().next_deadline() {
+                // Nothing else to do: a paused clock jumps to the next timer.
+                self.clock.advance_to_ns(deadline);
+                timeout = Some(Duration::ZERO);
+            }
+        }
         if timeout != Some(Duration::ZERO) {
             if let Some(deadline) = self.timers.borrow().next_deadline() {
-                if self.clock.is_paused() {
-                    // Nothing else to do: a paused clock jumps to the next timer.
-                    self.clock.advance_to_ns(deadline);
-                    timeout = Some(Duration::ZERO);
-                } else {
-                    let left = Duration::from_nanos(deadline.saturating_sub(self.clock.now_ns()));
-                    timeout = Some(timeout.map_or(left, |t| t.min(left)));
-                }
+                let left = Duration::from_nanos(deadline.saturating_sub(self.clock.now_ns()));
+                timeout = Some(timeout.map_or(left, |t| t.min(left)));
             }
         }
         let blocking = timeout != Some(Duration::ZERO);
@@ -99,7 +105,11 @@ impl Core {
 
     pub(crate) fn fire_timers(&self) -> usize {
         let now = self.clock.now_ns();
-        let due = self.timers.borrow().next_deadline().is_some_and(|d| d <= now);
+        let due = self
+            .timers
+            .borrow()
+            .next_deadline()
+            .is_some_and(|d| d <= now);
         if !due {
             return 0;
         }

@@ -51,23 +51,41 @@ impl Handle {
     /// # Panics
     /// Outside a sonic runtime.
     pub fn current() -> Handle {
-        Handle::new(context::expect_current("sonic_rt::Handle::current").shared.clone())
+        Handle::new(
+            context::expect_current("sonic_rt::Handle::current")
+                .shared
+                .clone(),
+        )
     }
 
     /// Runs `f` on the runtime's thread at its next turn. A panic in `f` is caught and reported
     /// on stderr; the runtime keeps running.
     pub fn post<F: FnOnce() + Send + 'static>(&self, f: F) -> Result<(), PostError> {
-        self.shared.push(Remote::Run(Box::new(f))).map_err(|_| PostError(()))
+        self.shared
+            .push(Remote::Run(Box::new(f)))
+            .map_err(|_| PostError(()))
     }
 
     /// Spawns `future` on the runtime's thread, detached. To get its output back, send it over a
     /// channel from inside the future.
+    ///
+    /// The future must be `Send` to cross threads, and sonic's sockets and timers are not; to
+    /// use them, build the future on the runtime's thread with [`Handle::spawn_with`].
     pub fn spawn<F>(&self, future: F) -> Result<(), PostError>
     where
         F: Future + Send + 'static,
-        F::Output: Send + 'static,
     {
         self.post(move || drop(crate::spawn(future)))
+    }
+
+    /// Runs `make` on the runtime's thread and spawns the future it returns, detached. The
+    /// future itself need not be `Send`, so it may use sonic timers and sockets.
+    pub fn spawn_with<M, F>(&self, make: M) -> Result<(), PostError>
+    where
+        M: FnOnce() -> F + Send + 'static,
+        F: Future + 'static,
+    {
+        self.post(move || drop(crate::spawn(make())))
     }
 
     /// Whether the runtime has been dropped.
@@ -78,6 +96,8 @@ impl Handle {
 
 impl fmt::Debug for Handle {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Handle").field("closed", &self.is_closed()).finish()
+        f.debug_struct("Handle")
+            .field("closed", &self.is_closed())
+            .finish()
     }
 }

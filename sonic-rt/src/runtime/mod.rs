@@ -64,7 +64,10 @@ impl Runtime {
         let _enter = Enter::new(&self.core, false);
         let core = &*self.core;
         let mut future = pin!(future);
-        let main = Arc::new(MainWake { woken: AtomicBool::new(true), shared: core.shared.clone() });
+        let main = Arc::new(MainWake {
+            woken: AtomicBool::new(true),
+            shared: core.shared.clone(),
+        });
         let waker = Waker::from(main.clone());
         let mut cx = Context::from_waker(&waker);
         let config = &core.config;
@@ -83,11 +86,15 @@ impl Runtime {
             let timeout = if busy || config.busy_poll {
                 Some(Duration::ZERO)
             } else if let Some(last) = last_work {
-                if last.elapsed() < config.spin { Some(Duration::ZERO) } else { None }
+                if last.elapsed() < config.spin {
+                    Some(Duration::ZERO)
+                } else {
+                    None
+                }
             } else {
                 None
             };
-            let work = match core.turn(timeout) {
+            let work = match core.turn(timeout, !busy) {
                 Ok(work) => work,
                 Err(e) => panic!("sonic-rt: the OS poller failed: {e}"),
             };
@@ -117,7 +124,10 @@ impl Runtime {
     /// # Panics
     /// If another runtime is entered on this thread.
     pub fn enter(&self) -> EnterGuard<'_> {
-        EnterGuard { _enter: Enter::new(&self.core, false), _rt: PhantomData }
+        EnterGuard {
+            _enter: Enter::new(&self.core, false),
+            _rt: PhantomData,
+        }
     }
 
     /// One turn without blocking: runs ready tasks, polls the reactor with a zero timeout and
@@ -154,13 +164,24 @@ impl Runtime {
         let _enter = Enter::new(&self.core, false);
         let core = &*self.core;
         let ran = core.executor.run_batch(core.config.event_interval);
-        let timeout = if ran > 0 || core.executor.has_ready() { Some(Duration::ZERO) } else { timeout };
-        Ok(ran + core.turn(timeout)?)
+        let idle = ran == 0 && !core.executor.has_ready();
+        let timeout = if idle { timeout } else { Some(Duration::ZERO) };
+        Ok(ran + core.turn(timeout, idle)?)
     }
 
     /// Number of spawned tasks that have not completed.
     pub fn live_tasks(&self) -> usize {
         self.core.executor.live_tasks()
+    }
+
+    /// Number of timers waiting to fire (a leak check for code that drops sleeps).
+    pub fn pending_timers(&self) -> usize {
+        self.core.timers.borrow().len()
+    }
+
+    /// Number of fds registered with the reactor (a leak check for code that drops sockets).
+    pub fn io_sources(&self) -> usize {
+        self.core.reactor.borrow().source_count()
     }
 }
 
@@ -177,8 +198,8 @@ impl fmt::Debug for Runtime {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Runtime")
             .field("live_tasks", &self.live_tasks())
-            .field("io_sources", &self.core.reactor.borrow().source_count())
-            .field("timers", &self.core.timers.borrow().len())
+            .field("io_sources", &self.io_sources())
+            .field("pending_timers", &self.pending_timers())
             .finish()
     }
 }

@@ -83,7 +83,8 @@ impl Shared {
     /// Owner: swaps the queued items into `out` (keeping both vectors' capacity).
     pub(crate) fn take(&self, out: &mut Vec<Remote>) -> bool {
         // A plain load first: the common case (nothing remote) costs no read-modify-write.
-        if !self.has_remote.load(Ordering::Relaxed) || !self.has_remote.swap(false, Ordering::SeqCst)
+        if !self.has_remote.load(Ordering::Relaxed)
+            || !self.has_remote.swap(false, Ordering::SeqCst)
         {
             return false;
         }
@@ -106,6 +107,8 @@ impl Shared {
 
 impl fmt::Debug for Shared {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Shared").field("closed", &self.is_closed()).finish()
+        f.debug_struct("Shared")
+            .field("closed", &self.is_closed())
+            .finish()
     }
 }

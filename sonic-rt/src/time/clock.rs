@@ -12,7 +12,10 @@ pub(crate) struct Clock {
 impl Clock {
     pub(crate) fn new(start_paused: bool) -> Clock {
         let epoch = StdInstant::now();
-        Clock { epoch, paused_at: Cell::new(start_paused.then_some(epoch)) }
+        Clock {
+            epoch,
+            paused_at: Cell::new(start_paused.then_some(epoch)),
+        }
     }
 
     pub(crate) fn now(&self) -> StdInstant {
@@ -25,7 +28,9 @@ impl Clock {
 
     /// Nanoseconds since the epoch; instants before it count as the epoch (already due).
     pub(crate) fn to_ns(&self, t: StdInstant) -> u64 {
-        t.saturating_duration_since(self.epoch).as_nanos().min(u64::MAX as u128) as u64
+        t.saturating_duration_since(self.epoch)
+            .as_nanos()
+            .min(u64::MAX as u128) as u64
     }
 
     pub(crate) fn is_paused(&self) -> bool {

@@ -42,8 +42,15 @@ pub fn interval(period: Duration) -> Interval {
 /// # Panics
 /// If `period` is zero.
 pub fn interval_at(start: Instant, period: Duration) -> Interval {
-    assert!(!period.is_zero(), "sonic_rt::time::interval: period must be non-zero");
-    Interval { delay: sleep_until(start), period, missed: MissedTickBehavior::Burst }
+    assert!(
+        !period.is_zero(),
+        "sonic_rt::time::interval: period must be non-zero"
+    );
+    Interval {
+        delay: sleep_until(start),
+        period,
+        missed: MissedTickBehavior::Burst,
+    }
 }
 
 /// The stream of ticks made by [`interval`] and [`interval_at`].

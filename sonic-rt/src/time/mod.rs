@@ -39,7 +39,9 @@ use std::time::Duration;
 /// });
 /// ```
 pub fn pause() {
-    context::expect_current("sonic_rt::time::pause").clock.pause();
+    context::expect_current("sonic_rt::time::pause")
+        .clock
+        .pause();
 }
 
 /// Resumes the real clock after [`pause`].
@@ -47,7 +49,9 @@ pub fn pause() {
 /// # Panics
 /// Outside a sonic runtime.
 pub fn resume() {
-    context::expect_current("sonic_rt::time::resume").clock.resume();
+    context::expect_current("sonic_rt::time::resume")
+        .clock
+        .resume();
 }
 
 /// Moves a paused clock forward by `duration` and lets the timers that became due fire.
@@ -56,7 +60,10 @@ pub fn resume() {
 /// Outside a sonic runtime, or if the clock is not paused.
 pub async fn advance(duration: Duration) {
     let core = context::expect_current("sonic_rt::time::advance");
-    assert!(core.clock.advance(duration), "sonic_rt::time::advance: the clock is not paused");
+    assert!(
+        core.clock.advance(duration),
+        "sonic_rt::time::advance: the clock is not paused"
+    );
     drop(core);
     crate::task::yield_now().await;
 }

@@ -33,7 +33,10 @@ pub(crate) struct TimerQueue {
 
 impl TimerQueue {
     pub(crate) fn new() -> TimerQueue {
-        TimerQueue { entries: Slab::with_capacity(64), heap: Vec::with_capacity(64) }
+        TimerQueue {
+            entries: Slab::with_capacity(64),
+            heap: Vec::with_capacity(64),
+        }
     }
 
     pub(crate) fn len(&self) -> usize {
@@ -47,7 +50,11 @@ impl TimerQueue {
     pub(crate) fn insert(&mut self, deadline: u64, waker: Waker) -> Key {
         let key = self
             .entries
-            .insert(Entry { deadline, waker: Some(waker), heap_pos: FIRED })
+            .insert(Entry {
+                deadline,
+                waker: Some(waker),
+                heap_pos: FIRED,
+            })
             .expect("sonic-rt: more than 2^32 live timers");
         self.push_heap(deadline, key);
         key
@@ -68,7 +75,9 @@ impl TimerQueue {
 
     /// Moves an entry to a new deadline (re-arming it if it had fired).
     pub(crate) fn reset(&mut self, key: Key, deadline: u64) {
-        let Some(entry) = self.entries.get_mut(key) else { return };
+        let Some(entry) = self.entries.get_mut(key) else {
+            return;
+        };
         entry.deadline = deadline;
         let pos = entry.heap_pos;
         if pos == FIRED {
@@ -81,7 +90,9 @@ impl TimerQueue {
     }
 
     pub(crate) fn remove(&mut self, key: Key) {
-        let Some(entry) = self.entries.remove(key) else { return };
+        let Some(entry) = self.entries.remove(key) else {
+            return;
+        };
         if entry.heap_pos != FIRED {
             self.remove_at(entry.heap_pos as usize);
         }
@@ -210,7 +221,9 @@ mod tests {
         // A small deterministic LCG drives inserts, removes and resets.
         let mut seed = 0x2545_f491_4f6c_dd1du64;
         let mut next = || {
-            seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
             seed >> 33
         };
         let mut q = TimerQueue::new();

@@ -25,7 +25,9 @@ use std::time::Duration;
 /// });
 /// ```
 pub fn sleep(duration: Duration) -> Sleep {
-    let deadline = Instant::now().checked_add(duration).unwrap_or_else(Instant::far_future);
+    let deadline = Instant::now()
+        .checked_add(duration)
+        .unwrap_or_else(Instant::far_future);
     Sleep::new(deadline)
 }
 
@@ -46,7 +48,10 @@ pub struct Sleep {
 
 impl Sleep {
     fn new(deadline: Instant) -> Sleep {
-        Sleep { deadline, entry: None }
+        Sleep {
+            deadline,
+            entry: None,
+        }
     }
 
     /// The instant at which this sleep completes.
@@ -98,7 +103,10 @@ impl Future for Sleep {
         if core.clock.now_ns() >= deadline {
             return Poll::Ready(());
         }
-        let key = core.timers.borrow_mut().insert(deadline, cx.waker().clone());
+        let key = core
+            .timers
+            .borrow_mut()
+            .insert(deadline, cx.waker().clone());
         this.entry = Some((core, key));
         Poll::Pending
     }
@@ -114,6 +122,8 @@ impl Drop for Sleep {
 
 impl fmt::Debug for Sleep {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Sleep").field("deadline", &self.deadline).finish()
+        f.debug_struct("Sleep")
+            .field("deadline", &self.deadline)
+            .finish()
     }
 }

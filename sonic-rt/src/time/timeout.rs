@@ -21,12 +21,18 @@ use std::time::Duration;
 /// });
 /// ```
 pub fn timeout<F: Future>(duration: Duration, future: F) -> Timeout<F> {
-    Timeout { value: future, delay: sleep(duration) }
+    Timeout {
+        value: future,
+        delay: sleep(duration),
+    }
 }
 
 /// Like [`timeout`], with an absolute deadline.
 pub fn timeout_at<F: Future>(deadline: Instant, future: F) -> Timeout<F> {
-    Timeout { value: future, delay: sleep_until(deadline) }
+    Timeout {
+        value: future,
+        delay: sleep_until(deadline),
+    }
 }
 
 pin_project_lite::pin_project! {

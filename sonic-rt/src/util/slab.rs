@@ -19,7 +19,10 @@ impl Key {
     }
 
     pub(crate) fn from_u64(raw: u64) -> Key {
-        Key { index: raw as u32, generation: (raw >> 32) as u32 }
+        Key {
+            index: raw as u32,
+            generation: (raw >> 32) as u32,
+        }
     }
 }
 
@@ -46,11 +49,19 @@ pub(crate) struct Slab<T> {
 
 impl<T> Slab<T> {
     pub(crate) fn new() -> Slab<T> {
-        Slab { slots: Vec::new(), free_head: NONE, len: 0 }
+        Slab {
+            slots: Vec::new(),
+            free_head: NONE,
+            len: 0,
+        }
     }
 
     pub(crate) fn with_capacity(cap: usize) -> Slab<T> {
-        Slab { slots: Vec::with_capacity(cap), free_head: NONE, len: 0 }
+        Slab {
+            slots: Vec::with_capacity(cap),
+            free_head: NONE,
+            len: 0,
+        }
     }
 
     pub(crate) fn len(&self) -> usize {
@@ -73,31 +84,42 @@ impl<T> Slab<T> {
                 Entry::Occupied(_) => unreachable!("free list points at an occupied slot"),
             }
             slot.entry = Entry::Occupied(value);
-            return Some(Key { index, generation: slot.generation });
+            return Some(Key {
+                index,
+                generation: slot.generation,
+            });
         }
         let index = self.slots.len();
         if index >= NONE as usize {
             self.len -= 1;
             return None;
         }
-        self.slots.push(Slot { generation: 0, entry: Entry::Occupied(value) });
-        Some(Key { index: index as u32, generation: 0 })
+        self.slots.push(Slot {
+            generation: 0,
+            entry: Entry::Occupied(value),
+        });
+        Some(Key {
+            index: index as u32,
+            generation: 0,
+        })
     }
 
     pub(crate) fn get(&self, key: Key) -> Option<&T> {
         match self.slots.get(key.index as usize) {
-            Some(Slot { generation, entry: Entry::Occupied(v) }) if *generation == key.generation => {
-                Some(v)
-            }
+            Some(Slot {
+                generation,
+                entry: Entry::Occupied(v),
+            }) if *generation == key.generation => Some(v),
             _ => None,
         }
     }
 
     pub(crate) fn get_mut(&mut self, key: Key) -> Option<&mut T> {
         match self.slots.get_mut(key.index as usize) {
-            Some(Slot { generation, entry: Entry::Occupied(v) }) if *generation == key.generation => {
-                Some(v)
-            }
+            Some(Slot {
+                generation,
+                entry: Entry::Occupied(v),
+            }) if *generation == key.generation => Some(v),
             _ => None,
         }
     }
@@ -107,7 +129,12 @@ impl<T> Slab<T> {
         if slot.generation != key.generation || matches!(slot.entry, Entry::Vacant { .. }) {
             return None;
         }
-        let old = std::mem::replace(&mut slot.entry, Entry::Vacant { next_free: self.free_head });
+        let old = std::mem::replace(
+            &mut slot.entry,
+            Entry::Vacant {
+                next_free: self.free_head,
+            },
+        );
         slot.generation = slot.generation.wrapping_add(1);
         self.free_head = key.index;
         self.len -= 1;
@@ -121,7 +148,10 @@ impl<T> Slab<T> {
     pub(crate) fn drain(&mut self) -> Vec<T> {
         let mut out = Vec::with_capacity(self.len);
         for index in 0..self.slots.len() {
-            let key = Key { index: index as u32, generation: self.slots[index].generation };
+            let key = Key {
+                index: index as u32,
+                generation: self.slots[index].generation,
+            };
             if let Some(v) = self.remove(key) {
                 out.push(v);
             }

@@ -1,0 +1,127 @@
+//! Proves the no-allocation claims with a counting global allocator: once warmed up, a ready
+//! read/write, a wake, and re-arming or firing a timer allocate nothing.
+
+mod common;
+
+use sonic_rt::io::Async;
+use sonic_rt::task::yield_now;
+use sonic_rt::time::{sleep, Instant};
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
+use std::io::{Read, Write};
+use std::os::unix::net::UnixStream;
+use std::time::Duration;
+
+struct Counting;
+
+thread_local! {
+    // Counts only the allocations of the thread that asked, so parallel tests do not interfere.
+    static ALLOCS: Cell<u64> = const { Cell::new(0) };
+}
+
+// SAFETY: forwards to the system allocator unchanged; the counter is a thread-local Cell that
+// never allocates (const-initialised).
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        let _ = ALLOCS.try_with(|c| c.set(c.get() + 1));
+        // SAFETY: same contract as the caller's.
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: same contract as the caller's.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        let _ = ALLOCS.try_with(|c| c.set(c.get() + 1));
+        // SAFETY: same contract as the caller's.
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+fn allocs() -> u64 {
+    ALLOCS.with(|c| c.get())
+}
+
+/// Runs `$body` 200 times to warm up, then asserts that 2000 more rounds allocate nothing.
+macro_rules! assert_steady_state_alloc_free {
+    ($what:expr, $body:expr) => {{
+        for _ in 0..200 {
+            $body;
+        }
+        let before = allocs();
+        for _ in 0..2000 {
+            $body;
+        }
+        let n = allocs() - before;
+        assert_eq!(
+            n, 0,
+            "{}: {} allocations in 2000 steady-state rounds",
+            $what, n
+        );
+    }};
+}
+
+fn ping_pong_read_write(busy: bool) {
+    let rt = common::rt(busy);
+    rt.block_on(async {
+        let (a, b) = UnixStream::pair().unwrap();
+        let (a, b) = (Async::new(a).unwrap(), Async::new(b).unwrap());
+        // The echo side runs as its own task, so every round also exercises task wakes.
+        let echo = sonic_rt::spawn(async move {
+            let mut buf = [0u8; 64];
+            loop {
+                let n = b.read_with(|mut s| s.read(&mut buf)).await.unwrap();
+                if n == 0 {
+                    return;
+                }
+                b.write_with(|mut s| s.write(&buf[..n])).await.unwrap();
+            }
+        });
+        let mut buf = [0u8; 64];
+        assert_steady_state_alloc_free!("read/write ping-pong", {
+            a.write_with(|mut s| s.write(&[1u8; 64])).await.unwrap();
+            let mut got = 0;
+            while got < 64 {
+                got += a.read_with(|mut s| s.read(&mut buf[got..])).await.unwrap();
+            }
+        });
+        drop(echo);
+    });
+}
+
+#[test]
+fn read_write_and_wake_allocate_nothing() {
+    ping_pong_read_write(false);
+    ping_pong_read_write(true);
+}
+
+#[test]
+fn timers_allocate_nothing() {
+    for busy in [false, true] {
+        let rt = common::rt(busy);
+        rt.block_on(async {
+            // Create, fire and drop a sleep.
+            assert_steady_state_alloc_free!("sleep fire", sleep(Duration::from_micros(1)).await);
+            // Create, register and cancel a sleep.
+            assert_steady_state_alloc_free!("sleep cancel", {
+                let mut s = sleep(Duration::from_secs(60));
+                let _ = sonic_rt::time::timeout(Duration::ZERO, &mut s).await;
+            });
+            // Re-arm one sleep over and over.
+            let mut s = sleep(Duration::from_secs(60));
+            let _ = sonic_rt::time::timeout(Duration::ZERO, &mut s).await;
+            assert_steady_state_alloc_free!("sleep reset", {
+                s.reset_mut(Instant::now() + Duration::from_micros(1));
+                (&mut s).await;
+            });
+            // Interval ticks.
+            let mut iv = sonic_rt::time::interval(Duration::from_micros(2));
+            assert_steady_state_alloc_free!("interval tick", iv.tick().await);
+            // Yield (a self-wake through the run queue).
+            assert_steady_state_alloc_free!("yield_now", yield_now().await);
+        });
+    }
+}
