@@ -1,1 +1,103 @@
-//! Local (`!Send`) synchronisation primitives: oneshot, mpsc and Notify.
+//! Local (`!Send`) synchronisation primitives for tasks on one runtime: [`oneshot`], [`mpsc`]
+//! (bounded and unbounded) and [`Notify`].
+//!
+//! They have the names and shapes of `tokio::sync`, so code written for tokio's current-thread
+//! runtime ports by changing the import. Unlike tokio's, they are built for a single thread: the
+//! shared state lives in an `Rc` with `Cell`s, so no operation takes a lock, touches an atomic or
+//! makes a syscall, and every handle is `!Send` (the compiler stops a handle from leaving the
+//! thread that runs the runtime).
+//!
+//! # Rules the implementation keeps
+//!
+//! - State is shared through `Rc` and mutated through `Cell`, or through a `RefCell` whose borrow
+//!   never spans a call into foreign code: no waker is woken, cloned or dropped and no user value
+//!   is dropped while a borrow is held. A value's destructor may therefore use the same channel
+//!   (for example drop a `Sender` of it) without a "already borrowed" panic.
+//! - A party that waits alone (a receiver, a oneshot sender) keeps its waker between waits and
+//!   reuses it when `Waker::will_wake` says it is the same task, so steady-state waits clone
+//!   nothing. Nobody is woken unless it is actually waiting.
+//! - Parties that wait in numbers (bounded senders, [`Notified`]) queue FIFO in a slab-backed
+//!   list: a future dropped while it waits unlinks itself, and one dropped after it was chosen
+//!   passes its permit or notification to the next waiter. The slab is reused, so waiting does
+//!   not allocate once the peak number of waiters has been seen.
+//! - No `unsafe` code.
+//!
+//! # Examples
+//!
+//! ```ignore
+//! use sonic_rt::sync::{mpsc, oneshot};
+//!
+//! sonic_rt::block_on(async {
+//!     let (tx, mut rx) = mpsc::channel(16);
+//!     let (done_tx, done_rx) = oneshot::channel();
+//!     sonic_rt::spawn(async move {
+//!         let mut sum = 0;
+//!         while let Some(n) = rx.recv().await {
+//!             sum += n;
+//!         }
+//!         let _ = done_tx.send(sum);
+//!     });
+//!     for n in 1..=10 {
+//!         tx.send(n).await.unwrap();
+//!     }
+//!     drop(tx);
+//!     assert_eq!(done_rx.await, Ok(55));
+//! });
+//! ```
+
+#![forbid(unsafe_code)]
+
+pub mod mpsc;
+mod notify;
+pub mod oneshot;
+mod wait_list;
+mod waker_slot;
+
+#[cfg(test)]
+mod test_util;
+
+pub use notify::{Notified, Notify};
+
+/// Fails to compile if any listed type implements the given auto trait (`Send` or `Sync`).
+///
+/// If `T: Send`, both blanket impls of the probe trait apply to `T`, and naming the probe's
+/// function without saying which impl is meant is ambiguous: a compile error. If `T` is not
+/// `Send`, only the first impl applies and the expression resolves.
+macro_rules! assert_not_impl {
+    ($auto:path: $($ty:ty),+ $(,)?) => {
+        const _: fn() = || {
+            trait Probe<Which> {
+                fn probe() {}
+            }
+            impl<T: ?Sized> Probe<()> for T {}
+            struct ImplementsIt;
+            impl<T: ?Sized + $auto> Probe<ImplementsIt> for T {}
+            $(let _ = <$ty as Probe<_>>::probe;)+
+        };
+    };
+}
+
+assert_not_impl!(Send:
+    oneshot::Sender<()>,
+    oneshot::Receiver<()>,
+    mpsc::Sender<()>,
+    mpsc::Receiver<()>,
+    mpsc::Permit<'static, ()>,
+    mpsc::OwnedPermit<()>,
+    mpsc::UnboundedSender<()>,
+    mpsc::UnboundedReceiver<()>,
+    mpsc::WeakSender<()>,
+    mpsc::WeakUnboundedSender<()>,
+    Notify,
+    Notified<'static>,
+);
+assert_not_impl!(Sync:
+    oneshot::Sender<()>,
+    oneshot::Receiver<()>,
+    mpsc::Sender<()>,
+    mpsc::Receiver<()>,
+    mpsc::UnboundedSender<()>,
+    mpsc::UnboundedReceiver<()>,
+    Notify,
+    Notified<'static>,
+);

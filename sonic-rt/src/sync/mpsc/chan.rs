@@ -1,0 +1,382 @@
+//! The state shared by all handles of one mpsc channel, bounded or not.
+//!
+//! Rules:
+//! - `senders` counts the live `Sender`s / `UnboundedSender`s (weak senders and permits are not
+//!   senders). When it drops to zero the receiver is woken; it drains what is buffered and then
+//!   sees the end of the stream.
+//! - Bounded channels count free slots in `permits`. A slot is taken before a value is pushed
+//!   (by `try_acquire` or an `Acquire` future) and given back when the receiver pops the value, or
+//!   when a permit is dropped unused. Invariant: `permits > 0` only while no sender is queued in
+//!   `send_waiters`, because `release` hands a slot to the oldest queued sender before it counts
+//!   it as free. That makes waiting senders FIFO and keeps a newcomer from jumping the queue.
+//! - Closing the receiver (`close` or drop) fails every queued sender and every later acquire.
+//!   Permits already handed out may still send after `close` (the receiver drains them); the
+//!   receiver sees the end only when the buffer is empty and every permit is back. After the
+//!   receiver is dropped, values are dropped instead of buffered.
+//! - Buffered values and wakers are dropped only after the `RefCell` borrow of the queue ended.
+
+use std::cell::{Cell, RefCell};
+use std::collections::VecDeque;
+use std::fmt;
+use std::future::Future;
+use std::mem;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use super::error::{SendError, TryRecvError};
+use crate::sync::wait_list::{WaitList, WaiterKey};
+use crate::sync::waker_slot::WakerSlot;
+use crate::sync::Notify;
+
+/// Bounded channels allocate their whole buffer up front, up to this many values; beyond it the
+/// buffer grows on demand (and then stays grown, so the steady state still allocates nothing).
+const PREALLOCATE_MAX: usize = 1024;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum RxState {
+    Open,
+    /// `Receiver::close` was called; the receiver can still drain.
+    Closed,
+    Dropped,
+}
+
+/// What a queued sender is told when it is woken.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Grant {
+    Permit,
+    Closed,
+}
+
+/// Why a slot could not be taken at once.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum TryAcquireError {
+    Full,
+    Closed,
+}
+
+/// The receiver is closed or dropped.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) struct Closed;
+
+pub(super) struct Chan<T> {
+    queue: RefCell<VecDeque<T>>,
+    rx_waker: WakerSlot,
+    rx_state: Cell<RxState>,
+    senders: Cell<usize>,
+    /// Woken (`notify_waiters`) when the receiver closes, for `Sender::closed`.
+    closed: Notify,
+    /// `Some(capacity)` for a bounded channel.
+    bound: Option<usize>,
+    permits: Cell<usize>,
+    send_waiters: WaitList<Grant>,
+}
+
+impl<T> Chan<T> {
+    /// A channel with one sender; `bound` is the capacity of a bounded channel.
+    pub(super) fn new(bound: Option<usize>) -> Chan<T> {
+        let queue = match bound {
+            Some(capacity) => VecDeque::with_capacity(capacity.min(PREALLOCATE_MAX)),
+            None => VecDeque::new(),
+        };
+        Chan {
+            queue: RefCell::new(queue),
+            rx_waker: WakerSlot::new(),
+            rx_state: Cell::new(RxState::Open),
+            senders: Cell::new(1),
+            closed: Notify::new(),
+            bound,
+            permits: Cell::new(bound.unwrap_or(0)),
+            send_waiters: WaitList::new(),
+        }
+    }
+
+    // ---- senders ----
+
+    pub(super) fn add_sender(&self) {
+        self.senders.set(self.senders.get() + 1);
+    }
+
+    /// Adds a sender unless all are gone (for upgrading a weak sender).
+    pub(super) fn try_add_sender(&self) -> bool {
+        let alive = self.senders.get() > 0;
+        if alive {
+            self.add_sender();
+        }
+        alive
+    }
+
+    pub(super) fn drop_sender(&self) {
+        let left = self.senders.get() - 1;
+        self.senders.set(left);
+        if left == 0 {
+            self.rx_waker.wake();
+        }
+    }
+
+    /// True once the receiver was closed or dropped: sends fail.
+    pub(super) fn is_rx_closed(&self) -> bool {
+        self.rx_state.get() != RxState::Open
+    }
+
+    /// Completes when the receiver is closed or dropped.
+    pub(super) async fn closed(&self) {
+        let notified = self.closed.notified();
+        if !self.is_rx_closed() {
+            notified.await;
+        }
+    }
+
+    // ---- sending ----
+
+    /// Pushes a value without a permit (unbounded channels).
+    pub(super) fn send_unbounded(&self, value: T) -> Result<(), SendError<T>> {
+        if self.is_rx_closed() {
+            return Err(SendError(value));
+        }
+        self.push(value);
+        Ok(())
+    }
+
+    /// Pushes a value for which a slot was acquired. The value is dropped if the receiver is gone.
+    pub(super) fn send_with_permit(&self, value: T) {
+        if self.rx_state.get() == RxState::Dropped {
+            self.release(1);
+            drop(value);
+        } else {
+            self.push(value);
+        }
+    }
+
+    fn push(&self, value: T) {
+        self.queue.borrow_mut().push_back(value);
+        self.rx_waker.wake();
+    }
+
+    /// Free slots of a bounded channel.
+    pub(super) fn permits(&self) -> usize {
+        self.permits.get()
+    }
+
+    /// Capacity of a bounded channel.
+    pub(super) fn bound(&self) -> usize {
+        self.bound.expect("capacity of an unbounded channel")
+    }
+
+    /// Takes a slot now, or says why not. Never jumps the queue: while senders wait, `permits`
+    /// is zero.
+    pub(super) fn try_acquire(&self) -> Result<(), TryAcquireError> {
+        if self.is_rx_closed() {
+            return Err(TryAcquireError::Closed);
+        }
+        match self.permits.get() {
+            0 => Err(TryAcquireError::Full),
+            free => {
+                self.permits.set(free - 1);
+                Ok(())
+            }
+        }
+    }
+
+    /// Waits FIFO for a slot.
+    pub(super) fn acquire(&self) -> Acquire<'_, T> {
+        Acquire { chan: self, state: AcquireState::Idle }
+    }
+
+    /// Gives back `n` slots: each goes to the oldest queued sender, or becomes free.
+    pub(super) fn release(&self, n: usize) {
+        if self.bound.is_none() || n == 0 {
+            return;
+        }
+        let mut left = n;
+        while left > 0 && self.send_waiters.wake_one(Grant::Permit) {
+            left -= 1;
+        }
+        self.permits.set(self.permits.get() + left);
+        if self.is_rx_closed() {
+            // A closed receiver waits for every outstanding permit before it sees the end.
+            self.rx_waker.wake();
+        }
+    }
+
+    // ---- receiving ----
+
+    /// True when no value can arrive any more. Meaningful only with the queue empty.
+    fn is_finished(&self) -> bool {
+        self.senders.get() == 0
+            || (self.is_rx_closed() && self.bound.map_or(true, |bound| self.permits.get() == bound))
+    }
+
+    fn pop(&self) -> Option<T> {
+        let value = self.queue.borrow_mut().pop_front();
+        if value.is_some() {
+            self.release(1);
+        }
+        value
+    }
+
+    pub(super) fn poll_recv(&self, cx: &mut Context<'_>) -> Poll<Option<T>> {
+        if let Some(value) = self.pop() {
+            return Poll::Ready(Some(value));
+        }
+        if self.is_finished() {
+            return Poll::Ready(None);
+        }
+        self.rx_waker.register(cx.waker());
+        Poll::Pending
+    }
+
+    pub(super) fn poll_recv_many(
+        &self,
+        cx: &mut Context<'_>,
+        buffer: &mut Vec<T>,
+        limit: usize,
+    ) -> Poll<usize> {
+        if limit == 0 {
+            return Poll::Ready(0);
+        }
+        let taken = {
+            let mut queue = self.queue.borrow_mut();
+            let taken = queue.len().min(limit);
+            buffer.extend(queue.drain(..taken));
+            taken
+        };
+        if taken > 0 {
+            self.release(taken);
+            return Poll::Ready(taken);
+        }
+        if self.is_finished() {
+            return Poll::Ready(0);
+        }
+        self.rx_waker.register(cx.waker());
+        Poll::Pending
+    }
+
+    pub(super) fn try_recv(&self) -> Result<T, TryRecvError> {
+        match self.pop() {
+            Some(value) => Ok(value),
+            None if self.is_finished() => Err(TryRecvError::Disconnected),
+            None => Err(TryRecvError::Empty),
+        }
+    }
+
+    pub(super) fn len(&self) -> usize {
+        self.queue.borrow().len()
+    }
+
+    /// The receiver's view: closed by `close`, or every sender gone.
+    pub(super) fn is_closed_for_rx(&self) -> bool {
+        self.is_rx_closed() || self.senders.get() == 0
+    }
+
+    /// Stops new sends; buffered values and outstanding permits can still be received.
+    pub(super) fn close(&self) {
+        if self.rx_state.get() != RxState::Open {
+            return;
+        }
+        self.rx_state.set(RxState::Closed);
+        self.send_waiters.wake_all(Grant::Closed);
+        self.closed.notify_waiters();
+    }
+
+    /// Closes the channel for good and drops what is buffered.
+    pub(super) fn drop_rx(&self) {
+        self.close();
+        self.rx_state.set(RxState::Dropped);
+        self.rx_waker.clear();
+        let buffered = mem::take(&mut *self.queue.borrow_mut());
+        self.release(buffered.len());
+        // The values drop here, after the borrow ended: their destructors may use this channel.
+        drop(buffered);
+    }
+}
+
+#[cfg(test)]
+impl<T> Chan<T> {
+    pub(super) fn send_waiters_slot_count(&self) -> usize {
+        self.send_waiters.slot_count()
+    }
+
+    pub(super) fn queue_capacity(&self) -> usize {
+        self.queue.borrow().capacity()
+    }
+}
+
+impl<T> fmt::Debug for Chan<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut s = f.debug_struct("Chan");
+        s.field("rx_state", &self.rx_state.get()).field("senders", &self.senders.get());
+        if let Ok(queue) = self.queue.try_borrow() {
+            s.field("len", &queue.len());
+        }
+        if let Some(bound) = self.bound {
+            s.field("capacity", &bound).field("permits", &self.permits.get());
+        }
+        s.finish_non_exhaustive()
+    }
+}
+
+#[derive(Debug)]
+enum AcquireState {
+    Idle,
+    Waiting(WaiterKey),
+    Done,
+}
+
+/// Waits for a free slot of a bounded channel, FIFO among waiting senders.
+///
+/// Cancellation safe: dropped while queued, it leaves the queue; dropped after a slot was handed
+/// to it but before it saw it, it hands the slot on.
+#[must_use = "futures do nothing unless awaited"]
+pub(super) struct Acquire<'a, T> {
+    chan: &'a Chan<T>,
+    state: AcquireState,
+}
+
+impl<T> Future for Acquire<'_, T> {
+    type Output = Result<(), Closed>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Closed>> {
+        let this = self.get_mut();
+        let chan = this.chan;
+        let granted = match mem::replace(&mut this.state, AcquireState::Done) {
+            AcquireState::Idle => match chan.try_acquire() {
+                Ok(()) => true,
+                Err(TryAcquireError::Closed) => false,
+                Err(TryAcquireError::Full) => {
+                    this.state = AcquireState::Waiting(chan.send_waiters.park(cx.waker()));
+                    return Poll::Pending;
+                }
+            },
+            AcquireState::Waiting(key) => match chan.send_waiters.poll(key, cx.waker()) {
+                Ok(grant) => grant == Grant::Permit,
+                Err(key) => {
+                    this.state = AcquireState::Waiting(key);
+                    return Poll::Pending;
+                }
+            },
+            AcquireState::Done => panic!("`Acquire` polled after completion"),
+        };
+        if granted && chan.rx_state.get() == RxState::Dropped {
+            // Handed a slot just before the receiver went away: the value would only be dropped.
+            chan.release(1);
+            return Poll::Ready(Err(Closed));
+        }
+        Poll::Ready(if granted { Ok(()) } else { Err(Closed) })
+    }
+}
+
+impl<T> Drop for Acquire<'_, T> {
+    fn drop(&mut self) {
+        if let AcquireState::Waiting(key) = mem::replace(&mut self.state, AcquireState::Done) {
+            if self.chan.send_waiters.cancel(key) == Some(Grant::Permit) {
+                self.chan.release(1);
+            }
+        }
+    }
+}
+
+impl<T> fmt::Debug for Acquire<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Acquire").field("state", &self.state).finish_non_exhaustive()
+    }
+}

@@ -1,0 +1,166 @@
+use std::pin::pin;
+use std::task::Poll;
+
+use super::*;
+use crate::sync::test_util::{poll_once, WakeCounter};
+
+#[test]
+fn notify_one_without_waiter_stores_one_permit() {
+    let (counter, waker) = WakeCounter::new();
+    let notify = Notify::new();
+    notify.notify_one();
+    notify.notify_one(); // permits do not add up
+    assert_eq!(poll_once(pin!(notify.notified()), &waker), Poll::Ready(()));
+    let mut second = pin!(notify.notified());
+    assert_eq!(poll_once(second.as_mut(), &waker), Poll::Pending);
+    assert_eq!(counter.count(), 0);
+}
+
+#[test]
+fn notify_one_wakes_waiters_in_fifo_order() {
+    let (a_count, a_waker) = WakeCounter::new();
+    let (b_count, b_waker) = WakeCounter::new();
+    let notify = Notify::new();
+    let mut a = pin!(notify.notified());
+    let mut b = pin!(notify.notified());
+    // Order is the order of the first poll, not of creation.
+    assert!(poll_once(b.as_mut(), &b_waker).is_pending());
+    assert!(poll_once(a.as_mut(), &a_waker).is_pending());
+
+    notify.notify_one();
+    assert_eq!((a_count.count(), b_count.count()), (0, 1));
+    assert!(poll_once(b.as_mut(), &b_waker).is_ready());
+    assert!(poll_once(a.as_mut(), &a_waker).is_pending());
+
+    notify.notify_one();
+    assert_eq!((a_count.count(), b_count.count()), (1, 1));
+    assert!(poll_once(a.as_mut(), &a_waker).is_ready());
+    assert!(!notify.permit.get());
+}
+
+#[test]
+fn notify_waiters_wakes_all_current_and_stores_nothing() {
+    let (counter, waker) = WakeCounter::new();
+    let notify = Notify::new();
+    let mut a = pin!(notify.notified());
+    let mut b = pin!(notify.notified());
+    let mut never_polled = pin!(notify.notified());
+    assert!(poll_once(a.as_mut(), &waker).is_pending());
+    assert!(poll_once(b.as_mut(), &waker).is_pending());
+
+    notify.notify_waiters();
+    assert_eq!(counter.count(), 2);
+    assert!(poll_once(a.as_mut(), &waker).is_ready());
+    assert!(poll_once(b.as_mut(), &waker).is_ready());
+    // Created before the call: completed by it even though it was never polled.
+    assert!(poll_once(never_polled.as_mut(), &waker).is_ready());
+    // Created after: not completed, and no permit was stored.
+    assert!(poll_once(pin!(notify.notified()), &waker).is_pending());
+}
+
+#[test]
+fn notify_waiters_keeps_a_stored_permit() {
+    let (_counter, waker) = WakeCounter::new();
+    let notify = Notify::new();
+    notify.notify_one();
+    notify.notify_waiters();
+    assert!(poll_once(pin!(notify.notified()), &waker).is_ready());
+    assert!(poll_once(pin!(notify.notified()), &waker).is_pending());
+}
+
+#[test]
+fn waker_is_updated_and_reused() {
+    let (first, first_waker) = WakeCounter::new();
+    let (second, second_waker) = WakeCounter::new();
+    let notify = Notify::new();
+    let mut waiter = pin!(notify.notified());
+    assert!(poll_once(waiter.as_mut(), &first_waker).is_pending());
+    assert!(poll_once(waiter.as_mut(), &first_waker).is_pending());
+    assert!(poll_once(waiter.as_mut(), &second_waker).is_pending());
+    notify.notify_one();
+    assert_eq!((first.count(), second.count()), (0, 1));
+}
+
+#[test]
+fn dropped_queued_waiter_leaves_the_queue() {
+    let (a_count, a_waker) = WakeCounter::new();
+    let (b_count, b_waker) = WakeCounter::new();
+    let notify = Notify::new();
+    let mut b = pin!(notify.notified());
+    {
+        let mut a = pin!(notify.notified());
+        assert!(poll_once(a.as_mut(), &a_waker).is_pending());
+        assert!(poll_once(b.as_mut(), &b_waker).is_pending());
+    }
+    notify.notify_one();
+    assert_eq!((a_count.count(), b_count.count()), (0, 1));
+    assert!(poll_once(b.as_mut(), &b_waker).is_ready());
+}
+
+#[test]
+fn dropped_notified_waiter_passes_notification_to_next() {
+    let (a_count, a_waker) = WakeCounter::new();
+    let (b_count, b_waker) = WakeCounter::new();
+    let notify = Notify::new();
+    let mut b = pin!(notify.notified());
+    {
+        let mut a = pin!(notify.notified());
+        assert!(poll_once(a.as_mut(), &a_waker).is_pending());
+        assert!(poll_once(b.as_mut(), &b_waker).is_pending());
+        notify.notify_one();
+        assert_eq!(a_count.count(), 1);
+        // `a` is dropped without looking.
+    }
+    assert_eq!(b_count.count(), 1);
+    assert!(poll_once(b.as_mut(), &b_waker).is_ready());
+}
+
+#[test]
+fn dropped_notified_waiter_without_successor_stores_permit() {
+    let (_counter, waker) = WakeCounter::new();
+    let notify = Notify::new();
+    {
+        let mut a = pin!(notify.notified());
+        assert!(poll_once(a.as_mut(), &waker).is_pending());
+        notify.notify_one();
+    }
+    assert!(notify.permit.get());
+    assert!(poll_once(pin!(notify.notified()), &waker).is_ready());
+}
+
+#[test]
+fn dropped_waiter_woken_by_notify_waiters_passes_nothing() {
+    let (_counter, waker) = WakeCounter::new();
+    let notify = Notify::new();
+    {
+        let mut a = pin!(notify.notified());
+        assert!(poll_once(a.as_mut(), &waker).is_pending());
+        notify.notify_waiters();
+    }
+    assert!(!notify.permit.get());
+}
+
+#[test]
+fn waiter_slots_are_reused() {
+    let (_counter, waker) = WakeCounter::new();
+    let notify = Notify::new();
+    for _ in 0..100 {
+        let mut a = pin!(notify.notified());
+        let mut b = pin!(notify.notified());
+        assert!(poll_once(a.as_mut(), &waker).is_pending());
+        assert!(poll_once(b.as_mut(), &waker).is_pending());
+        notify.notify_one();
+        assert!(poll_once(a.as_mut(), &waker).is_ready());
+    }
+    assert_eq!(notify.waiters.slot_count(), 2);
+}
+
+#[test]
+fn completed_notified_stays_ready() {
+    let (_counter, waker) = WakeCounter::new();
+    let notify = Notify::new();
+    notify.notify_one();
+    let mut a = pin!(notify.notified());
+    assert!(poll_once(a.as_mut(), &waker).is_ready());
+    assert!(poll_once(a.as_mut(), &waker).is_ready());
+}
