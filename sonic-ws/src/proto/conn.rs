@@ -1,0 +1,307 @@
+//! A whole connection without I/O: reader + writer + output queue + close state machine.
+//!
+//! Rules:
+//! - Bytes from the peer go in through [`Connection::read_buf`]/[`Connection::commit`]; bytes
+//!   for the peer come out of [`Connection::output`] and are released with
+//!   [`Connection::consume_output`]. The output queue only ever holds whole frames.
+//! - Pings are answered (auto-pong) and a peer's Close is echoed by queueing frames; nothing
+//!   is ever written twice and at most one Close frame is ever queued.
+//! - A protocol error queues a Close with the matching code (1002/1007/1009) and moves to
+//!   `Closed`: RFC 6455 7.1.7 says to fail the connection, i.e. send Close, then drop TCP.
+//! - While a zero-copy payload is being written after a header in the queue
+//!   ([`Connection::begin_frame`]), control frames wait in a side queue so that they cannot be
+//!   interleaved inside the payload; [`Connection::end_frame`] releases them.
+//!
+//! State: `Open` → (we close) `CloseSent` → (peer's Close) `Closed`;
+//! `Open` → (peer's Close, we echo) `Closed`; any → (protocol error) `Closed`.
+
+use super::close::{encode_close_payload, CloseCode};
+use super::frame::{FrameHeader, OpCode};
+use super::message::{Message, MessageRef};
+use super::read::{Kind, Limits, Reader};
+use super::write::Writer;
+use super::{deflate::Inflater, extension::DeflateParams, Role};
+use crate::error::{Error, ProtocolError};
+
+/// Where the close handshake stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CloseState {
+    /// Messages flow both ways.
+    Open,
+    /// We sent Close and wait for the peer's.
+    CloseSent,
+    /// Both Close frames were exchanged, or the connection failed: flush output, then drop the
+    /// transport.
+    Closed,
+}
+
+/// Connection state with no I/O.
+#[derive(Debug)]
+pub struct Connection {
+    reader: Reader,
+    writer: Writer,
+    out: Vec<u8>,
+    out_pos: usize,
+    deferred: Vec<u8>,
+    in_frame: bool,
+    state: CloseState,
+    auto_pong: bool,
+    error: Option<ProtocolError>,
+}
+
+impl Connection {
+    /// A connection for `role` with `limits` and optional permessage-deflate parameters.
+    pub fn new(role: Role, limits: Limits, deflate: Option<DeflateParams>) -> Self {
+        let mut reader = Reader::new(role, limits);
+        let mut writer = Writer::new(role);
+        if let Some(p) = &deflate {
+            reader.set_inflater(Some(Inflater::new(p.remote_no_context_takeover)));
+            writer.set_deflate(Some(p));
+        }
+        Connection {
+            reader,
+            writer,
+            out: Vec::new(),
+            out_pos: 0,
+            deferred: Vec::new(),
+            in_frame: false,
+            state: CloseState::Open,
+            auto_pong: true,
+            error: None,
+        }
+    }
+
+    /// Turns automatic pong replies on or off (on by default).
+    pub fn set_auto_pong(&mut self, on: bool) {
+        self.auto_pong = on;
+    }
+
+    /// The close state.
+    pub fn state(&self) -> CloseState {
+        self.state
+    }
+
+    /// The protocol error that failed the connection, if any.
+    pub fn error(&self) -> Option<ProtocolError> {
+        self.error
+    }
+
+    /// The receive side.
+    pub fn reader(&self) -> &Reader {
+        &self.reader
+    }
+
+    /// Space to read peer bytes into.
+    pub fn read_buf(&mut self) -> &mut [u8] {
+        self.reader.read_buf()
+    }
+
+    /// Marks `n` bytes of [`read_buf`](Self::read_buf) as filled.
+    pub fn commit(&mut self, n: usize) {
+        self.reader.commit(n);
+    }
+
+    /// Copies peer bytes in.
+    pub fn feed(&mut self, data: &[u8]) {
+        self.reader.feed(data);
+    }
+
+    /// Parses until a message or control frame is complete; `Ok(None)` needs more bytes (or
+    /// the connection is closed). Pings and Close frames are answered in the output queue.
+    ///
+    /// # Errors
+    /// [`Error::Protocol`] once, on the first violation (a Close with its code is queued);
+    /// [`Error::Closed`] afterwards.
+    pub fn advance(&mut self) -> Result<Option<Kind>, Error> {
+        if self.error.is_some() {
+            return Err(Error::Closed);
+        }
+        match self.reader.advance() {
+            Err(e) => {
+                self.error = Some(e);
+                if self.state == CloseState::Open {
+                    self.queue_close(e.close_code(), e.reason());
+                }
+                self.state = CloseState::Closed;
+                Err(Error::Protocol(e))
+            }
+            Ok(Some(Kind::Ping)) => {
+                if self.auto_pong && self.state == CloseState::Open {
+                    let mut tmp = [0u8; 125];
+                    let mut len = 0;
+                    if let Some(MessageRef::Ping(p)) = self.reader.view() {
+                        len = p.len().min(125);
+                        tmp[..len].copy_from_slice(&p[..len]);
+                    }
+                    self.queue_control(OpCode::Pong, &tmp[..len]);
+                }
+                Ok(Some(Kind::Ping))
+            }
+            Ok(Some(Kind::Close)) => {
+                if self.state == CloseState::Open {
+                    let code = match self.reader.view() {
+                        Some(MessageRef::Close(Some((code, _)))) => Some(code),
+                        _ => None,
+                    };
+                    match code {
+                        Some(c) => self.queue_close(c, ""),
+                        None => self.queue_control(OpCode::Close, &[]),
+                    }
+                }
+                self.state = CloseState::Closed;
+                Ok(Some(Kind::Close))
+            }
+            other => other.map_err(Error::Protocol),
+        }
+    }
+
+    /// Borrows the item [`advance`](Self::advance) returned.
+    pub fn view(&self) -> Option<MessageRef<'_>> {
+        self.reader.view()
+    }
+
+    /// Takes the item [`advance`](Self::advance) returned as an owned message.
+    pub fn take(&mut self) -> Option<Message> {
+        self.reader.take()
+    }
+
+    fn queue_control(&mut self, opcode: OpCode, payload: &[u8]) {
+        let q = if self.in_frame {
+            &mut self.deferred
+        } else {
+            &mut self.out
+        };
+        self.writer.encode_frame(q, opcode, true, false, payload);
+    }
+
+    fn queue_close(&mut self, code: CloseCode, reason: &str) {
+        if let Ok((buf, len)) = encode_close_payload(code, reason) {
+            self.queue_control(OpCode::Close, &buf[..len]);
+        }
+    }
+
+    fn check_open(&self) -> Result<(), Error> {
+        if self.state == CloseState::Open {
+            Ok(())
+        } else {
+            Err(Error::Closed)
+        }
+    }
+
+    /// Queues a whole message (text, binary, ping or pong); data is compressed when
+    /// negotiated. Copies the payload into the output queue.
+    ///
+    /// # Errors
+    /// [`Error::Closed`] after Close was sent; [`Error::InvalidInput`] for a control payload
+    /// over 125 bytes or a Close opcode (use [`close`](Self::close)).
+    pub fn send(&mut self, opcode: OpCode, payload: &[u8]) -> Result<(), Error> {
+        self.check_open()?;
+        match opcode {
+            OpCode::Close => return Err(Error::InvalidInput("use close() to send Close")),
+            OpCode::Continuation => {
+                return Err(Error::InvalidInput("use send_frame() for fragments"))
+            }
+            OpCode::Ping | OpCode::Pong => {
+                if payload.len() > 125 {
+                    return Err(Error::InvalidInput("control payload over 125 bytes"));
+                }
+                self.queue_control(opcode, payload);
+                return Ok(());
+            }
+            OpCode::Text | OpCode::Binary => {}
+        }
+        if self.in_frame {
+            return Err(Error::InvalidInput("a zero-copy frame is in progress"));
+        }
+        self.writer.encode_message(&mut self.out, opcode, payload);
+        Ok(())
+    }
+
+    /// Queues one raw, uncompressed frame (for sending a message in fragments).
+    ///
+    /// # Errors
+    /// As for [`send`](Self::send); fragment order is the caller's responsibility.
+    pub fn send_frame(&mut self, opcode: OpCode, fin: bool, payload: &[u8]) -> Result<(), Error> {
+        self.check_open()?;
+        if opcode.is_control() && (!fin || payload.len() > 125 || opcode == OpCode::Close) {
+            return Err(Error::InvalidInput("bad control frame"));
+        }
+        if self.in_frame {
+            return Err(Error::InvalidInput("a zero-copy frame is in progress"));
+        }
+        self.writer
+            .encode_frame(&mut self.out, opcode, fin, false, payload);
+        Ok(())
+    }
+
+    /// Whether a data message of `len` bytes would be compressed by [`send`](Self::send).
+    pub fn will_compress(&self, len: usize) -> bool {
+        self.writer.will_compress(len)
+    }
+
+    /// Queues only the header of an uncompressed, final data frame of `len` bytes; the caller
+    /// writes the payload right after the queued output (masked with
+    /// [`Writer::mask_in_place`] when the returned header has a key), then calls
+    /// [`end_frame`](Self::end_frame).
+    ///
+    /// # Errors
+    /// As for [`send`](Self::send).
+    pub fn begin_frame(&mut self, opcode: OpCode, len: usize) -> Result<FrameHeader, Error> {
+        self.check_open()?;
+        if opcode.is_control() || self.in_frame {
+            return Err(Error::InvalidInput(
+                "begin_frame is for one data frame at a time",
+            ));
+        }
+        let h = self.writer.header(opcode, true, false, len);
+        self.out.extend_from_slice(h.encode().as_slice());
+        self.in_frame = true;
+        Ok(h)
+    }
+
+    /// The payload started by [`begin_frame`](Self::begin_frame) was fully written.
+    pub fn end_frame(&mut self) {
+        self.in_frame = false;
+        if !self.deferred.is_empty() {
+            let d = std::mem::take(&mut self.deferred);
+            self.out.extend_from_slice(&d);
+            self.deferred = d;
+            self.deferred.clear();
+        }
+    }
+
+    /// Starts the closing handshake: queues Close with `code` and `reason`.
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`] for a code that may not be sent or a reason over 123 bytes;
+    /// [`Error::Closed`] if Close was already sent.
+    pub fn close(&mut self, code: CloseCode, reason: &str) -> Result<(), Error> {
+        self.check_open()?;
+        let (buf, len) = encode_close_payload(code, reason)?;
+        self.queue_control(OpCode::Close, &buf[..len]);
+        self.state = CloseState::CloseSent;
+        Ok(())
+    }
+
+    /// Bytes waiting to be written to the peer.
+    pub fn output(&self) -> &[u8] {
+        &self.out[self.out_pos..]
+    }
+
+    /// Releases `n` written bytes of [`output`](Self::output).
+    pub fn consume_output(&mut self, n: usize) {
+        self.out_pos = (self.out_pos + n).min(self.out.len());
+        if self.out_pos == self.out.len() {
+            self.out.clear();
+            self.out_pos = 0;
+            if self.out.capacity() > 1 << 20 {
+                self.out.shrink_to(64 << 10);
+            }
+        }
+    }
+
+    /// Bytes queued for the peer (including control frames waiting for a payload).
+    pub fn queued(&self) -> usize {
+        self.out.len() - self.out_pos + self.deferred.len()
+    }
+}

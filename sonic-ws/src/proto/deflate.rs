@@ -1,0 +1,193 @@
+//! permessage-deflate codec (RFC 7692, section 7.2).
+//!
+//! Rules: a compressed message is raw DEFLATE ending in a sync flush whose trailing
+//! `00 00 FF FF` is removed by the sender and appended back by the receiver. With
+//! `*_no_context_takeover` the corresponding side starts every message with an empty window.
+//! The inflater always runs with a 32 KiB window (15 bits): it decodes any stream made with a
+//! smaller one. zlib cannot compress raw DEFLATE with an 8-bit window, so when a peer limits
+//! us to 8 bits we simply never set RSV1 (a sender may leave any message uncompressed).
+
+use crate::error::ProtocolError;
+use flate2::{Compress, Compression, Decompress, FlushCompress, FlushDecompress, Status};
+
+const TAIL: [u8; 4] = [0x00, 0x00, 0xFF, 0xFF];
+
+/// Compresses outgoing messages.
+#[derive(Debug)]
+pub struct Deflater {
+    c: Compress,
+    reset_each_message: bool,
+}
+
+impl Deflater {
+    /// A compressor with `window_bits` in 9..=15 and `level` in 0..=9.
+    pub fn new(level: u32, window_bits: u8, reset_each_message: bool) -> Self {
+        let bits = window_bits.clamp(9, 15);
+        Deflater {
+            c: Compress::new_with_window_bits(Compression::new(level.min(9)), false, bits),
+            reset_each_message,
+        }
+    }
+
+    /// Appends the compressed form of `input` (without the `00 00 FF FF` tail) to `out`.
+    pub fn compress(&mut self, input: &[u8], out: &mut Vec<u8>) {
+        let start_in = self.c.total_in();
+        let start_len = out.len();
+        loop {
+            let consumed = (self.c.total_in() - start_in) as usize;
+            out.reserve((input.len() - consumed) / 2 + 64);
+            // zlib reports errors only for misuse (bad flush sequence), never for data; stop
+            // rather than spin if it ever does.
+            if self
+                .c
+                .compress_vec(&input[consumed..], out, FlushCompress::Sync)
+                .is_err()
+            {
+                break;
+            }
+            let consumed = (self.c.total_in() - start_in) as usize;
+            // The sync flush is complete once all input is in and zlib left output room unused.
+            if consumed == input.len() && out.len() < out.capacity() {
+                break;
+            }
+        }
+        if out.len() - start_len >= 4 && out.ends_with(&TAIL) {
+            out.truncate(out.len() - 4);
+        }
+        if self.reset_each_message {
+            self.c.reset();
+        }
+    }
+}
+
+/// Decompresses incoming messages frame by frame, with a limit on the output size.
+#[derive(Debug)]
+pub struct Inflater {
+    d: Decompress,
+    reset_each_message: bool,
+    ended: bool,
+}
+
+impl Inflater {
+    /// A decompressor; `reset_each_message` when the peer agreed to no context takeover.
+    pub fn new(reset_each_message: bool) -> Self {
+        Inflater {
+            d: Decompress::new_with_window_bits(false, 15),
+            reset_each_message,
+            ended: false,
+        }
+    }
+
+    /// Inflates one frame's payload, appending to `out`, which must stay within `limit` bytes.
+    pub fn inflate(
+        &mut self,
+        input: &[u8],
+        out: &mut Vec<u8>,
+        limit: usize,
+    ) -> Result<(), ProtocolError> {
+        if self.ended {
+            // Data after a BFINAL block within the same message is ignored (RFC 7692 allows
+            // BFINAL; nothing valid can follow it).
+            return Ok(());
+        }
+        let start_in = self.d.total_in();
+        loop {
+            let consumed = (self.d.total_in() - start_in) as usize;
+            // Room for one byte past the limit, so that "over the limit" is detectable.
+            let room = (limit + 1)
+                .saturating_sub(out.len())
+                .min((input.len() - consumed).saturating_mul(4).max(4096));
+            out.reserve(room);
+            let before_out = out.len();
+            let status = self
+                .d
+                .decompress_vec(&input[consumed..], out, FlushDecompress::Sync)
+                .map_err(|_| ProtocolError::BadCompressedData)?;
+            if out.len() > limit {
+                return Err(ProtocolError::MessageTooLarge);
+            }
+            if status == Status::StreamEnd {
+                self.ended = true;
+                return Ok(());
+            }
+            let consumed_now = (self.d.total_in() - start_in) as usize;
+            let room_left = out.len() < out.capacity();
+            let progress = consumed_now != consumed || out.len() != before_out;
+            if (consumed_now == input.len() && room_left) || !progress {
+                return Ok(());
+            }
+        }
+    }
+
+    /// Ends a message: feeds the removed `00 00 FF FF` tail and resets if required.
+    pub fn finish(&mut self, out: &mut Vec<u8>, limit: usize) -> Result<(), ProtocolError> {
+        let r = self.inflate(&TAIL, out, limit);
+        if self.reset_each_message || self.ended {
+            self.d.reset(false);
+            self.ended = false;
+        }
+        r
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trip_with_and_without_context() {
+        for reset in [false, true] {
+            for bits in [9u8, 12, 15] {
+                let mut d = Deflater::new(6, bits, reset);
+                let mut i = Inflater::new(reset);
+                for n in 0..5 {
+                    let msg: Vec<u8> = format!("hello hello hello {n} ").repeat(50 * n + 1).into();
+                    let mut wire = Vec::new();
+                    d.compress(&msg, &mut wire);
+                    let mut out = Vec::new();
+                    // Feed in two frames.
+                    let cut = wire.len() / 2;
+                    i.inflate(&wire[..cut], &mut out, 1 << 20).unwrap();
+                    i.inflate(&wire[cut..], &mut out, 1 << 20).unwrap();
+                    i.finish(&mut out, 1 << 20).unwrap();
+                    assert_eq!(out, msg);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn rfc7692_hello_example() {
+        // RFC 7692 section 7.2.3.1: "Hello" compressed.
+        let wire = [0xf2, 0x48, 0xcd, 0xc9, 0xc9, 0x07, 0x00];
+        let mut i = Inflater::new(false);
+        let mut out = Vec::new();
+        i.inflate(&wire, &mut out, 100).unwrap();
+        i.finish(&mut out, 100).unwrap();
+        assert_eq!(out, b"Hello");
+    }
+
+    #[test]
+    fn bomb_is_bounded() {
+        let mut d = Deflater::new(9, 15, true);
+        let big = vec![0u8; 10 << 20];
+        let mut wire = Vec::new();
+        d.compress(&big, &mut wire);
+        assert!(wire.len() < 64 << 10);
+        let mut i = Inflater::new(true);
+        let mut out = Vec::new();
+        let r = i.inflate(&wire, &mut out, 1 << 20);
+        assert_eq!(r, Err(ProtocolError::MessageTooLarge));
+        assert!(out.capacity() < 3 << 20, "capacity {}", out.capacity());
+    }
+
+    #[test]
+    fn garbage_is_an_error() {
+        let mut i = Inflater::new(false);
+        let mut out = Vec::new();
+        let r = i
+            .inflate(&[0xff, 0xff, 0xff, 0xff, 0x00], &mut out, 1000)
+            .and_then(|_| i.finish(&mut out, 1000));
+        assert_eq!(r, Err(ProtocolError::BadCompressedData));
+    }
+}

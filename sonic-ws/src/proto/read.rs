@@ -1,0 +1,499 @@
+//! The receive side: frames in, messages out, with no I/O.
+//!
+//! Rules:
+//! - The reader owns its read buffer. Fill it with [`Reader::read_buf`] + [`Reader::commit`]
+//!   (or [`Reader::feed`]), then call [`Reader::advance`] until it returns `Ok(None)`.
+//! - A completed item names bytes inside the reader (the read buffer or the assembly buffer). It
+//!   stays valid until the next `&mut self` call; the bytes of a returned frame are released
+//!   lazily at that next call, which is what makes [`Reader::view`] zero-copy.
+//! - Payload bytes are unmasked and (for text) UTF-8 checked as they arrive, even before the
+//!   frame is complete, so a bad byte fails the connection at once and a frame is touched once.
+//! - A single-frame uncompressed message is delivered in place; fragmented or compressed
+//!   messages are assembled (or inflated) into one buffer bounded by `max_message_size`.
+//! - Memory is bounded: the read buffer never grows past `max_frame_size` + a header + one read
+//!   chunk, the assembly buffer past `max_message_size` (+1 byte for detection).
+//! - After a Close frame nothing more is parsed.
+
+use super::close::{parse_close_payload, CloseCode};
+use super::deflate::Inflater;
+use super::frame::{FrameHeader, OpCode, MAX_HEADER_LEN};
+use super::mask::apply_mask;
+use super::message::{Message, MessageRef};
+use super::utf8::Utf8Validator;
+use super::Role;
+use crate::error::ProtocolError;
+
+/// Limits applied by a [`Reader`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Limits {
+    /// Largest frame payload accepted (1009 beyond).
+    pub max_frame_size: usize,
+    /// Largest message accepted, after decompression (1009 beyond).
+    pub max_message_size: usize,
+    /// Most frames in one message (1009 beyond).
+    pub max_fragments: usize,
+    /// Read chunk size and the buffer size kept between large frames.
+    pub read_buffer_size: usize,
+    /// Accept unmasked frames from clients (breaks RFC 6455; for testing only).
+    pub accept_unmasked_frames: bool,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_frame_size: 16 << 20,
+            max_message_size: 64 << 20,
+            max_fragments: 1 << 20,
+            read_buffer_size: 16 << 10,
+            accept_unmasked_frames: false,
+        }
+    }
+}
+
+/// Text or binary.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DataKind {
+    /// UTF-8 text.
+    Text,
+    /// Binary data.
+    Binary,
+}
+
+/// Where a message's payload lives.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Loc {
+    /// `start..end` of the read buffer (an unfragmented, uncompressed message).
+    Buf(usize, usize),
+    /// The assembly buffer.
+    Assembled,
+}
+
+/// What [`Reader::advance`] completed; look at it with [`Reader::view`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    /// A text message.
+    Text,
+    /// A binary message.
+    Binary,
+    /// A ping.
+    Ping,
+    /// A pong.
+    Pong,
+    /// A close frame (nothing more will be parsed).
+    Close,
+}
+
+/// A completed item: where its bytes are. Private so that `view` can trust it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Ready {
+    /// A text or binary message.
+    Data(DataKind, Loc),
+    /// A ping with its payload range in the read buffer.
+    Ping(usize, usize),
+    /// A pong with its payload range in the read buffer.
+    Pong(usize, usize),
+    /// A close frame: its code (if any) and the reason's range in the read buffer.
+    Close(Option<CloseCode>, usize, usize),
+}
+
+#[derive(Clone, Copy, Debug)]
+struct Partial {
+    header: FrameHeader,
+    header_len: usize,
+    payload_len: usize,
+    /// Payload bytes already unmasked (and validated).
+    done: usize,
+    /// Validate payload as UTF-8 while it arrives.
+    validate: bool,
+}
+
+#[derive(Clone, Copy, Debug)]
+struct Assembly {
+    kind: DataKind,
+    compressed: bool,
+    fragments: usize,
+}
+
+/// The receive-side state machine.
+#[derive(Debug)]
+pub struct Reader {
+    role: Role,
+    limits: Limits,
+    buf: Vec<u8>,
+    start: usize,
+    end: usize,
+    pending_consume: usize,
+    frame: Option<Partial>,
+    msg: Option<Assembly>,
+    assembled: Vec<u8>,
+    utf8: Utf8Validator,
+    inflater: Option<Inflater>,
+    closed: bool,
+    /// The item returned by the last `advance`; cleared by every `&mut self` call, so a view
+    /// can never name bytes that changed since they were validated.
+    last: Option<Ready>,
+}
+
+impl Reader {
+    /// A reader for `role` (a server expects masked frames, a client unmasked ones).
+    pub fn new(role: Role, limits: Limits) -> Self {
+        Reader {
+            role,
+            limits,
+            buf: Vec::new(),
+            start: 0,
+            end: 0,
+            pending_consume: 0,
+            frame: None,
+            msg: None,
+            assembled: Vec::new(),
+            utf8: Utf8Validator::new(),
+            inflater: None,
+            closed: false,
+            last: None,
+        }
+    }
+
+    /// Enables permessage-deflate decoding (RSV1 becomes legal on data frames).
+    pub fn set_inflater(&mut self, inflater: Option<Inflater>) {
+        self.last = None;
+        self.inflater = inflater;
+    }
+
+    /// True once a close frame was returned.
+    pub fn is_closed(&self) -> bool {
+        self.closed
+    }
+
+    /// Bytes buffered but not yet returned.
+    pub fn buffered(&self) -> usize {
+        self.end - self.start - self.pending_consume
+    }
+
+    /// Bytes of memory held by the read and assembly buffers.
+    pub fn memory(&self) -> usize {
+        self.buf.capacity() + self.assembled.capacity()
+    }
+
+    fn consume_pending(&mut self) {
+        self.last = None;
+        self.start += self.pending_consume;
+        self.pending_consume = 0;
+        if self.start == self.end {
+            self.start = 0;
+            self.end = 0;
+        }
+    }
+
+    /// Free space to read into, sized for the frame in progress. Ends any [`view`](Self::view).
+    pub fn read_buf(&mut self) -> &mut [u8] {
+        self.consume_pending();
+        let have = self.end - self.start;
+        let need_total = match &self.frame {
+            Some(f) => f.header_len + f.payload_len,
+            None => MAX_HEADER_LEN,
+        };
+        let chunk = self.limits.read_buffer_size.max(MAX_HEADER_LEN);
+        let want_free = need_total.saturating_sub(have).max(chunk / 2).max(1);
+        if self.buf.len() - self.end < want_free {
+            if self.start > 0 {
+                self.buf.copy_within(self.start..self.end, 0);
+                self.end = have;
+                self.start = 0;
+            }
+            if self.buf.len() - self.end < want_free {
+                let new_len = self.end + want_free.max(chunk);
+                self.buf.resize(new_len, 0);
+            }
+        } else if have == 0 && self.buf.len() > 4 * chunk {
+            // A large frame is gone: give its memory back.
+            self.buf.truncate(chunk);
+            self.buf.shrink_to_fit();
+        }
+        &mut self.buf[self.end..]
+    }
+
+    /// Marks `n` bytes of [`read_buf`](Self::read_buf) as filled.
+    pub fn commit(&mut self, n: usize) {
+        self.last = None;
+        self.end = (self.end + n).min(self.buf.len());
+    }
+
+    /// Copies `data` in (for tests, fuzzing and callers that already hold bytes).
+    pub fn feed(&mut self, mut data: &[u8]) {
+        while !data.is_empty() {
+            let dst = self.read_buf();
+            let n = dst.len().min(data.len());
+            dst[..n].copy_from_slice(&data[..n]);
+            self.commit(n);
+            data = &data[n..];
+        }
+    }
+
+    fn check_header(&self, h: &FrameHeader) -> Result<(), ProtocolError> {
+        if h.rsv2 || h.rsv3 {
+            return Err(ProtocolError::ReservedBits);
+        }
+        if h.rsv1 && (self.inflater.is_none() || !matches!(h.opcode, OpCode::Text | OpCode::Binary))
+        {
+            return Err(ProtocolError::ReservedBits);
+        }
+        match (self.role, h.mask.is_some()) {
+            (Role::Server, false) if !self.limits.accept_unmasked_frames => {
+                return Err(ProtocolError::UnmaskedFrame)
+            }
+            (Role::Client, true) => return Err(ProtocolError::MaskedFrame),
+            _ => {}
+        }
+        if h.payload_len > self.limits.max_frame_size as u64 {
+            return Err(ProtocolError::FrameTooLarge);
+        }
+        match (h.opcode, &self.msg) {
+            (OpCode::Continuation, None) => return Err(ProtocolError::UnexpectedContinuation),
+            (OpCode::Text | OpCode::Binary, Some(_)) => {
+                return Err(ProtocolError::ExpectedContinuation)
+            }
+            (OpCode::Continuation, Some(m)) => {
+                if m.fragments >= self.limits.max_fragments {
+                    return Err(ProtocolError::TooManyFragments);
+                }
+                if !m.compressed
+                    && self.assembled.len() as u64 + h.payload_len
+                        > self.limits.max_message_size as u64
+                {
+                    return Err(ProtocolError::MessageTooLarge);
+                }
+            }
+            (OpCode::Text | OpCode::Binary, None)
+                if !h.rsv1 && h.payload_len > self.limits.max_message_size as u64 =>
+            {
+                return Err(ProtocolError::MessageTooLarge);
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    /// Parses buffered bytes until a message or control frame is complete.
+    ///
+    /// `Ok(None)` means more bytes are needed (or the close frame was already returned).
+    ///
+    /// # Errors
+    /// The first protocol violation; the connection must then be failed with
+    /// [`ProtocolError::close_code`]. Later calls keep returning errors or `None`.
+    pub fn advance(&mut self) -> Result<Option<Kind>, ProtocolError> {
+        let r = self.advance_inner()?;
+        self.last = r;
+        Ok(r.map(|r| match r {
+            Ready::Data(DataKind::Text, _) => Kind::Text,
+            Ready::Data(DataKind::Binary, _) => Kind::Binary,
+            Ready::Ping(..) => Kind::Ping,
+            Ready::Pong(..) => Kind::Pong,
+            Ready::Close(..) => Kind::Close,
+        }))
+    }
+
+    fn advance_inner(&mut self) -> Result<Option<Ready>, ProtocolError> {
+        loop {
+            self.consume_pending();
+            if self.closed {
+                return Ok(None);
+            }
+            let f = match self.frame {
+                Some(f) => f,
+                None => {
+                    let Some((header, header_len)) =
+                        FrameHeader::decode(&self.buf[self.start..self.end])?
+                    else {
+                        return Ok(None);
+                    };
+                    self.check_header(&header)?;
+                    let text = match header.opcode {
+                        OpCode::Text => {
+                            self.utf8.reset();
+                            true
+                        }
+                        OpCode::Continuation => {
+                            matches!(self.msg, Some(m) if m.kind == DataKind::Text && !m.compressed)
+                        }
+                        _ => false,
+                    };
+                    let f = Partial {
+                        header,
+                        header_len,
+                        // Bounded by max_frame_size (a usize) in check_header.
+                        payload_len: header.payload_len as usize,
+                        done: 0,
+                        validate: text && !header.rsv1,
+                    };
+                    self.frame = Some(f);
+                    f
+                }
+            };
+            let p0 = self.start + f.header_len;
+            // The header stays buffered until the frame completes, so `end - start >= header_len`.
+            let have = (self.end - self.start - f.header_len).min(f.payload_len);
+            if have > f.done {
+                let seg = &mut self.buf[p0 + f.done..p0 + have];
+                if let Some(key) = f.header.mask {
+                    apply_mask(seg, key, f.done);
+                }
+                if f.validate {
+                    self.utf8
+                        .feed(seg)
+                        .map_err(|_| ProtocolError::InvalidUtf8)?;
+                }
+                if let Some(p) = &mut self.frame {
+                    p.done = have;
+                }
+            }
+            if have < f.payload_len {
+                return Ok(None);
+            }
+            self.frame = None;
+            let p1 = p0 + f.payload_len;
+            self.pending_consume = f.header_len + f.payload_len;
+            let h = f.header;
+            match h.opcode {
+                OpCode::Ping => return Ok(Some(Ready::Ping(p0, p1))),
+                OpCode::Pong => return Ok(Some(Ready::Pong(p0, p1))),
+                OpCode::Close => {
+                    let parsed = parse_close_payload(&self.buf[p0..p1])?;
+                    self.closed = true;
+                    return Ok(Some(match parsed {
+                        None => Ready::Close(None, p1, p1),
+                        Some((code, _)) => Ready::Close(Some(code), p0 + 2, p1),
+                    }));
+                }
+                OpCode::Text | OpCode::Binary => {
+                    let kind = if h.opcode == OpCode::Text {
+                        DataKind::Text
+                    } else {
+                        DataKind::Binary
+                    };
+                    if h.fin && !h.rsv1 {
+                        if kind == DataKind::Text {
+                            self.utf8.finish().map_err(|_| ProtocolError::InvalidUtf8)?;
+                        }
+                        return Ok(Some(Ready::Data(kind, Loc::Buf(p0, p1))));
+                    }
+                    self.msg = Some(Assembly {
+                        kind,
+                        compressed: h.rsv1,
+                        fragments: 1,
+                    });
+                    self.assembled.clear();
+                    self.append(p0, p1)?;
+                    if h.fin {
+                        return self.finish_message().map(Some);
+                    }
+                }
+                OpCode::Continuation => {
+                    if let Some(m) = &mut self.msg {
+                        m.fragments += 1;
+                    }
+                    self.append(p0, p1)?;
+                    if h.fin {
+                        return self.finish_message().map(Some);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Adds a completed frame's payload to the message being assembled.
+    fn append(&mut self, p0: usize, p1: usize) -> Result<(), ProtocolError> {
+        let Some(m) = self.msg else {
+            return Err(ProtocolError::UnexpectedContinuation);
+        };
+        let payload = &self.buf[p0..p1];
+        if m.compressed {
+            let inflater = self.inflater.as_mut().ok_or(ProtocolError::ReservedBits)?;
+            let before = self.assembled.len();
+            inflater.inflate(payload, &mut self.assembled, self.limits.max_message_size)?;
+            if m.kind == DataKind::Text {
+                self.utf8
+                    .feed(&self.assembled[before..])
+                    .map_err(|_| ProtocolError::InvalidUtf8)?;
+            }
+        } else {
+            // Already unmasked and validated while arriving; size checked in check_header.
+            self.assembled.extend_from_slice(payload);
+        }
+        Ok(())
+    }
+
+    fn finish_message(&mut self) -> Result<Ready, ProtocolError> {
+        let Some(m) = self.msg.take() else {
+            return Err(ProtocolError::UnexpectedContinuation);
+        };
+        if m.compressed {
+            let inflater = self.inflater.as_mut().ok_or(ProtocolError::ReservedBits)?;
+            let before = self.assembled.len();
+            inflater.finish(&mut self.assembled, self.limits.max_message_size)?;
+            if m.kind == DataKind::Text {
+                self.utf8
+                    .feed(&self.assembled[before..])
+                    .map_err(|_| ProtocolError::InvalidUtf8)?;
+            }
+        }
+        if m.kind == DataKind::Text {
+            self.utf8.finish().map_err(|_| ProtocolError::InvalidUtf8)?;
+        }
+        Ok(Ready::Data(m.kind, Loc::Assembled))
+    }
+
+    /// Borrows the item the last [`advance`](Self::advance) returned; `None` after any other
+    /// `&mut self` call.
+    pub fn view(&self) -> Option<MessageRef<'_>> {
+        Some(match self.last? {
+            Ready::Ping(a, b) => MessageRef::Ping(&self.buf[a..b]),
+            Ready::Pong(a, b) => MessageRef::Pong(&self.buf[a..b]),
+            Ready::Close(None, _, _) => MessageRef::Close(None),
+            Ready::Close(Some(code), a, b) => MessageRef::Close(Some((
+                code,
+                // Validated by parse_close_payload; a failure here is impossible and maps to "".
+                std::str::from_utf8(&self.buf[a..b]).unwrap_or(""),
+            ))),
+            Ready::Data(kind, loc) => {
+                let bytes = match loc {
+                    Loc::Buf(a, b) => &self.buf[a..b],
+                    Loc::Assembled => &self.assembled[..],
+                };
+                match kind {
+                    DataKind::Binary => MessageRef::Binary(bytes),
+                    // SAFETY: `last` is only set by `advance` for a text message whose every
+                    // byte was accepted by the UTF-8 validator (incrementally as it arrived,
+                    // then `finish` for a cut-off sequence at the end), and `last` is cleared
+                    // by every `&mut self` method before the buffers can change, so `bytes`
+                    // are exactly the validated bytes.
+                    DataKind::Text => MessageRef::Text(unsafe { super::utf8::assume_valid(bytes) }),
+                }
+            }
+        })
+    }
+
+    /// Takes the last item as an owned [`Message`]: an assembled message's buffer moves out
+    /// without a copy, an in-place one is copied once.
+    pub fn take(&mut self) -> Option<Message> {
+        let last = self.last?;
+        let msg = match last {
+            Ready::Data(kind, Loc::Assembled) => {
+                let bytes = std::mem::take(&mut self.assembled);
+                match kind {
+                    DataKind::Binary => Message::Binary(bytes),
+                    DataKind::Text => {
+                        // SAFETY: as in `view`: `last` names a text message, so the assembled
+                        // buffer holds exactly bytes the validator accepted in full, unchanged
+                        // since.
+                        let s = unsafe { super::utf8::assume_valid_owned(bytes) };
+                        Message::Text(s)
+                    }
+                }
+            }
+            _ => self.view()?.to_owned(),
+        };
+        self.last = None;
+        Some(msg)
+    }
+}
