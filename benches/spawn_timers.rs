@@ -173,10 +173,9 @@ fn fire_elapsed(
 
 /// The deadline for reset number `i` in the alternating case: early, late, early...
 fn alternating(i: usize) -> Duration {
-    if i % 2 == 0 {
-        FAR
-    } else {
-        FAR * 2
+    match i % 2 {
+        0 => FAR,
+        _ => FAR * 2,
     }
 }
 

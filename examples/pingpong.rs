@@ -1,0 +1,114 @@
+//! Loopback TCP ping-pong on one sonic runtime: a client task and an echo task trade a 64-byte
+//! message, and the program prints the round-trip latency percentiles. No setup needed:
+//!
+//! `cargo run --release -p sonic-examples --example pingpong [-- --count 100000 --busy-poll]`
+
+use futures_util::{AsyncReadExt, AsyncWriteExt};
+use sonic_rt::io::Async;
+use std::io;
+use std::net::{TcpListener, TcpStream};
+use std::time::{Duration, Instant};
+
+const MSG: usize = 64;
+
+fn main() -> io::Result<()> {
+    let mut count = 100_000;
+    let mut busy_poll = false;
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--count" => count = args.next().and_then(|n| n.parse().ok()).expect("--count N"),
+            "--busy-poll" => busy_poll = true,
+            _ => panic!("unknown argument {arg}; usage: pingpong [--count N] [--busy-poll]"),
+        }
+    }
+    assert!(count > 0, "--count must be positive");
+
+    // One thread runs everything: both tasks, both sockets, the reactor.
+    let rt = sonic_rt::Builder::new().busy_poll(busy_poll).build()?;
+    let mut rtts = rt.block_on(async {
+        let (mut client, mut server) = loopback_pair()?;
+
+        // The server: echo every message back until the client hangs up.
+        let echo = sonic_rt::spawn(async move {
+            let mut buf = [0u8; 4096];
+            while read_msg(&mut server, &mut buf).await.is_ok() {
+                if server.write_all(&buf[..MSG]).await.is_err() {
+                    break;
+                }
+            }
+        });
+
+        // The client: send a message, wait for the echo, time the round trip.
+        let msg = [0x5a; MSG];
+        let mut buf = [0u8; 4096];
+        let mut rtts = Vec::with_capacity(count);
+        for i in 0..count + count / 10 {
+            let start = Instant::now();
+            client.write_all(&msg).await?;
+            read_msg(&mut client, &mut buf).await?;
+            if i >= count / 10 {
+                rtts.push(start.elapsed()); // the first tenth was warm-up
+            }
+        }
+        drop(client);
+        echo.await.expect("the echo task panicked");
+        io::Result::Ok(rtts)
+    })?;
+
+    rtts.sort_unstable();
+    let mode = if busy_poll {
+        "busy-poll"
+    } else {
+        "default (sleeps in epoll when idle)"
+    };
+    println!(
+        "sonic-rt ping-pong: {MSG} B over loopback TCP, {count} round trips, one thread, {mode}"
+    );
+    for (name, p) in [
+        ("p50", 0.50),
+        ("p90", 0.90),
+        ("p99", 0.99),
+        ("p99.9", 0.999),
+    ] {
+        println!(
+            "  {name:<6}{:>9.2} µs",
+            micros(rtts[percentile_index(p, rtts.len())])
+        );
+    }
+    println!("  {:<6}{:>9.2} µs", "max", micros(rtts[rtts.len() - 1]));
+    Ok(())
+}
+
+/// A connected client/server pair over loopback, Nagle off, registered with the runtime.
+fn loopback_pair() -> io::Result<(Async<TcpStream>, Async<TcpStream>)> {
+    let listener = TcpListener::bind("127.0.0.1:0")?;
+    let client = TcpStream::connect(listener.local_addr()?)?;
+    let (server, _) = listener.accept()?;
+    client.set_nodelay(true)?;
+    server.set_nodelay(true)?;
+    Ok((Async::new(client)?, Async::new(server)?))
+}
+
+/// Reads one message. The buffer is bigger than a message, so a read that comes up short tells
+/// the runtime the socket is drained, and the next read waits for an event instead of trying
+/// the kernel first and getting `EAGAIN`.
+async fn read_msg(sock: &mut Async<TcpStream>, buf: &mut [u8]) -> io::Result<()> {
+    let mut got = 0;
+    while got < MSG {
+        match sock.read(&mut buf[got..]).await? {
+            0 => return Err(io::ErrorKind::UnexpectedEof.into()),
+            n => got += n,
+        }
+    }
+    Ok(())
+}
+
+/// Nearest rank: the smallest sample with at least `p` of all samples at or below it.
+fn percentile_index(p: f64, len: usize) -> usize {
+    ((p * len as f64).ceil() as usize).clamp(1, len) - 1
+}
+
+fn micros(d: Duration) -> f64 {
+    d.as_secs_f64() * 1e6
+}
