@@ -1,36 +1,36 @@
 //! The FIFO contract shared by every buffer in this crate.
-//!
-//! # Rules
-//!
-//! A buffer holds a queue of bytes. Bytes enter at the back in two steps and leave at the front:
-//!
-//! 1. [`Fifo::claim`] hands out writable space right behind the last readable byte. The caller
-//!    writes into it (a `read(2)`, an encoder, a `copy_from_slice`).
-//! 2. [`Fifo::commit`] makes the first `n` bytes of the *latest* claim readable.
-//! 3. [`Fifo::data`] shows the readable window, oldest byte first, as one slice.
-//! 4. [`Fifo::consume`] drops bytes from the front of that window.
-//!
-//! Bad input never panics and never corrupts the queue. Every call clamps, and the return value
-//! says what actually happened:
-//!
-//! | call | clamps to | returns |
-//! |---|---|---|
-//! | `claim(n)` | the contiguous space the buffer can offer (fixed buffers: at most [`Fifo::free`]) | the slice, possibly shorter than `n`, possibly empty |
-//! | `commit(n)` | the length of the latest claim that is still pending | bytes committed |
-//! | `consume(n)` | `data().len()` | bytes consumed |
-//!
-//! A claim stays pending until the next `claim`, `commit` or `clear`; `consume` does not cancel
-//! it, so a reader may consume parsed messages while a write into claimed space is outstanding.
-//! A second `claim` replaces the first: bytes written into the first claim are not committed.
-//! `commit(0)` cancels the pending claim. Committing without a pending claim commits nothing.
-//!
-//! `data()` is always a prefix of the queue. For [`MirroredBuffer`](crate::MirroredBuffer) and
-//! [`ByteBuffer`](crate::ByteBuffer) it is the whole queue (`data().len() == len()`). A
-//! [`BipBuffer`](crate::BipBuffer) keeps its bytes in up to two regions and shows the first; once
-//! it is consumed, the second becomes visible.
+//! Every buffer implements it; the rules are in the trait's docs.
 
-/// A byte FIFO with a claim / commit / consume interface; see the [module docs](self) for the
-/// exact rules every implementation follows.
+/// A byte FIFO with a claim / commit / consume interface.
+///
+/// # Rules
+///
+/// A buffer holds a queue of bytes. Bytes enter at the back in two steps and leave at the front:
+///
+/// 1. [`Fifo::claim`] hands out writable space right behind the last readable byte. The caller
+///    writes into it (a `read(2)`, an encoder, a `copy_from_slice`).
+/// 2. [`Fifo::commit`] makes the first `n` bytes of the *latest* claim readable.
+/// 3. [`Fifo::data`] shows the readable window, oldest byte first, as one slice.
+/// 4. [`Fifo::consume`] drops bytes from the front of that window.
+///
+/// Bad input never panics and never corrupts the queue. Every call clamps, and the return value
+/// says what actually happened:
+///
+/// | call | clamps to | returns |
+/// |---|---|---|
+/// | `claim(n)` | the contiguous space the buffer can offer (fixed buffers: at most [`Fifo::free`]) | the slice, possibly shorter than `n`, possibly empty |
+/// | `commit(n)` | the length of the latest claim that is still pending | bytes committed |
+/// | `consume(n)` | `data().len()` | bytes consumed |
+///
+/// A claim stays pending until the next `claim`, `commit` or `clear`; `consume` does not cancel
+/// it, so a reader may consume parsed messages while a write into claimed space is outstanding.
+/// A second `claim` replaces the first: bytes written into the first claim are not committed.
+/// `commit(0)` cancels the pending claim. Committing without a pending claim commits nothing.
+///
+/// `data()` is always a prefix of the queue. For [`MirroredBuffer`](crate::MirroredBuffer) and
+/// [`ByteBuffer`](crate::ByteBuffer) it is the whole queue (`data().len() == len()`). A
+/// [`BipBuffer`](crate::BipBuffer) keeps its bytes in up to two regions and shows the first; once
+/// it is consumed, the second becomes visible.
 ///
 /// # Examples
 ///

@@ -60,12 +60,14 @@ impl MapError {
         Self::wrap(err.kind(), step, "", Some(err))
     }
 
-    fn invalid(step: &'static str) -> io::Error {
-        Self::wrap(io::ErrorKind::InvalidInput, step, "", None)
+    /// A request that can never succeed (kind `InvalidInput`).
+    fn invalid(step: &'static str, why: &'static str) -> io::Error {
+        Self::wrap(io::ErrorKind::InvalidInput, step, why, None)
     }
 
-    fn other(step: &'static str, hint: &'static str) -> io::Error {
-        Self::wrap(io::ErrorKind::Other, step, hint, None)
+    /// A failure without an OS error (kind `Other`).
+    fn other(step: &'static str, why: &'static str) -> io::Error {
+        Self::wrap(io::ErrorKind::Other, step, why, None)
     }
 
     const HUGE_HINT: &'static str =
@@ -77,9 +79,15 @@ impl MapError {
         Self::wrap(err.kind(), step, Self::HUGE_HINT, Some(err))
     }
 
+    /// Re-labels a mapping failure seen while huge pages were asked for.
     #[cfg_attr(not(target_os = "linux"), allow(dead_code))]
-    fn huge_from(step: &'static str, err: io::Error) -> io::Error {
-        Self::wrap(err.kind(), step, Self::HUGE_HINT, Some(err))
+    fn huge_from(err: io::Error) -> io::Error {
+        let kind = err.kind();
+        match err.into_inner().map(|inner| inner.downcast::<MapError>()) {
+            Some(Ok(inner)) => Self::wrap(kind, inner.step, Self::HUGE_HINT, inner.source),
+            Some(Err(inner)) => io::Error::new(kind, inner),
+            None => io::Error::from(kind),
+        }
     }
 
     #[cfg_attr(target_os = "linux", allow(dead_code))]
@@ -87,7 +95,7 @@ impl MapError {
         Self::wrap(
             io::ErrorKind::Unsupported,
             "huge pages",
-            "not supported for mirrored buffers on this OS",
+            "not supported for mirrored buffers on this system",
             None,
         )
     }
@@ -105,14 +113,17 @@ impl MapError {
 
 impl fmt::Display for MapError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "mirrored buffer: {} failed", self.step)?;
-        if let Some(err) = &self.source {
-            write!(f, ": {err}")?;
+        match &self.source {
+            Some(err) if self.hint.is_empty() => {
+                write!(f, "mirrored buffer: {} failed: {err}", self.step)
+            }
+            Some(err) => write!(
+                f,
+                "mirrored buffer: {} failed: {err} ({})",
+                self.step, self.hint
+            ),
+            None => write!(f, "mirrored buffer: {}: {}", self.step, self.hint),
         }
-        if !self.hint.is_empty() {
-            write!(f, " ({})", self.hint)?;
-        }
-        Ok(())
     }
 }
 
@@ -150,13 +161,15 @@ impl MirroredBuilder {
     /// and with the operating system's error, naming the failed step, when mapping fails.
     pub fn build(&self, min_size: usize) -> io::Result<MirroredBuffer> {
         if min_size == 0 {
-            return Err(MapError::invalid("a zero-sized buffer"));
+            return Err(MapError::invalid("invalid size", "0 bytes requested"));
         }
         let granule = sys::granule(self.huge_pages);
         let size = min_size
             .checked_next_multiple_of(granule)
             .filter(|s| s.checked_mul(2).is_some_and(|t| t <= isize::MAX as usize))
-            .ok_or_else(|| MapError::invalid("a size beyond half the address space"))?;
+            .ok_or_else(|| {
+                MapError::invalid("invalid size", "twice the size exceeds the address space")
+            })?;
         let map = sys::map_mirrored(size, self.prefault, self.huge_pages)?;
         Ok(MirroredBuffer {
             map,

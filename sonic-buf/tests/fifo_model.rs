@@ -117,7 +117,10 @@ fn check<B: Fifo>(
             prop_assert_eq!(data.len(), model.len());
         }
         prop_assert!(data.len() <= model.len());
-        prop_assert!(data.iter().eq(model.iter().take(data.len())), "window differs from model");
+        prop_assert!(
+            data.iter().eq(model.iter().take(data.len())),
+            "window differs from model"
+        );
         prop_assert_eq!(buf.is_empty(), model.is_empty());
     }
     // Everything held comes back out, in order (for a Bip buffer across both regions).
@@ -164,7 +167,7 @@ proptest! {
                     prop_assert_eq!(space.len(), n);
                     space.fill(i as u8);
                     prop_assert_eq!(buf.commit(n), n);
-                    model.extend(std::iter::repeat(i as u8).take(n));
+                    model.extend(vec![i as u8; n]);
                 }
                 None => {
                     prop_assert!(!fits);

@@ -43,7 +43,8 @@ pub(super) fn map_mirrored(half: usize, prefault: bool, huge_pages: bool) -> io:
     }
     // SAFETY: `raw` is a fresh descriptor that nothing else owns.
     let fd = unsafe { OwnedFd::from_raw_fd(raw) };
-    let len = libc::off_t::try_from(half).map_err(|_| MapError::invalid("size too large"))?;
+    let len = libc::off_t::try_from(half)
+        .map_err(|_| MapError::invalid("invalid size", "too large for a memfd"))?;
     // SAFETY: `fd` is a valid open memfd; ftruncate only changes its size.
     if unsafe { libc::ftruncate(fd.as_raw_fd(), len) } != 0 {
         return Err(MapError::os("sizing the memfd"));
@@ -52,7 +53,7 @@ pub(super) fn map_mirrored(half: usize, prefault: bool, huge_pages: bool) -> io:
     let align = granule(huge_pages);
     let mapping = Mapping::new(fd.as_fd(), half, align, populate).map_err(|e| {
         if huge_pages && e.kind() == io::ErrorKind::OutOfMemory {
-            MapError::huge_from("mapping huge pages", e)
+            MapError::huge_from(e)
         } else {
             e
         }

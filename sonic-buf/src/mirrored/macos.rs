@@ -26,7 +26,8 @@ fn open_unlinked() -> io::Result<OwnedFd> {
             .map_or(0, |d| d.subsec_nanos());
         // macOS limits the name to 31 bytes: "/sb" + 8 + 1 + 8 + 1 + 8 hex digits at most.
         let name = format!("/sb{pid:x}.{n:x}.{nanos:x}");
-        let name = CString::new(name).map_err(|_| MapError::invalid("shm name"))?;
+        let name = CString::new(name)
+            .map_err(|_| MapError::invalid("shm_open", "name contains a NUL byte"))?;
         let flags = libc::O_RDWR | libc::O_CREAT | libc::O_EXCL;
         // SAFETY: `name` is NUL-terminated; the variadic mode argument is passed as an unsigned
         // int, the type it is promoted to.
@@ -54,7 +55,8 @@ pub(super) fn map_mirrored(half: usize, prefault: bool, huge_pages: bool) -> io:
         return Err(MapError::unsupported_huge());
     }
     let fd = open_unlinked()?;
-    let len = libc::off_t::try_from(half).map_err(|_| MapError::invalid("size too large"))?;
+    let len = libc::off_t::try_from(half)
+        .map_err(|_| MapError::invalid("invalid size", "too large for a shared memory object"))?;
     // SAFETY: `fd` is a valid open shared memory object; ftruncate only changes its size.
     if unsafe { libc::ftruncate(fd.as_raw_fd(), len) } != 0 {
         return Err(MapError::os("sizing the shared memory object"));

@@ -71,11 +71,13 @@ impl Mapping {
     ) -> io::Result<Self> {
         let page = page_size();
         let total = half.checked_mul(2).filter(|t| *t <= isize::MAX as usize);
-        let total = total.ok_or_else(|| MapError::invalid("size overflows the address space"))?;
+        let total = total.ok_or_else(|| {
+            MapError::invalid("invalid size", "twice the size exceeds the address space")
+        })?;
         let slack = align.saturating_sub(page);
-        let reserve_len = total
-            .checked_add(slack)
-            .ok_or_else(|| MapError::invalid("size overflows the address space"))?;
+        let reserve_len = total.checked_add(slack).ok_or_else(|| {
+            MapError::invalid("invalid size", "twice the size exceeds the address space")
+        })?;
 
         // SAFETY: a fresh anonymous PROT_NONE mapping at an address the kernel chooses touches
         // no existing memory.

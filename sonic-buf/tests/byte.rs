@@ -1,0 +1,85 @@
+//! ByteBuffer: lazy compaction (data moves only when the room in front is at least the data),
+//! growth, limits.
+
+use sonic_buf::{ByteBuffer, Fifo};
+
+#[test]
+fn no_move_while_front_room_is_smaller_than_data() {
+    let mut buf = ByteBuffer::with_capacity(100).with_limit(1000);
+    buf.push(&[1; 100]);
+    buf.consume(40); // 40 in front, 60 of data
+    assert_eq!(buf.claim(30).len(), 30);
+    // Grew instead of moving 60 bytes for 40 of room; growth copies only the 60 live bytes.
+    assert_eq!(buf.bytes_moved(), 60);
+    assert!(buf.capacity() >= 200);
+    buf.commit(0);
+}
+
+#[test]
+fn moves_when_front_room_covers_data() {
+    let mut buf = ByteBuffer::with_capacity(100);
+    buf.push(&[1; 100]);
+    buf.consume(70); // 70 in front, 30 of data
+    let space = buf.claim(60);
+    assert_eq!(space.len(), 60);
+    assert_eq!(buf.bytes_moved(), 30, "30 live bytes moved to the front");
+    assert_eq!(buf.capacity(), 100, "no growth");
+    buf.commit(0);
+    assert_eq!(buf.data(), &[1; 30][..]);
+}
+
+#[test]
+fn emptying_resets_offsets_for_free() {
+    let mut buf = ByteBuffer::with_capacity(64);
+    for _ in 0..1000 {
+        buf.push(&[5; 48]);
+        buf.consume(48);
+    }
+    assert_eq!(buf.bytes_moved(), 0);
+    assert_eq!(buf.capacity(), 64);
+}
+
+#[test]
+fn amortised_moves_stay_below_bytes_consumed() {
+    // A stream with a partial message always left behind: moves never exceed what was consumed.
+    let mut buf = ByteBuffer::with_capacity(4096);
+    let mut consumed = 0u64;
+    for i in 0..10_000usize {
+        let n = 1 + (i * 2654435761) % 1500;
+        buf.push(&vec![i as u8; n]);
+        let keep = (i * 40503) % 700;
+        let k = buf.len().saturating_sub(keep);
+        consumed += buf.consume(k) as u64;
+    }
+    assert!(
+        buf.bytes_moved() <= consumed,
+        "{} > {consumed}",
+        buf.bytes_moved()
+    );
+}
+
+#[test]
+fn limit_clamps_growth() {
+    let mut buf = ByteBuffer::new().with_limit(10);
+    assert_eq!(buf.push(b"0123456789abc"), 10);
+    assert!(buf.claim(1).is_empty());
+    buf.consume(9);
+    assert_eq!(
+        buf.claim(100).len(),
+        9,
+        "compaction makes the room, limit caps it"
+    );
+    buf.commit(0);
+    assert_eq!(buf.data(), b"9");
+    assert_eq!(buf.limit(), 10);
+}
+
+#[test]
+fn clone_is_independent() {
+    let mut a = ByteBuffer::new();
+    a.push(b"one");
+    let mut b = a.clone();
+    b.push(b"two");
+    assert_eq!(a.data(), b"one");
+    assert_eq!(b.data(), b"onetwo");
+}
