@@ -4,18 +4,35 @@
 //! - [`proto`]: the protocol core with no I/O (frame codec, masking, handshake, UTF-8
 //!   validation, message assembly, close state machine, permessage-deflate). It takes and
 //!   returns bytes, so it is tested byte by byte and fuzzed.
-//! - An async layer over any `futures_io::AsyncRead + AsyncWrite` stream (work in progress).
+//! - [`WebSocket`]: an async connection over any `futures_io::AsyncRead + AsyncWrite` stream
+//!   (a sonic socket, a TLS stream, an in-memory pipe), made with [`client`] / [`accept`].
 //!
 //! The crate is single-threaded by design (see the sonic ARCHITECTURE.md): nothing in it is
-//! `Sync` and nothing locks.
+//! `Sync` and nothing locks. It needs no runtime; give it a [`Timer`] for handshake and close
+//! timeouts.
 
+mod accept;
+mod client;
+mod config;
 pub mod error;
+mod head;
 pub mod proto;
+mod split;
+mod stream;
+mod timeout;
+mod wake;
 
+pub use accept::{accept, accept_with, Decision};
+pub use client::{client, client_with, ClientConfig};
+pub use config::{Config, Timer};
 pub use error::{Error, HandshakeError, ProtocolError};
 pub use proto::close::{CloseCode, CloseFrame};
 pub use proto::extension::DeflateConfig;
 pub use proto::frame::OpCode;
+pub use proto::handshake::{Request, Response};
 pub use proto::message::{Message, MessageRef};
 pub use proto::read::Limits;
 pub use proto::Role;
+pub use split::{WsReceiver, WsSender};
+pub use stream::WebSocket;
+pub use timeout::{timeout, Timeout};

@@ -76,6 +76,11 @@ impl Connection {
         self.auto_pong = on;
     }
 
+    /// Which end this is.
+    pub fn role(&self) -> Role {
+        self.writer.role()
+    }
+
     /// The close state.
     pub fn state(&self) -> CloseState {
         self.state
@@ -276,9 +281,22 @@ impl Connection {
     /// [`Error::InvalidInput`] for a code that may not be sent or a reason over 123 bytes;
     /// [`Error::Closed`] if Close was already sent.
     pub fn close(&mut self, code: CloseCode, reason: &str) -> Result<(), Error> {
+        self.close_with(Some((code, reason)))
+    }
+
+    /// Starts the closing handshake with an optional code; `None` sends an empty Close.
+    ///
+    /// # Errors
+    /// As for [`close`](Self::close).
+    pub fn close_with(&mut self, frame: Option<(CloseCode, &str)>) -> Result<(), Error> {
         self.check_open()?;
-        let (buf, len) = encode_close_payload(code, reason)?;
-        self.queue_control(OpCode::Close, &buf[..len]);
+        match frame {
+            Some((code, reason)) => {
+                let (buf, len) = encode_close_payload(code, reason)?;
+                self.queue_control(OpCode::Close, &buf[..len]);
+            }
+            None => self.queue_control(OpCode::Close, &[]),
+        }
         self.state = CloseState::CloseSent;
         Ok(())
     }

@@ -1,6 +1,8 @@
 //! Helpers shared by the integration tests.
 #![allow(dead_code)]
 
+pub mod pipe;
+
 use sonic_ws::proto::frame::{FrameHeader, OpCode};
 use sonic_ws::proto::mask::apply_mask;
 

@@ -1,0 +1,120 @@
+//! Connection settings and the timer hook.
+
+use crate::proto::extension::DeflateConfig;
+use crate::proto::read::Limits;
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::rc::Rc;
+use std::time::Duration;
+
+/// Something that can sleep: the only thing this crate needs from a runtime.
+///
+/// sonic-ws does not depend on a runtime; give it sonic-rt's timer (or any other) so that
+/// handshakes and close handshakes cannot hang on a silent peer. Any
+/// `Fn(Duration) -> impl Future<Output = ()>` closure is a `Timer`:
+///
+/// ```
+/// use std::rc::Rc;
+/// use std::time::Duration;
+/// let cfg = sonic_ws::Config::default().timer(Rc::new(|d: Duration| async move {
+///     // e.g. sonic_rt::time::sleep(d).await
+///     let _ = d;
+/// }));
+/// assert!(cfg.has_timer());
+/// ```
+pub trait Timer {
+    /// A future that completes after `d`.
+    fn sleep(&self, d: Duration) -> Pin<Box<dyn Future<Output = ()>>>;
+}
+
+impl<F, Fut> Timer for F
+where
+    F: Fn(Duration) -> Fut,
+    Fut: Future<Output = ()> + 'static,
+{
+    fn sleep(&self, d: Duration) -> Pin<Box<dyn Future<Output = ()>>> {
+        Box::pin(self(d))
+    }
+}
+
+/// Settings for one connection (both roles).
+#[derive(Clone)]
+pub struct Config {
+    /// Frame, message and buffer limits.
+    pub limits: Limits,
+    /// permessage-deflate: offered by a client, accepted by a server; `None` disables it.
+    pub deflate: Option<DeflateConfig>,
+    /// Largest HTTP head accepted during the handshake.
+    pub max_handshake_size: usize,
+    /// Queued output above which `feed` flushes and reading waits for the peer to drain
+    /// (backpressure: a peer that stops reading cannot make us buffer without bound).
+    pub write_buffer_size: usize,
+    /// Payloads at least this big are written with a vectored write next to their header
+    /// instead of being copied into the output buffer.
+    pub vectored_threshold: usize,
+    /// Answer pings automatically.
+    pub auto_pong: bool,
+    /// Time allowed for the opening handshake (needs a timer).
+    pub handshake_timeout: Duration,
+    /// Time allowed for the peer's Close after ours (needs a timer).
+    pub close_timeout: Duration,
+    /// The timer behind both timeouts; without one, nothing times out.
+    pub timer: Option<Rc<dyn Timer>>,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            limits: Limits::default(),
+            deflate: None,
+            max_handshake_size: 16 << 10,
+            write_buffer_size: 256 << 10,
+            vectored_threshold: 16 << 10,
+            auto_pong: true,
+            handshake_timeout: Duration::from_secs(10),
+            close_timeout: Duration::from_secs(5),
+            timer: None,
+        }
+    }
+}
+
+impl fmt::Debug for Config {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Config")
+            .field("limits", &self.limits)
+            .field("deflate", &self.deflate)
+            .field("max_handshake_size", &self.max_handshake_size)
+            .field("write_buffer_size", &self.write_buffer_size)
+            .field("vectored_threshold", &self.vectored_threshold)
+            .field("auto_pong", &self.auto_pong)
+            .field("handshake_timeout", &self.handshake_timeout)
+            .field("close_timeout", &self.close_timeout)
+            .field("timer", &self.timer.is_some())
+            .finish()
+    }
+}
+
+impl Config {
+    /// Sets the timer used for handshake and close timeouts.
+    pub fn timer(mut self, t: Rc<dyn Timer>) -> Self {
+        self.timer = Some(t);
+        self
+    }
+
+    /// Whether a timer is set.
+    pub fn has_timer(&self) -> bool {
+        self.timer.is_some()
+    }
+
+    /// Enables permessage-deflate with these settings.
+    pub fn deflate(mut self, d: DeflateConfig) -> Self {
+        self.deflate = Some(d);
+        self
+    }
+
+    /// A sleep future from the configured timer, if any.
+    pub(crate) fn sleep(&self, d: Duration) -> Option<Pin<Box<dyn Future<Output = ()>>>> {
+        self.timer.as_ref().map(|t| t.sleep(d))
+    }
+}

@@ -1,0 +1,487 @@
+//! `WebSocket<S>`: the async connection over any `futures_io` stream.
+//!
+//! Rules:
+//! - All protocol state lives in [`Connection`] and in this struct, never in a future's locals,
+//!   so dropping a `recv` future loses nothing (reads are cancel-safe). A `send` dropped after
+//!   it started writing a frame leaves a partial frame on the wire; the next send then fails
+//!   with an error instead of corrupting the stream.
+//! - Every poll method borrows `self` only for the duration of the poll; that is what lets the
+//!   split halves share one `WebSocket` through `Rc<RefCell<..>>` without holding a borrow
+//!   across an await.
+//! - Queued control frames (pong, Close echo) are flushed from the receive path; reading
+//!   pauses while more than `write_buffer_size` bytes are queued, so a peer that stops reading
+//!   cannot grow our memory.
+//! - After a protocol error the matching Close is flushed before the error is returned; after
+//!   the peer's Close our echo is flushed before the Close is returned.
+
+use crate::config::Config;
+use crate::proto::close::CloseCode;
+use crate::proto::conn::{CloseState, Connection};
+use crate::proto::extension::DeflateParams;
+use crate::proto::frame::OpCode;
+use crate::proto::message::{Message, MessageRef};
+use crate::proto::read::Kind;
+use crate::proto::write::Writer;
+use crate::proto::Role;
+use crate::wake::{Slot, WriteWaiters};
+use crate::{Error, ProtocolError};
+use futures_io::{AsyncRead, AsyncWrite};
+use std::future::poll_fn;
+use std::io::{self, IoSlice};
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+macro_rules! ready {
+    ($e:expr) => {
+        match $e {
+            Poll::Ready(v) => v,
+            Poll::Pending => return Poll::Pending,
+        }
+    };
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Phase {
+    /// Normal operation.
+    Open,
+    /// A protocol error: flush our Close, then report the error.
+    Failing(ProtocolError),
+    /// An item is ready but queued output (a Close echo) must be flushed first.
+    Holding(Kind),
+    /// Nothing more will be received.
+    Done,
+}
+
+/// A WebSocket connection over a `futures_io::AsyncRead + AsyncWrite` stream.
+///
+/// Single-threaded by design: it is `!Sync`, and [`split`](Self::split) shares it between two
+/// tasks of one thread through `Rc<RefCell<..>>` (each poll borrows it briefly; no lock).
+#[derive(Debug)]
+pub struct WebSocket<S> {
+    io: S,
+    conn: Connection,
+    config: Config,
+    phase: Phase,
+    protocol: Option<String>,
+    waiters: WriteWaiters,
+    eof: bool,
+}
+
+impl<S> WebSocket<S> {
+    /// Wraps a stream whose handshake is already done. `leftover` are bytes read past the
+    /// handshake (the start of the first frames).
+    pub fn from_raw(
+        io: S,
+        role: Role,
+        config: Config,
+        deflate: Option<DeflateParams>,
+        leftover: &[u8],
+    ) -> Self {
+        let mut conn = Connection::new(role, config.limits, deflate);
+        conn.set_auto_pong(config.auto_pong);
+        conn.feed(leftover);
+        WebSocket {
+            io,
+            conn,
+            config,
+            phase: Phase::Open,
+            protocol: None,
+            waiters: WriteWaiters::default(),
+            eof: false,
+        }
+    }
+
+    pub(crate) fn set_protocol(&mut self, p: Option<String>) {
+        self.protocol = p;
+    }
+
+    /// The subprotocol agreed in the handshake.
+    pub fn protocol(&self) -> Option<&str> {
+        self.protocol.as_deref()
+    }
+
+    /// Whether permessage-deflate would compress a message of `len` bytes.
+    pub fn compresses(&self, len: usize) -> bool {
+        self.conn.will_compress(len)
+    }
+
+    /// The sans-I/O connection state (for inspection).
+    pub fn connection(&self) -> &Connection {
+        &self.conn
+    }
+
+    pub(crate) fn conn_mut(&mut self) -> &mut Connection {
+        &mut self.conn
+    }
+
+    /// The underlying stream.
+    pub fn get_ref(&self) -> &S {
+        &self.io
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// Consumes the connection and returns the stream.
+    pub fn into_inner(self) -> S {
+        self.io
+    }
+}
+
+impl<S: AsyncRead + AsyncWrite + Unpin> WebSocket<S> {
+    /// Writes all queued output, then flushes the stream.
+    pub(crate) fn poll_write_out(
+        &mut self,
+        cx: &mut Context<'_>,
+        slot: Slot,
+    ) -> Poll<io::Result<()>> {
+        let waker = self.waiters.register(slot, cx.waker());
+        let mut wcx = Context::from_waker(&waker);
+        while !self.conn.output().is_empty() {
+            let n = ready!(Pin::new(&mut self.io).poll_write(&mut wcx, self.conn.output()))?;
+            if n == 0 {
+                return Poll::Ready(Err(io::ErrorKind::WriteZero.into()));
+            }
+            self.conn.consume_output(n);
+        }
+        ready!(Pin::new(&mut self.io).poll_flush(&mut wcx))?;
+        self.waiters.clear(slot);
+        Poll::Ready(Ok(()))
+    }
+
+    /// Polls for the next item; see [`recv`](Self::recv). The item is then available through
+    /// [`Connection::view`] until the next call.
+    pub(crate) fn poll_recv_kind(&mut self, cx: &mut Context<'_>) -> Poll<Result<Kind, Error>> {
+        loop {
+            match self.phase {
+                Phase::Done => return Poll::Ready(Err(Error::Closed)),
+                Phase::Failing(e) => {
+                    // Best effort: the peer may already be gone.
+                    let _ = ready!(self.poll_write_out(cx, Slot::Reader));
+                    self.phase = Phase::Done;
+                    return Poll::Ready(Err(Error::Protocol(e)));
+                }
+                Phase::Holding(kind) => {
+                    let r = ready!(self.poll_write_out(cx, Slot::Reader));
+                    self.phase = if kind == Kind::Close {
+                        Phase::Done
+                    } else {
+                        Phase::Open
+                    };
+                    if let Err(e) = r {
+                        // Could not echo the Close: still report what the peer sent.
+                        if kind != Kind::Close {
+                            return Poll::Ready(Err(Error::Io(e)));
+                        }
+                    }
+                    return Poll::Ready(Ok(kind));
+                }
+                Phase::Open => {}
+            }
+            match self.conn.advance() {
+                Ok(Some(kind)) => {
+                    if kind == Kind::Close || !self.conn.output().is_empty() {
+                        // Try to flush the pong / Close echo now; a pong need not wait.
+                        match self.poll_write_out(cx, Slot::Reader) {
+                            Poll::Ready(Ok(())) => {}
+                            Poll::Ready(Err(e)) if kind != Kind::Close => {
+                                return Poll::Ready(Err(Error::Io(e)))
+                            }
+                            Poll::Ready(Err(_)) => {}
+                            Poll::Pending if kind == Kind::Close => {
+                                self.phase = Phase::Holding(kind);
+                                return Poll::Pending;
+                            }
+                            Poll::Pending => {}
+                        }
+                    }
+                    if kind == Kind::Close {
+                        self.phase = Phase::Done;
+                    }
+                    return Poll::Ready(Ok(kind));
+                }
+                Ok(None) => {}
+                Err(Error::Protocol(e)) => {
+                    self.phase = Phase::Failing(e);
+                    continue;
+                }
+                Err(e) => return Poll::Ready(Err(e)),
+            }
+            // More bytes are needed. Flush queued control frames; pause reading while too much
+            // is queued (backpressure).
+            if !self.conn.output().is_empty() {
+                match self.poll_write_out(cx, Slot::Reader) {
+                    Poll::Ready(Ok(())) => {}
+                    Poll::Ready(Err(e)) => return Poll::Ready(Err(Error::Io(e))),
+                    Poll::Pending => {
+                        if self.conn.queued() > self.config.write_buffer_size {
+                            return Poll::Pending;
+                        }
+                    }
+                }
+            }
+            if self.eof {
+                return Poll::Ready(Err(self.eof_error()));
+            }
+            let buf = self.conn.read_buf();
+            let n = ready!(Pin::new(&mut self.io).poll_read(cx, buf))?;
+            if n == 0 {
+                self.eof = true;
+                continue;
+            }
+            self.conn.commit(n);
+        }
+    }
+
+    fn eof_error(&mut self) -> Error {
+        self.phase = Phase::Done;
+        if self.conn.state() == CloseState::Open && self.conn.reader().buffered() > 0 {
+            Error::Io(io::Error::new(
+                io::ErrorKind::UnexpectedEof,
+                "connection closed in the middle of a frame",
+            ))
+        } else if self.conn.state() == CloseState::Open {
+            Error::Io(io::Error::new(
+                io::ErrorKind::UnexpectedEof,
+                "connection closed without a close frame",
+            ))
+        } else {
+            Error::Closed
+        }
+    }
+
+    /// Receives the next message or control frame as a borrowed view into the receive
+    /// buffer (zero-copy), valid until the next call on this connection.
+    ///
+    /// Pings are answered automatically (unless disabled) and still returned. After the
+    /// peer's Close (returned once, our echo already flushed) every call returns
+    /// [`Error::Closed`]. Cancel-safe.
+    ///
+    /// # Errors
+    /// [`Error::Protocol`] after a violation (our Close with the matching code was sent),
+    /// [`Error::Io`] on a stream error or an EOF without Close, [`Error::Closed`] afterwards.
+    pub async fn recv_ref(&mut self) -> Result<MessageRef<'_>, Error> {
+        poll_fn(|cx| self.poll_recv_kind(cx)).await?;
+        self.conn.view().ok_or(Error::Closed)
+    }
+
+    /// Receives the next message or control frame as an owned [`Message`].
+    ///
+    /// A fragmented or compressed message moves out of the assembly buffer without a copy;
+    /// a single-frame message is copied once out of the receive buffer.
+    ///
+    /// # Errors
+    /// As for [`recv_ref`](Self::recv_ref).
+    pub async fn recv(&mut self) -> Result<Message, Error> {
+        poll_fn(|cx| self.poll_recv_kind(cx)).await?;
+        self.conn.take().ok_or(Error::Closed)
+    }
+
+    /// Receives the next text or binary message, skipping pings and pongs; `Ok(None)` when
+    /// the peer closed the connection.
+    ///
+    /// # Errors
+    /// As for [`recv_ref`](Self::recv_ref).
+    pub async fn recv_data(&mut self) -> Result<Option<Message>, Error> {
+        loop {
+            match poll_fn(|cx| self.poll_recv_kind(cx)).await {
+                Ok(Kind::Text | Kind::Binary) => return Ok(self.conn.take()),
+                Ok(Kind::Close) | Err(Error::Closed) => return Ok(None),
+                Ok(_) => continue,
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    /// Writes `payload` after the queued output (which ends with its frame header).
+    pub(crate) fn poll_write_payload(
+        &mut self,
+        cx: &mut Context<'_>,
+        payload: &[u8],
+        pos: &mut usize,
+    ) -> Poll<io::Result<()>> {
+        let waker = self.waiters.register(Slot::Writer, cx.waker());
+        let mut wcx = Context::from_waker(&waker);
+        while *pos < payload.len() {
+            let out = self.conn.output();
+            let n = if out.is_empty() {
+                ready!(Pin::new(&mut self.io).poll_write(&mut wcx, &payload[*pos..]))?
+            } else {
+                let bufs = [IoSlice::new(out), IoSlice::new(&payload[*pos..])];
+                ready!(Pin::new(&mut self.io).poll_write_vectored(&mut wcx, &bufs))?
+            };
+            if n == 0 {
+                return Poll::Ready(Err(io::ErrorKind::WriteZero.into()));
+            }
+            let from_out = n.min(out.len());
+            self.conn.consume_output(from_out);
+            *pos += n - from_out;
+        }
+        self.waiters.clear(Slot::Writer);
+        Poll::Ready(Ok(()))
+    }
+
+    /// Sends one unmasked, uncompressed data frame, writing `payload` straight from the
+    /// caller's buffer next to the header (server only: a client must mask).
+    async fn send_vectored(&mut self, opcode: OpCode, payload: &[u8]) -> Result<(), Error> {
+        self.conn.begin_frame(opcode, payload.len())?;
+        let mut pos = 0;
+        poll_fn(|cx| self.poll_write_payload(cx, payload, &mut pos)).await?;
+        self.conn.end_frame();
+        self.flush().await
+    }
+
+    pub(crate) fn is_vectored(&self, len: usize) -> bool {
+        len >= self.config.vectored_threshold && !self.conn.will_compress(len)
+    }
+
+    /// Sends a binary message from a borrowed buffer.
+    ///
+    /// A server writes large payloads with a vectored write next to the header (no copy); a
+    /// client must mask, which costs one copy fused with the masking (use
+    /// [`send`](Self::send) with an owned buffer to mask in place instead).
+    ///
+    /// # Errors
+    /// [`Error::Closed`] after Close, [`Error::Io`] on a stream error.
+    pub async fn send_binary(&mut self, payload: &[u8]) -> Result<(), Error> {
+        self.send_borrowed(OpCode::Binary, payload).await
+    }
+
+    /// Sends a text message from a borrowed string; see [`send_binary`](Self::send_binary).
+    ///
+    /// # Errors
+    /// As for [`send_binary`](Self::send_binary).
+    pub async fn send_text(&mut self, text: &str) -> Result<(), Error> {
+        self.send_borrowed(OpCode::Text, text.as_bytes()).await
+    }
+
+    async fn send_borrowed(&mut self, opcode: OpCode, payload: &[u8]) -> Result<(), Error> {
+        if self.conn.role() == Role::Client || !self.is_vectored(payload.len()) {
+            self.conn.send(opcode, payload)?;
+            self.flush().await
+        } else {
+            self.send_vectored(opcode, payload).await
+        }
+    }
+
+    /// Sends a message; an owned payload is masked in place (client) and written with a
+    /// vectored write, so it is never copied (unless compressed).
+    ///
+    /// # Errors
+    /// As for [`send_binary`](Self::send_binary); sending [`Message::Close`] is
+    /// [`close`](Self::close) without waiting for the peer.
+    pub async fn send(&mut self, msg: Message) -> Result<(), Error> {
+        let (opcode, mut payload) = match msg {
+            Message::Text(s) => (OpCode::Text, s.into_bytes()),
+            Message::Binary(b) => (OpCode::Binary, b),
+            Message::Ping(p) => return self.ping(&p).await,
+            Message::Pong(p) => {
+                self.conn.send(OpCode::Pong, &p)?;
+                return self.flush().await;
+            }
+            Message::Close(c) => {
+                self.conn
+                    .close_with(c.as_ref().map(|c| (c.code, c.reason.as_str())))?;
+                return self.flush().await;
+            }
+        };
+        if self.is_vectored(payload.len()) {
+            let h = self.conn.begin_frame(opcode, payload.len())?;
+            // A client masks the buffer it owns in place; a server's header has no key.
+            Writer::mask_in_place(&h, &mut payload);
+            let mut pos = 0;
+            poll_fn(|cx| self.poll_write_payload(cx, &payload, &mut pos)).await?;
+            self.conn.end_frame();
+            return self.flush().await;
+        }
+        self.conn.send(opcode, &payload)?;
+        self.flush().await
+    }
+
+    /// Queues a message without flushing unless more than `write_buffer_size` bytes are
+    /// queued (batching: call [`flush`](Self::flush) after a burst).
+    ///
+    /// # Errors
+    /// As for [`send_binary`](Self::send_binary).
+    pub async fn feed(&mut self, opcode: OpCode, payload: &[u8]) -> Result<(), Error> {
+        self.conn.send(opcode, payload)?;
+        if self.conn.queued() > self.config.write_buffer_size {
+            self.flush().await?;
+        }
+        Ok(())
+    }
+
+    /// Writes all queued frames and flushes the stream.
+    ///
+    /// # Errors
+    /// [`Error::Io`] on a stream error.
+    pub async fn flush(&mut self) -> Result<(), Error> {
+        poll_fn(|cx| self.poll_write_out(cx, Slot::Writer)).await?;
+        Ok(())
+    }
+
+    /// Sends a ping (at most 125 bytes).
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`] for a payload over 125 bytes, else as for
+    /// [`send_binary`](Self::send_binary).
+    pub async fn ping(&mut self, payload: &[u8]) -> Result<(), Error> {
+        self.conn.send(OpCode::Ping, payload)?;
+        self.flush().await
+    }
+
+    /// Closes the connection: sends Close with `code` and `reason`, waits for the peer's
+    /// Close (discarding data that arrives meanwhile) for at most `close_timeout` when a timer
+    /// is configured, then closes the stream.
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`] for a code that may not be sent or a reason over 123 bytes,
+    /// [`Error::Timeout`] when the peer did not answer in time, [`Error::Io`] on a stream
+    /// error. If the peer closed first, returns `Ok` after closing the stream.
+    pub async fn close(&mut self, code: CloseCode, reason: &str) -> Result<(), Error> {
+        match self.conn.close(code, reason) {
+            Ok(()) => {}
+            Err(Error::Closed) => {}
+            Err(e) => return Err(e),
+        }
+        self.flush().await?;
+        let sleep = self.config.sleep(self.config.close_timeout);
+        let wait = async {
+            loop {
+                match poll_fn(|cx| self.poll_recv_kind(cx)).await {
+                    Ok(Kind::Close) | Err(Error::Closed) => return Ok(()),
+                    Ok(_) => continue,
+                    Err(Error::Io(e)) if e.kind() == io::ErrorKind::UnexpectedEof => return Ok(()),
+                    Err(e) => return Err(e),
+                }
+            }
+        };
+        let r = crate::timeout::timeout(wait, sleep).await;
+        let _ = poll_fn(|cx| Pin::new(&mut self.io).poll_close(cx)).await;
+        r
+    }
+
+    /// Shuts the stream down without a close handshake (e.g. after an error).
+    ///
+    /// # Errors
+    /// [`Error::Io`] from the stream.
+    pub async fn shutdown(&mut self) -> Result<(), Error> {
+        poll_fn(|cx| Pin::new(&mut self.io).poll_close(cx)).await?;
+        Ok(())
+    }
+}
+
+impl<S: AsyncRead + AsyncWrite + Unpin> futures_core::Stream for WebSocket<S> {
+    type Item = Result<Message, Error>;
+
+    /// Yields every message and control frame (the peer's Close last), then ends.
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        match ready!(self.poll_recv_kind(cx)) {
+            Ok(_) => Poll::Ready(self.conn.take().map(Ok)),
+            Err(Error::Closed) => Poll::Ready(None),
+            Err(e) => Poll::Ready(Some(Err(e))),
+        }
+    }
+}
