@@ -1,8 +1,9 @@
 //! Spawn and timer throughput: sonic-rt against tokio's current_thread runtime, in one run.
 //!
 //! `cargo bench -p sonic-benches --bench spawn_timers` (options after `--`: `--n 100000`,
-//! `--runs 3`). Every case runs `--runs` times per runtime, interleaved; the figure is the median
-//! ns per operation, with the best run in brackets.
+//! `--runs 3`, `--filter fire` for the cases whose name contains `fire`, `--only sonic` or
+//! `--only tokio` to run one side, for a profiler). Every case runs `--runs` times per runtime,
+//! interleaved; the figure is the median ns per operation, with the best run in brackets.
 //!
 //! Each body runs inside one spawned task on a fresh runtime, so wakes are task wakes for both
 //! runtimes (a wake of tokio's `block_on` future writes to an eventfd; a task wake does not).
@@ -15,9 +16,12 @@ use std::pin::{pin, Pin};
 use std::task::Poll;
 use std::time::{Duration, Instant};
 
-/// Timers in the fire case start firing this long after the first one is created, so that all of
-/// them are registered before any is due; the idle wait is subtracted from the measurement.
-const FIRE_LEAD: Duration = Duration::from_millis(500);
+/// Timers in the fire case start firing this long after the first one is created (1 µs per timer,
+/// at least 50 ms), so that all of them are registered before any is due; the idle wait until the
+/// first deadline is subtracted from the measurement.
+fn fire_lead(n: usize) -> Duration {
+    Duration::from_micros(n as u64).max(Duration::from_millis(50))
+}
 /// The fire case spreads its deadlines evenly over this span.
 const FIRE_SPAN: Duration = Duration::from_millis(5);
 /// How far in the future the cancel and reset cases put their deadlines.
@@ -79,6 +83,8 @@ const CASES: &[Case] = &[
 fn main() {
     let mut n = 1_000_000;
     let mut runs = 5;
+    let mut filter = String::new();
+    let mut only = String::new();
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         match arg.as_str() {
@@ -94,6 +100,12 @@ fn main() {
                     .and_then(|v| v.parse().ok())
                     .expect("--runs takes a number")
             }
+            "--filter" => {
+                filter = args
+                    .next()
+                    .expect("--filter takes a substring of a case name")
+            }
+            "--only" => only = args.next().expect("--only takes sonic or tokio"),
             _ => {} // `cargo bench` passes `--bench`
         }
     }
@@ -103,12 +115,20 @@ fn main() {
         "{:<38} {:>17} {:>17} {:>11}  tokio variant",
         "case", "sonic", "tokio", "tokio/sonic"
     );
-    for case in CASES {
+    let (run_sonic, run_tokio) = match only.as_str() {
+        "" => (true, true),
+        "sonic" => (true, false),
+        "tokio" => (false, true),
+        other => panic!("--only takes sonic or tokio, not {other}"),
+    };
+    for case in CASES.iter().filter(|c| c.name.contains(filter.as_str())) {
         let mut sonic = Vec::new();
         let mut tokio = vec![Vec::new(); case.tokio.len()];
         for _ in 0..runs {
-            sonic.push(per_op(case.sonic, n));
-            for (samples, (_, body)) in tokio.iter_mut().zip(case.tokio) {
+            if run_sonic {
+                sonic.push(per_op(case.sonic, n));
+            }
+            for (samples, (_, body)) in tokio.iter_mut().zip(case.tokio).filter(|_| run_tokio) {
                 samples.push(per_op(*body, n));
             }
         }
@@ -146,14 +166,18 @@ fn per_op(body: Body, n: usize) -> f64 {
     body(n).as_nanos() as f64 / n as f64
 }
 
+/// The median and the best of `samples` (NaN for a side that `--only` skipped).
 fn median_min(samples: &mut [f64]) -> (f64, f64) {
     samples.sort_by(f64::total_cmp);
-    (samples[samples.len() / 2], samples[0])
+    match samples.first() {
+        Some(&min) => (samples[samples.len() / 2], min),
+        None => (f64::NAN, f64::NAN),
+    }
 }
 
 /// Deadline offsets for the fire case: spread evenly over `FIRE_SPAN`, in creation order.
 fn fire_offset(i: usize, n: usize) -> Duration {
-    FIRE_LEAD + Duration::from_nanos((FIRE_SPAN.as_nanos() as u64 * i as u64) / n as u64)
+    fire_lead(n) + Duration::from_nanos((FIRE_SPAN.as_nanos() as u64 * i as u64) / n as u64)
 }
 
 /// Time spent in the fire case, less the idle wait between the end of registration and the
@@ -166,7 +190,7 @@ fn fire_elapsed(
 ) -> Duration {
     assert!(
         registered < first_deadline,
-        "registering took longer than FIRE_LEAD ({FIRE_LEAD:?}); raise it or lower --n"
+        "registering took longer than the lead time before the first deadline; lower --n"
     );
     (done - start) - (first_deadline - registered)
 }
