@@ -1,11 +1,12 @@
 //! Payload masking (RFC 6455, section 5.3): `byte[i] ^= key[(offset + i) % 4]`.
 //!
-//! Safe code written so that LLVM turns it into SIMD: the key is expanded once into a 64-byte
-//! pattern and the payload is XORed in fixed 64-byte chunks, a loop shape that vectorises to
-//! SSE2/AVX2/NEON XORs without any `unsafe`. `offset` lets a frame be (un)masked in pieces as
-//! it arrives: pass the number of payload bytes already processed.
+//! Safe code written so that LLVM turns it into wide XORs: the key is widened to a u64 and
+//! the payload is processed as 64-byte blocks of eight u64 words (unaligned loads through
+//! `from_ne_bytes`, which compile to plain moves), a loop shape LLVM unrolls and vectorises
+//! without any `unsafe`. `offset` lets a frame be (un)masked in pieces as it arrives: pass the
+//! number of payload bytes already processed.
 
-const CHUNK: usize = 64;
+const BLOCK: usize = 64;
 
 #[inline]
 fn rotated(key: [u8; 4], offset: usize) -> [u8; 4] {
@@ -14,12 +15,17 @@ fn rotated(key: [u8; 4], offset: usize) -> [u8; 4] {
 }
 
 #[inline]
-fn pattern(key: [u8; 4]) -> [u8; CHUNK] {
-    let mut p = [0u8; CHUNK];
-    for (i, b) in p.iter_mut().enumerate() {
-        *b = key[i % 4];
-    }
-    p
+fn wide(key: [u8; 4]) -> u64 {
+    u64::from_ne_bytes([
+        key[0], key[1], key[2], key[3], key[0], key[1], key[2], key[3],
+    ])
+}
+
+#[inline]
+fn word(b: &[u8]) -> u64 {
+    let mut a = [0u8; 8];
+    a.copy_from_slice(b);
+    u64::from_ne_bytes(a)
 }
 
 /// XORs `buf` in place with `key`, starting at key position `offset % 4`.
@@ -28,23 +34,17 @@ fn pattern(key: [u8; 4]) -> [u8; CHUNK] {
 #[inline]
 pub fn apply_mask(buf: &mut [u8], key: [u8; 4], offset: usize) {
     let key = rotated(key, offset);
-    if buf.len() < 16 {
-        for (i, b) in buf.iter_mut().enumerate() {
-            *b ^= key[i % 4];
-        }
-        return;
-    }
-    let pat = pattern(key);
-    let mut chunks = buf.chunks_exact_mut(CHUNK);
-    for chunk in &mut chunks {
-        for (b, k) in chunk.iter_mut().zip(pat.iter()) {
-            *b ^= *k;
+    let k = wide(key);
+    let mut blocks = buf.chunks_exact_mut(BLOCK);
+    for block in &mut blocks {
+        for w in block.chunks_exact_mut(8) {
+            let v = word(w) ^ k;
+            w.copy_from_slice(&v.to_ne_bytes());
         }
     }
-    // The tail is shorter than 64 bytes and starts at a multiple of 64, so the key phase is
-    // still 0 there.
-    for (b, k) in chunks.into_remainder().iter_mut().zip(pat.iter()) {
-        *b ^= *k;
+    // The tail starts at a multiple of 64, so the key phase is still 0 there.
+    for (i, b) in blocks.into_remainder().iter_mut().enumerate() {
+        *b ^= key[i % 4];
     }
 }
 
@@ -57,21 +57,21 @@ pub fn apply_mask(buf: &mut [u8], key: [u8; 4], offset: usize) {
 pub fn mask_copy(dst: &mut [u8], src: &[u8], key: [u8; 4], offset: usize) {
     assert_eq!(dst.len(), src.len(), "mask_copy: length mismatch");
     let key = rotated(key, offset);
-    let pat = pattern(key);
-    let mut d = dst.chunks_exact_mut(CHUNK);
-    let mut s = src.chunks_exact(CHUNK);
-    for (dc, sc) in (&mut d).zip(&mut s) {
-        for ((o, i), k) in dc.iter_mut().zip(sc.iter()).zip(pat.iter()) {
-            *o = *i ^ *k;
+    let k = wide(key);
+    let mut d = dst.chunks_exact_mut(BLOCK);
+    let mut s = src.chunks_exact(BLOCK);
+    for (db, sb) in (&mut d).zip(&mut s) {
+        for (dw, sw) in db.chunks_exact_mut(8).zip(sb.chunks_exact(8)) {
+            dw.copy_from_slice(&(word(sw) ^ k).to_ne_bytes());
         }
     }
-    for ((o, i), k) in d
+    for (i, (o, x)) in d
         .into_remainder()
         .iter_mut()
         .zip(s.remainder().iter())
-        .zip(pat.iter())
+        .enumerate()
     {
-        *o = *i ^ *k;
+        *o = *x ^ key[i % 4];
     }
 }
 
