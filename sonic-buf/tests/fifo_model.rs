@@ -45,7 +45,8 @@ fn ops(cap: usize) -> impl Strategy<Value = Vec<Op>> {
 
 fn config() -> ProptestConfig {
     ProptestConfig {
-        cases: if cfg!(miri) { 6 } else { 256 },
+        // `default()` honours PROPTEST_CASES (valgrind.sh lowers it).
+        cases: if cfg!(miri) { 6 } else { ProptestConfig::default().cases },
         failure_persistence: None,
         ..ProptestConfig::default()
     }
