@@ -46,7 +46,11 @@ fn ops(cap: usize) -> impl Strategy<Value = Vec<Op>> {
 fn config() -> ProptestConfig {
     ProptestConfig {
         // `default()` honours PROPTEST_CASES (valgrind.sh lowers it).
-        cases: if cfg!(miri) { 6 } else { ProptestConfig::default().cases },
+        cases: if cfg!(miri) {
+            6
+        } else {
+            ProptestConfig::default().cases
+        },
         failure_persistence: None,
         ..ProptestConfig::default()
     }
