@@ -24,13 +24,13 @@
 //!
 //! # Examples
 //!
-//! ```ignore
+//! ```
 //! use sonic_rt::sync::{mpsc, oneshot};
 //!
 //! sonic_rt::block_on(async {
 //!     let (tx, mut rx) = mpsc::channel(16);
 //!     let (done_tx, done_rx) = oneshot::channel();
-//!     sonic_rt::spawn(async move {
+//!     let consumer = sonic_rt::spawn(async move {
 //!         let mut sum = 0;
 //!         while let Some(n) = rx.recv().await {
 //!             sum += n;
@@ -42,6 +42,7 @@
 //!     }
 //!     drop(tx);
 //!     assert_eq!(done_rx.await, Ok(55));
+//!     consumer.await.unwrap();
 //! });
 //! ```
 

@@ -12,15 +12,17 @@
 //!
 //! # Examples
 //!
-//! ```ignore
+//! ```
 //! use sonic_rt::sync::mpsc;
 //!
 //! sonic_rt::block_on(async {
 //!     let (tx, mut rx) = mpsc::channel(4);
-//!     for id in 0..3 {
-//!         let tx = tx.clone();
-//!         sonic_rt::spawn(async move { tx.send(id).await.unwrap() });
-//!     }
+//!     let producers: Vec<_> = (0..3)
+//!         .map(|id| {
+//!             let tx = tx.clone();
+//!             sonic_rt::spawn(async move { tx.send(id).await.unwrap() })
+//!         })
+//!         .collect();
 //!     drop(tx);
 //!     let mut ids = Vec::new();
 //!     while let Some(id) = rx.recv().await {
@@ -28,6 +30,9 @@
 //!     }
 //!     ids.sort();
 //!     assert_eq!(ids, [0, 1, 2]);
+//!     for producer in producers {
+//!         producer.await.unwrap();
+//!     }
 //! });
 //! ```
 

@@ -45,7 +45,7 @@ enum Wakeup {
 ///
 /// A stored permit lets a notification sent before the wait start be seen:
 ///
-/// ```ignore
+/// ```
 /// use sonic_rt::sync::Notify;
 /// use std::rc::Rc;
 ///

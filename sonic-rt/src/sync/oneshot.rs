@@ -14,15 +14,16 @@
 //!
 //! # Examples
 //!
-//! ```ignore
+//! ```
 //! use sonic_rt::sync::oneshot;
 //!
 //! sonic_rt::block_on(async {
 //!     let (tx, rx) = oneshot::channel();
-//!     sonic_rt::spawn(async move {
+//!     let task = sonic_rt::spawn(async move {
 //!         let _ = tx.send("done");
 //!     });
 //!     assert_eq!(rx.await, Ok("done"));
+//!     task.await.unwrap();
 //! });
 //! ```
 
@@ -161,14 +162,15 @@ impl<T> Sender<T> {
     ///
     /// # Examples
     ///
-    /// ```ignore
+    /// ```
     /// use sonic_rt::sync::oneshot;
     ///
     /// sonic_rt::block_on(async {
     ///     let (mut tx, rx) = oneshot::channel::<u32>();
-    ///     sonic_rt::spawn(async move { drop(rx) });
+    ///     let task = sonic_rt::spawn(async move { drop(rx) });
     ///     tx.closed().await;
     ///     assert!(tx.is_closed());
+    ///     task.await.unwrap();
     /// });
     /// ```
     pub async fn closed(&mut self) {

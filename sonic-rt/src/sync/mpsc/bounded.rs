@@ -52,12 +52,12 @@ impl<T> Sender<T> {
     ///
     /// # Examples
     ///
-    /// ```ignore
+    /// ```
     /// use sonic_rt::sync::mpsc;
     ///
     /// sonic_rt::block_on(async {
     ///     let (tx, mut rx) = mpsc::channel(1);
-    ///     sonic_rt::spawn(async move {
+    ///     let producer = sonic_rt::spawn(async move {
     ///         for n in 0..3 {
     ///             tx.send(n).await.unwrap(); // waits while the slot is taken
     ///         }
@@ -66,6 +66,7 @@ impl<T> Sender<T> {
     ///     assert_eq!(rx.recv().await, Some(1));
     ///     assert_eq!(rx.recv().await, Some(2));
     ///     assert_eq!(rx.recv().await, None);
+    ///     producer.await.unwrap();
     /// });
     /// ```
     pub async fn send(&self, value: T) -> Result<(), SendError<T>> {
@@ -102,7 +103,7 @@ impl<T> Sender<T> {
     ///
     /// # Examples
     ///
-    /// ```ignore
+    /// ```
     /// use sonic_rt::sync::mpsc;
     ///
     /// sonic_rt::block_on(async {
@@ -181,14 +182,15 @@ impl<T> Sender<T> {
     ///
     /// # Examples
     ///
-    /// ```ignore
+    /// ```
     /// use sonic_rt::sync::mpsc;
     ///
     /// sonic_rt::block_on(async {
     ///     let (tx, rx) = mpsc::channel::<u32>(4);
-    ///     sonic_rt::spawn(async move { drop(rx) });
+    ///     let task = sonic_rt::spawn(async move { drop(rx) });
     ///     tx.closed().await;
     ///     assert!(tx.is_closed());
+    ///     task.await.unwrap();
     /// });
     /// ```
     pub async fn closed(&self) {
@@ -338,14 +340,15 @@ impl<T> Receiver<T> {
     ///
     /// # Examples
     ///
-    /// ```ignore
+    /// ```
     /// use sonic_rt::sync::mpsc;
     ///
     /// sonic_rt::block_on(async {
     ///     let (tx, mut rx) = mpsc::channel(8);
-    ///     sonic_rt::spawn(async move { tx.send("ping").await.unwrap() });
+    ///     let task = sonic_rt::spawn(async move { tx.send("ping").await.unwrap() });
     ///     assert_eq!(rx.recv().await, Some("ping"));
     ///     assert_eq!(rx.recv().await, None);
+    ///     task.await.unwrap();
     /// });
     /// ```
     pub async fn recv(&mut self) -> Option<T> {

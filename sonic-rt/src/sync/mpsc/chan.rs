@@ -14,6 +14,9 @@
 //!   receiver sees the end only when the buffer is empty and every permit is back. After the
 //!   receiver is dropped, values are dropped instead of buffered.
 //! - Buffered values and wakers are dropped only after the `RefCell` borrow of the queue ended.
+//! - Receiving a ready value spends one unit of the task's cooperative budget; when it is spent,
+//!   the receiver yields (its task is rescheduled) before taking the value, so a flood of values
+//!   cannot starve other tasks or timers.
 
 use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
@@ -21,9 +24,10 @@ use std::fmt;
 use std::future::Future;
 use std::mem;
 use std::pin::Pin;
-use std::task::{Context, Poll};
+use std::task::{ready, Context, Poll};
 
 use super::error::{SendError, TryRecvError};
+use crate::executor::budget;
 use crate::sync::wait_list::{WaitList, WaiterKey};
 use crate::sync::waker_slot::WakerSlot;
 use crate::sync::Notify;
@@ -215,8 +219,10 @@ impl<T> Chan<T> {
     }
 
     pub(super) fn poll_recv(&self, cx: &mut Context<'_>) -> Poll<Option<T>> {
-        if let Some(value) = self.pop() {
-            return Poll::Ready(Some(value));
+        if self.len() > 0 {
+            // A receiver that always finds a value would otherwise never yield.
+            ready!(budget::poll_proceed(cx));
+            return Poll::Ready(self.pop());
         }
         if self.is_finished() {
             return Poll::Ready(None);
@@ -233,6 +239,9 @@ impl<T> Chan<T> {
     ) -> Poll<usize> {
         if limit == 0 {
             return Poll::Ready(0);
+        }
+        if self.len() > 0 {
+            ready!(budget::poll_proceed(cx));
         }
         let taken = {
             let mut queue = self.queue.borrow_mut();

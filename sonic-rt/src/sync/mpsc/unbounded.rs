@@ -127,12 +127,12 @@ impl<T> UnboundedReceiver<T> {
     ///
     /// # Examples
     ///
-    /// ```ignore
+    /// ```
     /// use sonic_rt::sync::mpsc;
     ///
     /// sonic_rt::block_on(async {
     ///     let (tx, mut rx) = mpsc::unbounded_channel();
-    ///     sonic_rt::spawn(async move {
+    ///     let producer = sonic_rt::spawn(async move {
     ///         for n in 0..3 {
     ///             tx.send(n).unwrap();
     ///         }
@@ -142,6 +142,7 @@ impl<T> UnboundedReceiver<T> {
     ///         got.push(n);
     ///     }
     ///     assert_eq!(got, [0, 1, 2]);
+    ///     producer.await.unwrap();
     /// });
     /// ```
     pub async fn recv(&mut self) -> Option<T> {
