@@ -17,12 +17,14 @@ fn main() -> io::Result<()> {
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         match arg.as_str() {
-            "--count" => count = args.next().and_then(|n| n.parse().ok()).expect("--count N"),
+            "--count" => match args.next().and_then(|n| n.parse().ok()) {
+                Some(n) if n > 0 => count = n,
+                _ => usage(),
+            },
             "--busy-poll" => busy_poll = true,
-            _ => panic!("unknown argument {arg}; usage: pingpong [--count N] [--busy-poll]"),
+            _ => usage(),
         }
     }
-    assert!(count > 0, "--count must be positive");
 
     // One thread runs everything: both tasks, both sockets, the reactor.
     let rt = sonic_rt::Builder::new().busy_poll(busy_poll).build()?;
@@ -78,6 +80,11 @@ fn main() -> io::Result<()> {
     }
     println!("  {:<6}{:>9.2} µs", "max", micros(rtts[rtts.len() - 1]));
     Ok(())
+}
+
+fn usage() -> ! {
+    eprintln!("usage: pingpong [--count N] [--busy-poll]");
+    std::process::exit(2)
 }
 
 /// A connected client/server pair over loopback, Nagle off, registered with the runtime.
