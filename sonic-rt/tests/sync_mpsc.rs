@@ -104,7 +104,9 @@ fn timed_out_send_loses_no_slot(rt: &Runtime) {
     rt.block_on(async {
         let (tx, mut rx) = mpsc::channel(1);
         tx.send(1).await.unwrap();
-        assert!(timeout(Duration::from_micros(300), tx.send(2)).await.is_err());
+        assert!(timeout(Duration::from_micros(300), tx.send(2))
+            .await
+            .is_err());
         assert_eq!(rx.recv().await, Some(1));
         assert_eq!(tx.capacity(), 1);
         assert!(rx.try_recv().is_err());
@@ -203,7 +205,10 @@ fn unbounded_flood_does_not_starve_other_tasks(rt: &Runtime) {
             ticked_while_draining |= ticked.get() && received < 100_000;
         }
         assert_eq!(received, 100_000);
-        assert!(ticked_while_draining, "the receiver never yielded to other tasks");
+        assert!(
+            ticked_while_draining,
+            "the receiver never yielded to other tasks"
+        );
         ticker.await.unwrap();
     });
 }

@@ -96,7 +96,9 @@ fn notify_waiters_wakes_every_waiting_task(rt: &Runtime) {
         }
         assert_eq!(woken.get(), 100);
         // No permit was stored.
-        assert!(timeout(Duration::from_millis(2), notify.notified()).await.is_err());
+        assert!(timeout(Duration::from_millis(2), notify.notified())
+            .await
+            .is_err());
     });
 }
 
@@ -116,14 +118,19 @@ fn notification_of_an_aborted_waiter_goes_to_the_next(rt: &Runtime) {
         notify.notify_one(); // chosen: `first`, which is woken but has not run yet
         first.abort(); // its `Notified` is dropped and passes the notification on
         assert!(first.await.is_err());
-        timeout(Duration::from_secs(5), second).await.expect("notification lost").unwrap();
+        timeout(Duration::from_secs(5), second)
+            .await
+            .expect("notification lost")
+            .unwrap();
     });
 }
 
 fn timed_out_waiter_loses_nothing(rt: &Runtime) {
     rt.block_on(async {
         let notify = Rc::new(Notify::new());
-        assert!(timeout(Duration::from_micros(300), notify.notified()).await.is_err());
+        assert!(timeout(Duration::from_micros(300), notify.notified())
+            .await
+            .is_err());
         let notifier = spawn({
             let notify = Rc::clone(&notify);
             async move {
@@ -131,7 +138,9 @@ fn timed_out_waiter_loses_nothing(rt: &Runtime) {
                 notify.notify_one();
             }
         });
-        timeout(Duration::from_secs(5), notify.notified()).await.unwrap();
+        timeout(Duration::from_secs(5), notify.notified())
+            .await
+            .unwrap();
         notifier.await.unwrap();
     });
 }

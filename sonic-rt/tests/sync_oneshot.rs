@@ -97,7 +97,8 @@ fn runtime_drop_drops_unreceived_value_once(rt: &Runtime) {
     let drops = DropCounter::default();
     rt.block_on(async {
         let (tx, rx) = oneshot::channel();
-        tx.send(drops.token()).unwrap_or_else(|_| panic!("receiver is alive"));
+        tx.send(drops.token())
+            .unwrap_or_else(|_| panic!("receiver is alive"));
         // The receiver lives in a task that never finishes; the runtime drops it at shutdown.
         let parked = spawn(async move {
             std::future::pending::<()>().await;

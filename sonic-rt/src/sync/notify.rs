@@ -101,7 +101,12 @@ impl Notify {
     /// Cancellation safe: dropping the future gives up its place in the queue, and a notification
     /// it had been handed by `notify_one` but not yet observed goes to the next waiter.
     pub fn notified(&self) -> Notified<'_> {
-        Notified { notify: self, state: State::Init { generation: self.generation.get() } }
+        Notified {
+            notify: self,
+            state: State::Init {
+                generation: self.generation.get(),
+            },
+        }
     }
 
     /// Wakes the task that has waited longest, or stores a permit if no task waits.
@@ -195,7 +200,9 @@ impl Drop for Notified<'_> {
 
 impl fmt::Debug for Notified<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Notified").field("state", &self.state).finish_non_exhaustive()
+        f.debug_struct("Notified")
+            .field("state", &self.state)
+            .finish_non_exhaustive()
     }
 }
 

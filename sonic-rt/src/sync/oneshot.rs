@@ -2,7 +2,7 @@
 //!
 //! The local counterpart of `tokio::sync::oneshot`. [`channel`] returns a [`Sender`] and a
 //! [`Receiver`]; [`Sender::send`] consumes the sender, and the receiver is a future that resolves
-//! to the value, or to a [`RecvError`](error::RecvError) if the sender was dropped without
+//! to the value, or to a [`RecvError`] if the sender was dropped without
 //! sending. Both halves are `!Send`.
 //!
 //! Rules:
@@ -105,13 +105,18 @@ pub fn channel<T>() -> (Sender<T>, Receiver<T>) {
         rx_waker: WakerSlot::new(),
         tx_waker: WakerSlot::new(),
     });
-    (Sender { inner: Rc::clone(&inner) }, Receiver { inner })
+    (
+        Sender {
+            inner: Rc::clone(&inner),
+        },
+        Receiver { inner },
+    )
 }
 
 /// Sends one value to the paired [`Receiver`]. Created by [`channel`].
 ///
 /// Dropping the sender without sending completes the receiver with a
-/// [`RecvError`](error::RecvError).
+/// [`RecvError`].
 pub struct Sender<T> {
     inner: Rc<Inner<T>>,
 }
@@ -188,7 +193,9 @@ impl<T> Drop for Sender<T> {
 
 impl<T> fmt::Debug for Sender<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Sender").field("is_closed", &self.is_closed()).finish_non_exhaustive()
+        f.debug_struct("Sender")
+            .field("is_closed", &self.is_closed())
+            .finish_non_exhaustive()
     }
 }
 

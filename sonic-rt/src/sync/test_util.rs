@@ -50,7 +50,10 @@ pub(crate) struct Tracked {
 
 impl Tracked {
     pub(crate) fn new(id: u32, drops: &Rc<Cell<usize>>) -> Tracked {
-        Tracked { id, drops: Rc::clone(drops) }
+        Tracked {
+            id,
+            drops: Rc::clone(drops),
+        }
     }
 }
 

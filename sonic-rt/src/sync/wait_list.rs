@@ -26,8 +26,14 @@ const NIL: usize = usize::MAX;
 pub(crate) struct WaiterKey(usize);
 
 enum Slot<O> {
-    Vacant { next_free: usize },
-    Queued { waker: Waker, prev: usize, next: usize },
+    Vacant {
+        next_free: usize,
+    },
+    Queued {
+        waker: Waker,
+        prev: usize,
+        next: usize,
+    },
     Done(O),
 }
 
@@ -43,7 +49,11 @@ struct List<O> {
 
 impl<O: Copy> List<O> {
     fn push_back(&mut self, waker: Waker) -> WaiterKey {
-        let slot = Slot::Queued { waker, prev: self.tail, next: NIL };
+        let slot = Slot::Queued {
+            waker,
+            prev: self.tail,
+            next: NIL,
+        };
         let index = if self.free == NIL {
             self.slots.push(slot);
             self.slots.len() - 1
@@ -106,7 +116,9 @@ impl<O: Copy> List<O> {
     /// Frees the slot of `key`; returns what it held (for dropping outside the borrow).
     fn remove(&mut self, key: WaiterKey) -> Result<O, Waker> {
         let index = key.0;
-        let vacant = Slot::Vacant { next_free: self.free };
+        let vacant = Slot::Vacant {
+            next_free: self.free,
+        };
         let result = match &self.slots[index] {
             Slot::Done(outcome) => {
                 let outcome = *outcome;

@@ -22,7 +22,10 @@ pub(crate) struct WakerSlot {
 
 impl WakerSlot {
     pub(crate) const fn new() -> WakerSlot {
-        WakerSlot { waker: Cell::new(None), armed: Cell::new(false) }
+        WakerSlot {
+            waker: Cell::new(None),
+            armed: Cell::new(false),
+        }
     }
 
     /// Records that the owner waits and should be woken through `waker`.
@@ -59,6 +62,8 @@ impl WakerSlot {
 
 impl fmt::Debug for WakerSlot {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("WakerSlot").field("armed", &self.armed.get()).finish_non_exhaustive()
+        f.debug_struct("WakerSlot")
+            .field("armed", &self.armed.get())
+            .finish_non_exhaustive()
     }
 }

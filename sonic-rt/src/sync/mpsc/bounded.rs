@@ -29,9 +29,17 @@ use super::error::{SendError, TryRecvError, TrySendError};
 /// assert_eq!(rx.try_recv(), Ok(1));
 /// ```
 pub fn channel<T>(buffer: usize) -> (Sender<T>, Receiver<T>) {
-    assert!(buffer > 0, "mpsc::channel: the buffer size must be greater than 0");
+    assert!(
+        buffer > 0,
+        "mpsc::channel: the buffer size must be greater than 0"
+    );
     let chan = Rc::new(Chan::new(Some(buffer)));
-    (Sender { chan: Rc::clone(&chan) }, Receiver { chan })
+    (
+        Sender {
+            chan: Rc::clone(&chan),
+        },
+        Receiver { chan },
+    )
 }
 
 /// Sends values into a bounded channel. Created by [`channel`]; clone it for more senders.
@@ -204,14 +212,18 @@ impl<T> Sender<T> {
 
     /// Makes a [`WeakSender`]: a handle that does not keep the channel open.
     pub fn downgrade(&self) -> WeakSender<T> {
-        WeakSender { chan: Rc::clone(&self.chan) }
+        WeakSender {
+            chan: Rc::clone(&self.chan),
+        }
     }
 }
 
 impl<T> Clone for Sender<T> {
     fn clone(&self) -> Sender<T> {
         self.chan.add_sender();
-        Sender { chan: Rc::clone(&self.chan) }
+        Sender {
+            chan: Rc::clone(&self.chan),
+        }
     }
 }
 
@@ -236,13 +248,17 @@ pub struct WeakSender<T> {
 impl<T> WeakSender<T> {
     /// Returns a [`Sender`] if at least one is still alive.
     pub fn upgrade(&self) -> Option<Sender<T>> {
-        self.chan.try_add_sender().then(|| Sender { chan: Rc::clone(&self.chan) })
+        self.chan.try_add_sender().then(|| Sender {
+            chan: Rc::clone(&self.chan),
+        })
     }
 }
 
 impl<T> Clone for WeakSender<T> {
     fn clone(&self) -> WeakSender<T> {
-        WeakSender { chan: Rc::clone(&self.chan) }
+        WeakSender {
+            chan: Rc::clone(&self.chan),
+        }
     }
 }
 
@@ -296,14 +312,20 @@ impl<T> OwnedPermit<T> {
     /// Sends `value` into the reserved slot and gives the sender back. Behaves like
     /// [`Permit::send`].
     pub fn send(mut self, value: T) -> Sender<T> {
-        let sender = self.sender.take().expect("OwnedPermit holds its sender until consumed");
+        let sender = self
+            .sender
+            .take()
+            .expect("OwnedPermit holds its sender until consumed");
         sender.chan.send_with_permit(value);
         sender
     }
 
     /// Gives the slot back unused and returns the sender.
     pub fn release(mut self) -> Sender<T> {
-        let sender = self.sender.take().expect("OwnedPermit holds its sender until consumed");
+        let sender = self
+            .sender
+            .take()
+            .expect("OwnedPermit holds its sender until consumed");
         sender.chan.release(1);
         sender
     }
@@ -455,6 +477,8 @@ impl<T> futures_core::Stream for Receiver<T> {
 
 impl<T> fmt::Debug for Receiver<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Receiver").field("chan", &self.chan).finish()
+        f.debug_struct("Receiver")
+            .field("chan", &self.chan)
+            .finish()
     }
 }

@@ -183,7 +183,10 @@ impl<T> Chan<T> {
 
     /// Waits FIFO for a slot.
     pub(super) fn acquire(&self) -> Acquire<'_, T> {
-        Acquire { chan: self, state: AcquireState::Idle }
+        Acquire {
+            chan: self,
+            state: AcquireState::Idle,
+        }
     }
 
     /// Gives back `n` slots: each goes to the oldest queued sender, or becomes free.
@@ -206,8 +209,11 @@ impl<T> Chan<T> {
 
     /// True when no value can arrive any more. Meaningful only with the queue empty.
     fn is_finished(&self) -> bool {
-        self.senders.get() == 0
-            || (self.is_rx_closed() && self.bound.map_or(true, |bound| self.permits.get() == bound))
+        let permits_all_back = match self.bound {
+            Some(bound) => self.permits.get() == bound,
+            None => true,
+        };
+        self.senders.get() == 0 || (self.is_rx_closed() && permits_all_back)
     }
 
     fn pop(&self) -> Option<T> {
@@ -313,12 +319,14 @@ impl<T> Chan<T> {
 impl<T> fmt::Debug for Chan<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut s = f.debug_struct("Chan");
-        s.field("rx_state", &self.rx_state.get()).field("senders", &self.senders.get());
+        s.field("rx_state", &self.rx_state.get())
+            .field("senders", &self.senders.get());
         if let Ok(queue) = self.queue.try_borrow() {
             s.field("len", &queue.len());
         }
         if let Some(bound) = self.bound {
-            s.field("capacity", &bound).field("permits", &self.permits.get());
+            s.field("capacity", &bound)
+                .field("permits", &self.permits.get());
         }
         s.finish_non_exhaustive()
     }
@@ -386,6 +394,8 @@ impl<T> Drop for Acquire<'_, T> {
 
 impl<T> fmt::Debug for Acquire<'_, T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Acquire").field("state", &self.state).finish_non_exhaustive()
+        f.debug_struct("Acquire")
+            .field("state", &self.state)
+            .finish_non_exhaustive()
     }
 }

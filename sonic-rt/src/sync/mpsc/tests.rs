@@ -194,13 +194,19 @@ fn close_fails_waiting_and_later_sends_but_keeps_buffered_values() {
         Poll::Ready(Err(SendError(value))) => assert_eq!(value.id, 1),
         other => panic!("expected a send error, got {other:?}"),
     }
-    assert!(tx.try_send(Tracked::new(2, &drops)).unwrap_err().is_closed());
+    assert!(tx
+        .try_send(Tracked::new(2, &drops))
+        .unwrap_err()
+        .is_closed());
     assert!(tx.try_reserve().unwrap_err().is_closed());
     assert_eq!(drops.get(), 2);
 
     assert_eq!(rx.try_recv().map(|v| v.id), Ok(0));
     assert_eq!(rx.try_recv().map(|v| v.id), Err(TryRecvError::Disconnected));
-    assert_eq!(poll_recv(&mut rx, &waker).map(|v| v.map(|v| v.id)), Poll::Ready(None));
+    assert_eq!(
+        poll_recv(&mut rx, &waker).map(|v| v.map(|v| v.id)),
+        Poll::Ready(None)
+    );
     assert_eq!(drops.get(), 3);
 }
 
@@ -275,7 +281,10 @@ fn receiver_drop_drops_buffered_values_exactly_once() {
     let first = rx.try_recv().unwrap();
     drop(rx);
     assert_eq!(drops.get(), 3);
-    let back = tx.try_send(Tracked::new(9, &drops)).unwrap_err().into_inner();
+    let back = tx
+        .try_send(Tracked::new(9, &drops))
+        .unwrap_err()
+        .into_inner();
     assert_eq!((back.id, drops.get()), (9, 3));
     drop((first, back));
     drop(tx);
@@ -301,7 +310,10 @@ fn sender_handed_a_slot_before_receiver_drop_gets_its_value_back() {
     assert!(poll_once(send.as_mut(), &waker).is_pending());
     assert_eq!(rx.try_recv(), Ok(0)); // slot handed to `send`
     drop(rx);
-    assert_eq!(poll_once(send.as_mut(), &waker), Poll::Ready(Err(SendError(1))));
+    assert_eq!(
+        poll_once(send.as_mut(), &waker),
+        Poll::Ready(Err(SendError(1)))
+    );
 }
 
 #[test]
@@ -318,7 +330,10 @@ fn values_whose_destructor_uses_the_channel_are_dropped_safely() {
     let drops = Rc::new(Cell::new(0));
     let (tx, rx) = unbounded_channel();
     for _ in 0..3 {
-        let msg = Message { _reply: Some(tx.clone()), drops: Rc::clone(&drops) };
+        let msg = Message {
+            _reply: Some(tx.clone()),
+            drops: Rc::clone(&drops),
+        };
         tx.send(msg).unwrap();
     }
     drop(tx);
@@ -333,7 +348,9 @@ fn values_whose_destructor_uses_the_channel_are_dropped_safely() {
 fn reserve_future_and_permits_account_for_capacity() {
     let (_counter, waker) = WakeCounter::new();
     let (tx, mut rx) = channel(2);
-    let Poll::Ready(Ok(p1)) = poll_once(pin!(tx.reserve()), &waker) else { panic!() };
+    let Poll::Ready(Ok(p1)) = poll_once(pin!(tx.reserve()), &waker) else {
+        panic!()
+    };
     let p2 = tx.try_reserve().unwrap();
     assert_eq!(tx.capacity(), 0);
     assert!(poll_once(pin!(tx.reserve()), &waker).is_pending());
@@ -356,7 +373,9 @@ fn owned_permits_send_and_release() {
     let tx = tx.try_reserve_owned().unwrap().release();
     assert_eq!(tx.capacity(), 1);
     let (_counter, waker) = WakeCounter::new();
-    let Poll::Ready(Ok(permit)) = poll_once(pin!(tx.reserve_owned()), &waker) else { panic!() };
+    let Poll::Ready(Ok(permit)) = poll_once(pin!(tx.reserve_owned()), &waker) else {
+        panic!()
+    };
     drop(permit); // drops the sender too
     assert_eq!(rx.try_recv(), Err(TryRecvError::Disconnected));
 }
@@ -402,7 +421,10 @@ fn recv_many_hands_freed_slots_to_waiting_senders() {
     assert!(poll_once(a.as_mut(), &waker).is_pending());
     assert!(poll_once(b.as_mut(), &waker).is_pending());
     let mut buf = Vec::new();
-    assert_eq!(poll_once(pin!(rx.recv_many(&mut buf, 10)), &waker), Poll::Ready(2));
+    assert_eq!(
+        poll_once(pin!(rx.recv_many(&mut buf, 10)), &waker),
+        Poll::Ready(2)
+    );
     assert_eq!(counter.count(), 2);
     assert!(poll_once(a.as_mut(), &waker).is_ready());
     assert!(poll_once(b.as_mut(), &waker).is_ready());
@@ -500,7 +522,10 @@ fn unbounded_recv_many_and_stream() {
     let (tx, mut rx) = unbounded_channel();
     (0..4).for_each(|n| tx.send(n).unwrap());
     let mut buf = Vec::new();
-    assert_eq!(poll_once(pin!(rx.recv_many(&mut buf, 3)), &waker), Poll::Ready(3));
+    assert_eq!(
+        poll_once(pin!(rx.recv_many(&mut buf, 3)), &waker),
+        Poll::Ready(3)
+    );
     assert_eq!(buf, [0, 1, 2]);
     drop(tx);
     let cx = &mut Context::from_waker(&waker);
@@ -528,5 +553,8 @@ fn error_types_format() {
     assert_eq!(SendError(1).to_string(), "sending on a closed channel");
     assert_eq!(format!("{:?}", TrySendError::Full(1)), "Full(..)");
     assert!(TrySendError::from(SendError(2)).is_closed());
-    assert_eq!(TryRecvError::Disconnected.to_string(), "the channel is empty and closed");
+    assert_eq!(
+        TryRecvError::Disconnected.to_string(),
+        "the channel is empty and closed"
+    );
 }

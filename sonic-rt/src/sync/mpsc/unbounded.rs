@@ -29,7 +29,12 @@ use super::error::{SendError, TryRecvError};
 /// ```
 pub fn unbounded_channel<T>() -> (UnboundedSender<T>, UnboundedReceiver<T>) {
     let chan = Rc::new(Chan::new(None));
-    (UnboundedSender { chan: Rc::clone(&chan) }, UnboundedReceiver { chan })
+    (
+        UnboundedSender {
+            chan: Rc::clone(&chan),
+        },
+        UnboundedReceiver { chan },
+    )
 }
 
 /// Sends values into an unbounded channel. Created by [`unbounded_channel`]; clone it for more
@@ -61,14 +66,18 @@ impl<T> UnboundedSender<T> {
 
     /// Makes a [`WeakUnboundedSender`]: a handle that does not keep the channel open.
     pub fn downgrade(&self) -> WeakUnboundedSender<T> {
-        WeakUnboundedSender { chan: Rc::clone(&self.chan) }
+        WeakUnboundedSender {
+            chan: Rc::clone(&self.chan),
+        }
     }
 }
 
 impl<T> Clone for UnboundedSender<T> {
     fn clone(&self) -> UnboundedSender<T> {
         self.chan.add_sender();
-        UnboundedSender { chan: Rc::clone(&self.chan) }
+        UnboundedSender {
+            chan: Rc::clone(&self.chan),
+        }
     }
 }
 
@@ -80,7 +89,9 @@ impl<T> Drop for UnboundedSender<T> {
 
 impl<T> fmt::Debug for UnboundedSender<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UnboundedSender").field("chan", &self.chan).finish()
+        f.debug_struct("UnboundedSender")
+            .field("chan", &self.chan)
+            .finish()
     }
 }
 
@@ -93,19 +104,24 @@ pub struct WeakUnboundedSender<T> {
 impl<T> WeakUnboundedSender<T> {
     /// Returns an [`UnboundedSender`] if at least one is still alive.
     pub fn upgrade(&self) -> Option<UnboundedSender<T>> {
-        self.chan.try_add_sender().then(|| UnboundedSender { chan: Rc::clone(&self.chan) })
+        self.chan.try_add_sender().then(|| UnboundedSender {
+            chan: Rc::clone(&self.chan),
+        })
     }
 }
 
 impl<T> Clone for WeakUnboundedSender<T> {
     fn clone(&self) -> WeakUnboundedSender<T> {
-        WeakUnboundedSender { chan: Rc::clone(&self.chan) }
+        WeakUnboundedSender {
+            chan: Rc::clone(&self.chan),
+        }
     }
 }
 
 impl<T> fmt::Debug for WeakUnboundedSender<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("WeakUnboundedSender").finish_non_exhaustive()
+        f.debug_struct("WeakUnboundedSender")
+            .finish_non_exhaustive()
     }
 }
 
@@ -224,6 +240,8 @@ impl<T> futures_core::Stream for UnboundedReceiver<T> {
 
 impl<T> fmt::Debug for UnboundedReceiver<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UnboundedReceiver").field("chan", &self.chan).finish()
+        f.debug_struct("UnboundedReceiver")
+            .field("chan", &self.chan)
+            .finish()
     }
 }

@@ -27,7 +27,10 @@ fn pending_receiver_is_woken_once_by_send() {
     assert_eq!(counter.count(), 1);
     assert_eq!(poll_once(Pin::new(&mut rx), &waker), Poll::Ready(Ok("v")));
     // Polling after completion reports the channel closed instead of panicking.
-    assert_eq!(poll_once(Pin::new(&mut rx), &waker), Poll::Ready(Err(RecvError(()))));
+    assert_eq!(
+        poll_once(Pin::new(&mut rx), &waker),
+        Poll::Ready(Err(RecvError(())))
+    );
 }
 
 #[test]
@@ -48,7 +51,10 @@ fn dropped_sender_wakes_receiver_with_error() {
     assert!(poll_once(Pin::new(&mut rx), &waker).is_pending());
     drop(tx);
     assert_eq!(counter.count(), 1);
-    assert_eq!(poll_once(Pin::new(&mut rx), &waker), Poll::Ready(Err(RecvError(()))));
+    assert_eq!(
+        poll_once(Pin::new(&mut rx), &waker),
+        Poll::Ready(Err(RecvError(())))
+    );
     assert_eq!(rx.try_recv(), Err(TryRecvError::Closed));
 }
 
@@ -92,7 +98,10 @@ fn awaiting_a_closed_receiver_fails_without_waiting() {
     let (counter, waker) = WakeCounter::new();
     let (_tx, mut rx) = channel::<u8>();
     rx.close();
-    assert_eq!(poll_once(Pin::new(&mut rx), &waker), Poll::Ready(Err(RecvError(()))));
+    assert_eq!(
+        poll_once(Pin::new(&mut rx), &waker),
+        Poll::Ready(Err(RecvError(())))
+    );
     assert_eq!(counter.count(), 0);
 }
 
@@ -122,7 +131,9 @@ fn closed_future_wakes_on_close() {
     rx.close();
     rx.close(); // a second close wakes nobody again
     assert_eq!(counter.count(), 1);
-    assert!(tx.poll_closed(&mut std::task::Context::from_waker(&waker)).is_ready());
+    assert!(tx
+        .poll_closed(&mut std::task::Context::from_waker(&waker))
+        .is_ready());
 }
 
 #[test]
