@@ -31,6 +31,14 @@ impl Deflater {
 
     /// Appends the compressed form of `input` (without the `00 00 FF FF` tail) to `out`.
     pub fn compress(&mut self, input: &[u8], out: &mut Vec<u8>) {
+        if input.is_empty() {
+            // zlib emits nothing for a sync flush right after another one (Z_BUF_ERROR), and an
+            // empty payload would then inflate the tail as a stored-block header that eats the
+            // next message. A single 0x00 (an empty non-final stored block once the tail is
+            // appended) is the canonical empty message (RFC 7692, section 7.2.3.6).
+            out.push(0x00);
+            return;
+        }
         let start_in = self.c.total_in();
         let start_len = out.len();
         loop {
