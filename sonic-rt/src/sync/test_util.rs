@@ -62,3 +62,33 @@ impl Drop for Tracked {
         self.drops.set(self.drops.get() + 1);
     }
 }
+
+thread_local! {
+    static ON_WAKE: std::cell::RefCell<Option<Box<dyn Fn()>>> = const { std::cell::RefCell::new(None) };
+}
+
+/// A waker whose `wake` runs `hook` on this thread (to test code that re-enters a channel from
+/// inside a wake). The hook is cleared when the returned guard drops.
+pub(crate) fn reentrant_waker(hook: impl Fn() + 'static) -> (Waker, impl Drop) {
+    struct Reenter;
+    impl Wake for Reenter {
+        fn wake(self: Arc<Self>) {
+            self.wake_by_ref();
+        }
+        fn wake_by_ref(self: &Arc<Self>) {
+            ON_WAKE.with(|hook| {
+                if let Some(hook) = hook.borrow().as_ref() {
+                    hook();
+                }
+            });
+        }
+    }
+    struct Clear;
+    impl Drop for Clear {
+        fn drop(&mut self) {
+            drop(ON_WAKE.with(|hook| hook.borrow_mut().take()));
+        }
+    }
+    ON_WAKE.with(|slot| *slot.borrow_mut() = Some(Box::new(hook)));
+    (Waker::from(Arc::new(Reenter)), Clear)
+}

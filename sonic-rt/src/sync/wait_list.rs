@@ -167,23 +167,29 @@ impl<O: Copy> WaitList<O> {
     /// Returns the waiter's outcome and frees its slot if it has been woken; otherwise updates its
     /// waker (reusing the stored one if it `will_wake` the same task) and gives the key back.
     pub(crate) fn poll(&self, key: WaiterKey, waker: &Waker) -> Result<O, WaiterKey> {
-        let mut list = self.list.borrow_mut();
-        match &mut list.slots[key.0] {
-            Slot::Done(_) => match list.remove(key) {
-                Ok(outcome) => Ok(outcome),
-                Err(_) => unreachable!("slot was done"),
-            },
-            Slot::Queued { waker: stored, .. } => {
-                if !stored.will_wake(waker) {
-                    let fresh = waker.clone();
-                    let stale = mem::replace(stored, fresh);
-                    drop(list);
-                    drop(stale);
+        {
+            let mut list = self.list.borrow_mut();
+            match &list.slots[key.0] {
+                Slot::Done(_) => {
+                    return match list.remove(key) {
+                        Ok(outcome) => Ok(outcome),
+                        Err(_) => unreachable!("slot was done"),
+                    };
                 }
-                Err(key)
+                Slot::Queued { waker: stored, .. } if stored.will_wake(waker) => return Err(key),
+                Slot::Queued { .. } => {}
+                Slot::Vacant { .. } => unreachable!("waiter key names a vacant slot"),
             }
-            Slot::Vacant { .. } => unreachable!("waiter key names a vacant slot"),
         }
+        // A different task polls now: store its waker, cloned outside the borrow.
+        let fresh = waker.clone();
+        let stale = match &mut self.list.borrow_mut().slots[key.0] {
+            Slot::Queued { waker: stored, .. } => Some(mem::replace(stored, fresh)),
+            // Woken while we cloned: the next poll sees the outcome.
+            _ => None,
+        };
+        drop(stale);
+        Err(key)
     }
 
     /// Gives up waiting. Returns the outcome if the waiter had already been woken, so the caller

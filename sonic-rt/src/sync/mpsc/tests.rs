@@ -558,3 +558,35 @@ fn error_types_format() {
         "the channel is empty and closed"
     );
 }
+
+#[test]
+fn wakes_may_reenter_the_channel() {
+    use crate::sync::test_util::reentrant_waker;
+
+    // The receiver's wake sends again.
+    let (tx, mut rx) = channel(4);
+    let (waker, guard) = reentrant_waker({
+        let tx = tx.clone();
+        move || tx.try_send(100).unwrap()
+    });
+    assert_eq!(poll_recv(&mut rx, &waker), Poll::Pending);
+    tx.try_send(1).unwrap();
+    assert_eq!(rx.try_recv(), Ok(1));
+    assert_eq!(rx.try_recv(), Ok(100));
+    drop(guard);
+
+    // A waiting sender's wake tries to send while its slot is being handed over.
+    let outcome = Rc::new(Cell::new(None));
+    let (tx, mut rx) = channel(1);
+    tx.try_send(0).unwrap();
+    let (waker, _guard) = reentrant_waker({
+        let (tx, outcome) = (tx.clone(), Rc::clone(&outcome));
+        move || outcome.set(Some(tx.try_send(7).map_err(|e| e.is_full())))
+    });
+    let mut send = pin!(tx.send(1));
+    assert!(poll_once(send.as_mut(), &waker).is_pending());
+    assert_eq!(rx.try_recv(), Ok(0));
+    assert_eq!(outcome.get(), Some(Err(true))); // the slot was already promised
+    assert!(poll_once(send.as_mut(), &waker).is_ready());
+    assert_eq!(rx.try_recv(), Ok(1));
+}

@@ -164,3 +164,32 @@ fn completed_notified_stays_ready() {
     assert!(poll_once(a.as_mut(), &waker).is_ready());
     assert!(poll_once(a.as_mut(), &waker).is_ready());
 }
+
+#[test]
+fn wakes_may_reenter_the_notify() {
+    use crate::sync::test_util::reentrant_waker;
+    use std::rc::Rc;
+
+    let notify = Rc::new(Notify::new());
+    let (counter, plain) = WakeCounter::new();
+    let (waker, _guard) = reentrant_waker({
+        let notify = Rc::clone(&notify);
+        move || {
+            // Queue a new waiter and notify it, from inside a wake; dropping it unseen then
+            // passes the notification on, into the permit.
+            let (_count, waker) = WakeCounter::new();
+            let mut late = Box::pin(notify.notified());
+            assert!(poll_once(late.as_mut(), &waker).is_pending());
+            notify.notify_one();
+        }
+    });
+    let mut a = pin!(notify.notified());
+    let mut b = pin!(notify.notified());
+    assert!(poll_once(a.as_mut(), &waker).is_pending());
+    assert!(poll_once(b.as_mut(), &plain).is_pending());
+    notify.notify_waiters();
+    assert!(poll_once(a.as_mut(), &waker).is_ready());
+    assert!(poll_once(b.as_mut(), &plain).is_ready());
+    assert_eq!(counter.count(), 1);
+    assert!(notify.permit.get());
+}
