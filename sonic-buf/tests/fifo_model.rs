@@ -40,7 +40,9 @@ fn ops(cap: usize) -> impl Strategy<Value = Vec<Op>> {
         1 => Just(Op::Drain),
         1 => Just(Op::Clear),
     ];
-    proptest::collection::vec(op, 1..200)
+    // Miri interprets every byte access; keep its sequences short.
+    let max_ops = if cfg!(miri) { 40 } else { 200 };
+    proptest::collection::vec(op, 1..max_ops)
 }
 
 fn config() -> ProptestConfig {
