@@ -41,3 +41,8 @@ mod util;
 
 pub use runtime::{block_on, Builder, EnterGuard, Handle, PostError, Runtime};
 pub use task::{spawn, spawn_local, JoinHandle};
+
+/// The README's code examples compile and run as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+struct ReadmeDoctests;

@@ -205,7 +205,7 @@ fn into_inner_deregisters() {
     let rt = common::rt(false);
     rt.block_on(async {
         let (a, _b) = pair();
-        assert_eq!(sonic_rt::Handle::current().is_closed(), false);
+        assert!(!sonic_rt::Handle::current().is_closed());
         let _raw: UnixStream = a.into_inner().unwrap();
     });
     assert_eq!(rt.io_sources(), 0);

@@ -302,6 +302,7 @@ fn runtime_and_join_handle_are_not_send() {
     let _ = <sonic_rt::JoinHandle<()> as AmbiguousIfSend<_>>::some_item;
     let _ = <sonic_rt::io::Async<std::os::unix::net::UnixStream> as AmbiguousIfSend<_>>::some_item;
     fn send_sync<T: Send + Sync>() {}
+    send_sync::<sonic_rt::task::JoinError>(); // so io::Error::other and anyhow take it
     send_sync::<sonic_rt::Handle>();
     send_sync::<Waker>();
 }

@@ -177,6 +177,7 @@ each_mode!(
     thread_wakes_the_block_on_future,
     waker_dropped_and_cloned_on_other_threads,
     handle_posts_closures_and_futures,
+    #[cfg_attr(miri, ignore = "needs FIONBIO on a socket")]
     always_ready_socket_cannot_starve_timers_or_tasks,
     yield_loop_does_not_starve_io_or_timers,
 );
@@ -250,6 +251,7 @@ fn spin_before_park_mode_runs_timers() {
 }
 
 #[test]
+#[cfg_attr(miri, ignore = "sched_setaffinity")]
 fn pin_to_core_reports_bad_cores() {
     let err = sonic_rt::Builder::new()
         .pin_to_core(100_000)

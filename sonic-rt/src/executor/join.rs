@@ -161,8 +161,16 @@ impl fmt::Debug for AbortHandle {
 
 enum Repr {
     Cancelled,
-    Panic(Box<dyn Any + Send + 'static>),
+    /// The payload, and its message (read once, when the panic is caught).
+    Panic(SyncPayload, Option<String>),
 }
+
+/// A panic payload that is `Sync` because nothing can borrow it: it is only ever moved out.
+struct SyncPayload(Box<dyn Any + Send + 'static>);
+
+// SAFETY: a `&SyncPayload` gives no access to the payload (no method takes `&self`), so sharing
+// one between threads shares nothing; the payload itself is `Send`.
+unsafe impl Sync for SyncPayload {}
 
 /// Why a task did not produce its output: it was aborted, or it panicked.
 pub struct JoinError {
@@ -177,8 +185,12 @@ impl JoinError {
     }
 
     pub(crate) fn panic(payload: Box<dyn Any + Send + 'static>) -> JoinError {
+        let message = payload
+            .downcast_ref::<&'static str>()
+            .map(|s| s.to_string())
+            .or_else(|| payload.downcast_ref::<String>().cloned());
         JoinError {
-            repr: Repr::Panic(payload),
+            repr: Repr::Panic(SyncPayload(payload), message),
         }
     }
 
@@ -189,7 +201,7 @@ impl JoinError {
 
     /// The task panicked.
     pub fn is_panic(&self) -> bool {
-        matches!(self.repr, Repr::Panic(_))
+        matches!(self.repr, Repr::Panic(..))
     }
 
     /// The panic payload, to resume the panic with `std::panic::resume_unwind`.
@@ -204,17 +216,14 @@ impl JoinError {
     /// The panic payload, or the error itself if the task was cancelled.
     pub fn try_into_panic(self) -> Result<Box<dyn Any + Send + 'static>, JoinError> {
         match self.repr {
-            Repr::Panic(p) => Ok(p),
+            Repr::Panic(p, _) => Ok(p.0),
             Repr::Cancelled => Err(self),
         }
     }
 
     fn panic_message(&self) -> Option<&str> {
         match &self.repr {
-            Repr::Panic(p) => p
-                .downcast_ref::<&'static str>()
-                .copied()
-                .or_else(|| p.downcast_ref::<String>().map(String::as_str)),
+            Repr::Panic(_, msg) => msg.as_deref(),
             Repr::Cancelled => None,
         }
     }
@@ -224,8 +233,8 @@ impl fmt::Display for JoinError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match (&self.repr, self.panic_message()) {
             (Repr::Cancelled, _) => f.write_str("task was cancelled"),
-            (Repr::Panic(_), Some(msg)) => write!(f, "task panicked: {msg}"),
-            (Repr::Panic(_), None) => f.write_str("task panicked"),
+            (Repr::Panic(..), Some(msg)) => write!(f, "task panicked: {msg}"),
+            (Repr::Panic(..), None) => f.write_str("task panicked"),
         }
     }
 }
@@ -234,8 +243,8 @@ impl fmt::Debug for JoinError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match (&self.repr, self.panic_message()) {
             (Repr::Cancelled, _) => f.write_str("JoinError::Cancelled"),
-            (Repr::Panic(_), Some(msg)) => write!(f, "JoinError::Panic({msg:?})"),
-            (Repr::Panic(_), None) => f.write_str("JoinError::Panic(..)"),
+            (Repr::Panic(..), Some(msg)) => write!(f, "JoinError::Panic({msg:?})"),
+            (Repr::Panic(..), None) => f.write_str("JoinError::Panic(..)"),
         }
     }
 }
@@ -244,6 +253,6 @@ impl std::error::Error for JoinError {}
 
 impl From<JoinError> for std::io::Error {
     fn from(e: JoinError) -> std::io::Error {
-        std::io::Error::other(e.to_string())
+        std::io::Error::other(e)
     }
 }

@@ -185,6 +185,21 @@ impl<T: AsFd> Async<T> {
     }
 }
 
+#[cfg(miri)]
+fn set_nonblocking(fd: RawFd) -> io::Result<()> {
+    // Miri has no FIONBIO; fcntl costs one more syscall but is the same thing.
+    // SAFETY: fcntl on a caller-owned fd with integer arguments only.
+    let ok = unsafe {
+        let flags = libc::fcntl(fd, libc::F_GETFL);
+        flags >= 0 && libc::fcntl(fd, libc::F_SETFL, flags | libc::O_NONBLOCK) >= 0
+    };
+    if !ok {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
+}
+
+#[cfg(not(miri))]
 fn set_nonblocking(fd: RawFd) -> io::Result<()> {
     let mut on: libc::c_int = 1;
     // SAFETY: FIONBIO takes a pointer to an int that lives across the call.

@@ -5,7 +5,7 @@ use crate::executor::Executor;
 use crate::reactor::Reactor;
 use crate::time::clock::Clock;
 use crate::time::queue::TimerQueue;
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::io;
 use std::mem;
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -34,6 +34,10 @@ pub(crate) struct Core {
     /// Reused buffers, so a turn allocates nothing in steady state.
     wake_buf: RefCell<Vec<Waker>>,
     remote_buf: RefCell<Vec<Remote>>,
+    /// Tasks that yielded: woken only after the next reactor turn (tokio's `yield_now`).
+    deferred: RefCell<Vec<Waker>>,
+    /// The clock as last read by the timer queue (ns): a lower bound on "now" for free.
+    last_now: Cell<u64>,
 }
 
 impl Core {
@@ -47,6 +51,8 @@ impl Core {
             shared: Arc::new(Shared::new(notifier)),
             wake_buf: RefCell::new(Vec::with_capacity(config.event_capacity.min(4096))),
             remote_buf: RefCell::new(Vec::new()),
+            deferred: RefCell::new(Vec::new()),
+            last_now: Cell::new(0),
             config,
         }))
     }
@@ -84,6 +90,7 @@ impl Core {
             self.shared.unparked();
         }
         self.wake_all(wake);
+        self.wake_deferred();
         let (events, notified) = res?;
         work += events;
         if notified {
@@ -103,14 +110,41 @@ impl Core {
         }
     }
 
+    /// Parks a yielding task's waker until after the next reactor turn.
+    pub(crate) fn defer(&self, waker: &Waker) {
+        self.deferred.borrow_mut().push(waker.clone());
+    }
+
+    pub(crate) fn has_deferred(&self) -> bool {
+        !self.deferred.borrow().is_empty()
+    }
+
+    fn wake_deferred(&self) {
+        if !self.has_deferred() {
+            return;
+        }
+        let mut deferred = mem::take(&mut *self.deferred.borrow_mut());
+        for w in deferred.drain(..) {
+            w.wake();
+        }
+        let mut slot = self.deferred.borrow_mut();
+        if slot.capacity() < deferred.capacity() {
+            *slot = deferred;
+        }
+    }
+
+    /// A time no later than now, without reading the clock (the last reading of a turn).
+    pub(crate) fn last_now_ns(&self) -> u64 {
+        self.last_now.get()
+    }
+
     pub(crate) fn fire_timers(&self) -> usize {
+        let Some(next) = self.timers.borrow().next_deadline() else {
+            return 0;
+        };
         let now = self.clock.now_ns();
-        let due = self
-            .timers
-            .borrow()
-            .next_deadline()
-            .is_some_and(|d| d <= now);
-        if !due {
+        self.last_now.set(now);
+        if next > now {
             return 0;
         }
         let mut wake = mem::take(&mut *self.wake_buf.borrow_mut());
@@ -148,6 +182,7 @@ impl Core {
         drop(leftovers);
         drop(mem::take(&mut *self.remote_buf.borrow_mut()));
         self.timers.borrow_mut().clear();
+        drop(mem::take(&mut *self.deferred.borrow_mut()));
         // Tasks dropped above may have spawned or woken; drop those too.
         self.executor.shutdown();
     }

@@ -73,16 +73,24 @@ impl Runtime {
         let config = &core.config;
         let spin = !config.busy_poll && !config.spin.is_zero();
         let mut last_work = if spin { Some(Instant::now()) } else { None };
+        // Tasks run since the last reactor turn: while tasks keep waking each other the loop
+        // stays in user space, but looks at I/O and timers at least every `event_interval`.
+        let mut since_turn = 0usize;
         loop {
             if main.woken.swap(false, Ordering::Acquire) {
+                since_turn += 1;
                 if let Poll::Ready(out) =
                     executor::poll_with_budget(future.as_mut(), &mut cx, config.budget)
                 {
                     return out;
                 }
             }
-            let ran = core.executor.run_batch(config.event_interval);
-            let busy = core.executor.has_ready() || main.woken.load(Ordering::Relaxed);
+            since_turn += core.executor.run_batch(config.event_interval);
+            let runnable = core.executor.has_ready() || main.woken.load(Ordering::Relaxed);
+            if runnable && since_turn < config.event_interval && !core.has_deferred() {
+                continue;
+            }
+            let busy = runnable || core.has_deferred();
             let timeout = if busy || config.busy_poll {
                 Some(Duration::ZERO)
             } else if let Some(last) = last_work {
@@ -98,9 +106,10 @@ impl Runtime {
                 Ok(work) => work,
                 Err(e) => panic!("sonic-rt: the OS poller failed: {e}"),
             };
-            if spin && ran + work > 0 {
+            if spin && since_turn + work > 0 {
                 last_work = Some(Instant::now());
             }
+            since_turn = 0;
         }
     }
 
@@ -164,7 +173,7 @@ impl Runtime {
         let _enter = Enter::new(&self.core, false);
         let core = &*self.core;
         let ran = core.executor.run_batch(core.config.event_interval);
-        let idle = ran == 0 && !core.executor.has_ready();
+        let idle = ran == 0 && !core.executor.has_ready() && !core.has_deferred();
         let timeout = if idle { timeout } else { Some(Duration::ZERO) };
         Ok(ran + core.turn(timeout, idle)?)
     }

@@ -74,9 +74,12 @@ impl Future for YieldNow {
             return Poll::Ready(());
         }
         self.yielded = true;
-        // The run queue is processed in batches that end with a reactor turn, so this task runs
-        // again only after I/O and timers were looked at.
-        cx.waker().wake_by_ref();
+        // Woken only after the next reactor turn, so I/O and timers are looked at before this
+        // task runs again (outside a runtime: at once).
+        context::with_current(|core| match core {
+            Some(core) => core.defer(cx.waker()),
+            None => cx.waker().wake_by_ref(),
+        });
         Poll::Pending
     }
 }

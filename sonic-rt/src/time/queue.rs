@@ -1,4 +1,4 @@
-//! The timer queue: a binary min-heap of deadlines over a slab of entries.
+//! The timer queue: a 4-ary min-heap of deadlines over a slab of entries.
 //!
 //! Rules:
 //! - An entry is owned by exactly one `Sleep`, which removes it when dropped; a fired entry stays
@@ -13,6 +13,7 @@ use crate::util::slab::{Key, Slab};
 use std::task::Waker;
 
 const FIRED: u32 = u32::MAX;
+const ARITY: usize = 4;
 
 struct Entry {
     deadline: u64,
@@ -118,7 +119,6 @@ impl TimerQueue {
     fn push_heap(&mut self, deadline: u64, key: Key) {
         let pos = self.heap.len();
         self.heap.push(HeapItem { deadline, key });
-        self.set_pos(pos);
         self.sift_up(pos);
     }
 
@@ -127,7 +127,6 @@ impl TimerQueue {
         self.heap.swap(pos, last);
         self.heap.pop();
         if pos < self.heap.len() {
-            self.set_pos(pos);
             let pos = self.sift_up(pos);
             self.sift_down(pos);
         }
@@ -140,41 +139,48 @@ impl TimerQueue {
         }
     }
 
+    // A 4-ary heap: half the depth of a binary one, and the four children share a cache line.
+    // Sifting moves a hole instead of swapping, so each level costs one write.
+
     fn sift_up(&mut self, mut pos: usize) -> usize {
+        let item = self.heap[pos];
         while pos > 0 {
-            let parent = (pos - 1) / 2;
-            if self.heap[parent].deadline <= self.heap[pos].deadline {
+            let parent = (pos - 1) / ARITY;
+            if self.heap[parent].deadline <= item.deadline {
                 break;
             }
-            self.heap.swap(parent, pos);
+            self.heap[pos] = self.heap[parent];
             self.set_pos(pos);
-            self.set_pos(parent);
             pos = parent;
         }
+        self.heap[pos] = item;
+        self.set_pos(pos);
         pos
     }
 
     fn sift_down(&mut self, mut pos: usize) -> usize {
+        let item = self.heap[pos];
         let len = self.heap.len();
         loop {
-            let left = 2 * pos + 1;
-            if left >= len {
+            let first = ARITY * pos + 1;
+            if first >= len {
                 break;
             }
-            let right = left + 1;
-            let child = if right < len && self.heap[right].deadline < self.heap[left].deadline {
-                right
-            } else {
-                left
-            };
-            if self.heap[pos].deadline <= self.heap[child].deadline {
+            let mut child = first;
+            for c in first + 1..(first + ARITY).min(len) {
+                if self.heap[c].deadline < self.heap[child].deadline {
+                    child = c;
+                }
+            }
+            if item.deadline <= self.heap[child].deadline {
                 break;
             }
-            self.heap.swap(pos, child);
+            self.heap[pos] = self.heap[child];
             self.set_pos(pos);
-            self.set_pos(child);
             pos = child;
         }
+        self.heap[pos] = item;
+        self.set_pos(pos);
         pos
     }
 

@@ -100,7 +100,9 @@ impl Future for Sleep {
         }
         let core = context::expect_current("sonic_rt::time::sleep");
         let deadline = core.clock.to_ns(this.deadline.into_std());
-        if core.clock.now_ns() >= deadline {
+        // Compared with the turn's last clock reading (never later than now), so an expired
+        // deadline completes without a clock read and a live one is never taken as expired.
+        if core.last_now_ns() >= deadline {
             return Poll::Ready(());
         }
         let key = core

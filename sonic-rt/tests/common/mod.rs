@@ -16,16 +16,19 @@ pub fn rt(busy_poll: bool) -> sonic_rt::Runtime {
 }
 
 /// Generates, for each named `fn NAME(rt: &Runtime)`, a module with one test per loop mode.
+/// Attributes before a name (e.g. `#[cfg_attr(miri, ignore)]`) apply to both tests.
 #[macro_export]
 macro_rules! each_mode {
-    ($($name:ident),* $(,)?) => {
+    ($($(#[$attr:meta])* $name:ident),* $(,)?) => {
         $(
             mod $name {
                 #[test]
+                $(#[$attr])*
                 fn busy_poll() {
                     super::$name(&super::common::rt(true));
                 }
                 #[test]
+                $(#[$attr])*
                 fn parked() {
                     super::$name(&super::common::rt(false));
                 }
