@@ -1,1 +1,67 @@
-//! Networking for sonic: TCP, UDP, Unix sockets and a UDP multicast peer (work in progress).
+//! # sonic-net
+//!
+//! TCP, UDP and Unix sockets on [`sonic_rt`]'s reactor, with tokio's names and shapes, plus a UDP
+//! multicast peer ([`multicast`]).
+//!
+//! Every socket is a [`sonic_rt::io::Async`] around the matching `std` socket: I/O goes straight
+//! to the kernel while the socket is believed ready (optimistic, edge-triggered), and waits for
+//! the reactor only after `EAGAIN`. The steady-state read/write path allocates nothing.
+//!
+//! - [`TcpStream`] and [`UnixStream`] implement futures-io `AsyncRead`/`AsyncWrite` (vectored
+//!   writes included; `poll_close` shuts the write side down), and so do TCP's split halves.
+//! - With the `tokio` cargo feature, the same types also implement `tokio::io::AsyncRead` /
+//!   `AsyncWrite`, directly: reads go into the `ReadBuf`'s uninitialised part with no copy and no
+//!   zeroing.
+//! - Socket options go through `socket2` (the ecosystem's standard plumbing).
+//!
+//! Sockets must be created inside a sonic runtime (in `block_on`, a task, or under
+//! [`Runtime::enter`](sonic_rt::Runtime::enter)); outside one, constructors return an error.
+//!
+//! Addresses: functions that take `impl ToSocketAddrs` use `std::net::ToSocketAddrs`, resolved
+//! synchronously. An IP literal (`"127.0.0.1:80"`, a `SocketAddr`) never blocks; a host name
+//! is looked up with the system resolver (`getaddrinfo`), which **blocks the runtime thread**.
+//! Resolve names before entering a latency-critical loop.
+//!
+//! ```
+//! use futures_util::{AsyncReadExt, AsyncWriteExt};
+//! use sonic_net::{TcpListener, TcpStream};
+//!
+//! sonic_rt::block_on(async {
+//!     let listener = TcpListener::bind("127.0.0.1:0").await?;
+//!     let addr = listener.local_addr()?;
+//!     let server = sonic_rt::spawn(async move {
+//!         let (mut conn, _) = listener.accept().await?;
+//!         let mut buf = [0u8; 5];
+//!         conn.read_exact(&mut buf).await?;
+//!         conn.write_all(&buf).await?;
+//!         std::io::Result::Ok(())
+//!     });
+//!     let mut client = TcpStream::connect(addr).await?;
+//!     client.write_all(b"hello").await?;
+//!     let mut buf = [0u8; 5];
+//!     client.read_exact(&mut buf).await?;
+//!     assert_eq!(&buf, b"hello");
+//!     server.await.unwrap()?;
+//!     std::io::Result::Ok(())
+//! })
+//! .unwrap();
+//! ```
+#![deny(unsafe_op_in_unsafe_fn)]
+#![doc(test(attr(deny(warnings))))]
+
+mod addr;
+mod backoff;
+mod sockopt;
+mod stream_io;
+
+pub mod multicast;
+pub mod tcp;
+pub mod udp;
+pub mod unix;
+
+pub use tcp::{ListenOptions, TcpListener, TcpStream};
+pub use udp::UdpSocket;
+pub use unix::{UnixDatagram, UnixListener, UnixStream};
+
+/// Reexported for convenience: the argument of `shutdown`.
+pub use std::net::Shutdown;

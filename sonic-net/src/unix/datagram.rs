@@ -1,0 +1,142 @@
+//! `UnixDatagram`.
+
+use sonic_rt::io::Async;
+use std::fmt;
+use std::future::poll_fn;
+use std::io;
+use std::net::Shutdown;
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
+use std::os::unix::net::{self, SocketAddr};
+use std::path::Path;
+use std::task::{Context, Poll};
+
+/// A Unix datagram socket registered with the current sonic runtime.
+///
+/// # Examples
+/// ```
+/// use sonic_net::UnixDatagram;
+///
+/// sonic_rt::block_on(async {
+///     let (a, b) = UnixDatagram::pair().unwrap();
+///     a.send(b"one datagram").await.unwrap();
+///     let mut buf = [0u8; 32];
+///     let n = b.recv(&mut buf).await.unwrap();
+///     assert_eq!(&buf[..n], b"one datagram");
+/// });
+/// ```
+pub struct UnixDatagram {
+    io: Async<net::UnixDatagram>,
+}
+
+impl UnixDatagram {
+    /// A socket bound to `path`.
+    pub fn bind(path: impl AsRef<Path>) -> io::Result<UnixDatagram> {
+        UnixDatagram::from_std(net::UnixDatagram::bind(path)?)
+    }
+
+    /// A socket bound to no address (it can send; replies need an address to come back to).
+    pub fn unbound() -> io::Result<UnixDatagram> {
+        UnixDatagram::from_std(net::UnixDatagram::unbound()?)
+    }
+
+    /// A connected pair of unnamed sockets.
+    pub fn pair() -> io::Result<(UnixDatagram, UnixDatagram)> {
+        let (a, b) = net::UnixDatagram::pair()?;
+        Ok((UnixDatagram::from_std(a)?, UnixDatagram::from_std(b)?))
+    }
+
+    /// Wraps a `std` socket: makes it non-blocking and registers it.
+    pub fn from_std(socket: net::UnixDatagram) -> io::Result<UnixDatagram> {
+        Ok(UnixDatagram {
+            io: Async::new(socket)?,
+        })
+    }
+
+    /// Deregisters the socket and returns the `std` one, still non-blocking.
+    pub fn into_std(self) -> io::Result<net::UnixDatagram> {
+        self.io.into_inner()
+    }
+
+    /// Sets the default destination (and only accepted source) to the socket at `path`.
+    pub fn connect(&self, path: impl AsRef<Path>) -> io::Result<()> {
+        self.io.get_ref().connect(path)
+    }
+
+    /// The local address.
+    pub fn local_addr(&self) -> io::Result<SocketAddr> {
+        self.io.get_ref().local_addr()
+    }
+
+    /// The connected peer's address.
+    pub fn peer_addr(&self) -> io::Result<SocketAddr> {
+        self.io.get_ref().peer_addr()
+    }
+
+    /// Sends one datagram to the connected peer.
+    pub async fn send(&self, buf: &[u8]) -> io::Result<usize> {
+        poll_fn(|cx| self.poll_send(cx, buf)).await
+    }
+
+    /// Polls for [`send`](UnixDatagram::send).
+    pub fn poll_send(&self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+        self.io.poll_write_with(cx, |s| s.send(buf))
+    }
+
+    /// Receives one datagram.
+    pub async fn recv(&self, buf: &mut [u8]) -> io::Result<usize> {
+        poll_fn(|cx| self.poll_recv(cx, buf)).await
+    }
+
+    /// Polls for [`recv`](UnixDatagram::recv).
+    pub fn poll_recv(&self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
+        self.io.poll_read_with(cx, |s| s.recv(buf))
+    }
+
+    /// Sends one datagram to the socket bound at `path`.
+    pub async fn send_to(&self, buf: &[u8], path: impl AsRef<Path>) -> io::Result<usize> {
+        let path = path.as_ref();
+        poll_fn(|cx| self.io.poll_write_with(cx, |s| s.send_to(buf, path))).await
+    }
+
+    /// Receives one datagram and the sender's address (unnamed if it was not bound).
+    pub async fn recv_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
+        poll_fn(|cx| self.poll_recv_from(cx, buf)).await
+    }
+
+    /// Polls for [`recv_from`](UnixDatagram::recv_from).
+    pub fn poll_recv_from(
+        &self,
+        cx: &mut Context<'_>,
+        buf: &mut [u8],
+    ) -> Poll<io::Result<(usize, SocketAddr)>> {
+        self.io.poll_read_with(cx, |s| s.recv_from(buf))
+    }
+
+    /// Shuts down reading, writing or both.
+    pub fn shutdown(&self, how: Shutdown) -> io::Result<()> {
+        self.io.get_ref().shutdown(how)
+    }
+
+    /// Reads and clears the pending error (`SO_ERROR`).
+    pub fn take_error(&self) -> io::Result<Option<io::Error>> {
+        self.io.get_ref().take_error()
+    }
+}
+
+impl AsRawFd for UnixDatagram {
+    fn as_raw_fd(&self) -> RawFd {
+        self.io.as_raw_fd()
+    }
+}
+
+impl AsFd for UnixDatagram {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        self.io.as_fd()
+    }
+}
+
+impl fmt::Debug for UnixDatagram {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(self.io.get_ref(), f)
+    }
+}

@@ -1,0 +1,143 @@
+//! `UnixListener`.
+
+use super::UnixStream;
+use crate::backoff::{self, AcceptBackoff};
+use sonic_rt::io::Async;
+use std::fmt;
+use std::future::poll_fn;
+use std::io;
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
+use std::os::unix::net::{self, SocketAddr};
+use std::path::Path;
+use std::pin::Pin;
+use std::task::{ready, Context, Poll};
+use std::time::Duration;
+
+/// A Unix stream socket listening for connections.
+///
+/// `EMFILE`/`ENFILE` on accept behave as for [`TcpListener`](crate::TcpListener): the error is
+/// returned, the connection waits in the backlog, and the next accept first backs off (10 ms by
+/// default) instead of spinning.
+///
+/// # Examples
+/// ```
+/// use sonic_net::{UnixListener, UnixStream};
+///
+/// sonic_rt::block_on(async {
+///     let dir = std::env::temp_dir().join(format!("sonic-doc-{}", std::process::id()));
+///     std::fs::create_dir_all(&dir).unwrap();
+///     let path = dir.join("listener.sock");
+///     let _ = std::fs::remove_file(&path);
+///     let listener = UnixListener::bind(&path).unwrap();
+///     let _client = UnixStream::connect(&path).await.unwrap();
+///     let (conn, _addr) = listener.accept().await.unwrap();
+///     assert!(conn.peer_addr().unwrap().is_unnamed());
+///     std::fs::remove_dir_all(&dir).unwrap();
+/// });
+/// ```
+pub struct UnixListener {
+    io: Async<net::UnixListener>,
+    backoff: AcceptBackoff,
+}
+
+impl UnixListener {
+    /// Binds to `path` and listens (backlog 128, as `std` does). Fails if the path exists
+    /// (`AddrInUse`): remove a stale socket file first.
+    pub fn bind(path: impl AsRef<Path>) -> io::Result<UnixListener> {
+        UnixListener::from_std(net::UnixListener::bind(path)?)
+    }
+
+    /// Wraps a listening `std` socket: makes it non-blocking and registers it.
+    pub fn from_std(listener: net::UnixListener) -> io::Result<UnixListener> {
+        Ok(UnixListener {
+            io: Async::new(listener)?,
+            backoff: AcceptBackoff::new(),
+        })
+    }
+
+    /// Deregisters the socket and returns the `std` listener, still non-blocking.
+    pub fn into_std(self) -> io::Result<net::UnixListener> {
+        self.io.into_inner()
+    }
+
+    /// The local address.
+    pub fn local_addr(&self) -> io::Result<SocketAddr> {
+        self.io.get_ref().local_addr()
+    }
+
+    /// See [`TcpListener::accept_backoff`](crate::TcpListener::accept_backoff).
+    pub fn accept_backoff(&self) -> Duration {
+        self.backoff.delay()
+    }
+
+    /// See [`TcpListener::set_accept_backoff`](crate::TcpListener::set_accept_backoff).
+    pub fn set_accept_backoff(&self, delay: Duration) {
+        self.backoff.set_delay(delay)
+    }
+
+    /// Waits for a connection.
+    pub async fn accept(&self) -> io::Result<(UnixStream, SocketAddr)> {
+        poll_fn(|cx| self.poll_accept(cx)).await
+    }
+
+    /// Polls for a connection.
+    pub fn poll_accept(&self, cx: &mut Context<'_>) -> Poll<io::Result<(UnixStream, SocketAddr)>> {
+        ready!(self.backoff.poll_ready(cx));
+        let res = self.io.poll_read_with(cx, |l| loop {
+            // `std`'s accept is accept4(SOCK_CLOEXEC) and builds the std `SocketAddr`;
+            // `Async::new` sets O_NONBLOCK.
+            match l.accept() {
+                Err(e) if backoff::is_transient(&e) => continue,
+                res => return res,
+            }
+        });
+        match ready!(res) {
+            Ok((stream, addr)) => Poll::Ready(UnixStream::from_std(stream).map(|s| (s, addr))),
+            Err(e) => {
+                self.backoff.on_error(&e);
+                Poll::Ready(Err(e))
+            }
+        }
+    }
+
+    /// A `Stream` of incoming connections (never ends; errors are items).
+    pub fn incoming(&self) -> Incoming<'_> {
+        Incoming { listener: self }
+    }
+}
+
+/// A stream of connections from [`UnixListener::incoming`].
+#[derive(Debug)]
+pub struct Incoming<'a> {
+    listener: &'a UnixListener,
+}
+
+impl futures_core::Stream for Incoming<'_> {
+    type Item = io::Result<UnixStream>;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let res = ready!(self.listener.poll_accept(cx));
+        Poll::Ready(Some(res.map(|(s, _)| s)))
+    }
+}
+
+impl AsRawFd for UnixListener {
+    fn as_raw_fd(&self) -> RawFd {
+        self.io.as_raw_fd()
+    }
+}
+
+impl AsFd for UnixListener {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        self.io.as_fd()
+    }
+}
+
+impl fmt::Debug for UnixListener {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UnixListener")
+            .field("io", self.io.get_ref())
+            .field("backoff", &self.backoff)
+            .finish()
+    }
+}

@@ -1,0 +1,155 @@
+//! `UnixStream`: a connected Unix stream socket.
+
+use crate::sockopt;
+use crate::stream_io::{impl_async_read, impl_async_write};
+use socket2::{Domain, SockAddr, Type};
+use sonic_rt::io::Async;
+use std::fmt;
+use std::future::poll_fn;
+use std::io;
+use std::net::Shutdown;
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
+use std::os::unix::net::{self, SocketAddr};
+use std::path::Path;
+use std::task::{ready, Context, Poll};
+
+/// A Unix stream socket registered with the current sonic runtime. Implements futures-io
+/// `AsyncRead`/`AsyncWrite` (tokio's with the `tokio` feature); `poll_close` shuts the write
+/// side down.
+///
+/// # Examples
+/// ```
+/// use futures_util::{AsyncReadExt, AsyncWriteExt};
+/// use sonic_net::UnixStream;
+///
+/// sonic_rt::block_on(async {
+///     let (mut a, mut b) = UnixStream::pair().unwrap();
+///     a.write_all(b"over unix").await.unwrap();
+///     let mut buf = [0u8; 9];
+///     b.read_exact(&mut buf).await.unwrap();
+///     assert_eq!(&buf, b"over unix");
+/// });
+/// ```
+pub struct UnixStream {
+    io: Async<net::UnixStream>,
+}
+
+impl UnixStream {
+    /// Connects to the socket bound at `path`, without blocking the thread.
+    ///
+    /// If the listener's backlog is full, Linux fails a non-blocking Unix connect at once with
+    /// `EAGAIN`; that surfaces as an error of kind [`io::ErrorKind::WouldBlock`] with a message
+    /// saying so (retry later), never as a hang.
+    pub async fn connect(path: impl AsRef<Path>) -> io::Result<UnixStream> {
+        let addr = SockAddr::unix(path)?;
+        let socket = sockopt::new_socket(Domain::UNIX, Type::STREAM, None)?;
+        let connected = match sockopt::start_connect(&socket, &addr) {
+            Err(e) if e.raw_os_error() == Some(libc::EAGAIN) => {
+                return Err(io::Error::new(
+                    io::ErrorKind::WouldBlock,
+                    "unix connect: the listener's backlog is full (EAGAIN)",
+                ))
+            }
+            res => res?,
+        };
+        let io = Async::new(net::UnixStream::from(std::os::fd::OwnedFd::from(socket)))?;
+        if !connected {
+            io.clear_writable();
+            poll_fn(|cx| poll_connected(&io, cx)).await?;
+        }
+        Ok(UnixStream { io })
+    }
+
+    /// A connected pair of sockets (`socketpair(2)`).
+    pub fn pair() -> io::Result<(UnixStream, UnixStream)> {
+        let (a, b) = net::UnixStream::pair()?;
+        Ok((UnixStream::from_std(a)?, UnixStream::from_std(b)?))
+    }
+
+    /// Wraps a `std` stream: makes it non-blocking and registers it.
+    pub fn from_std(stream: net::UnixStream) -> io::Result<UnixStream> {
+        Ok(UnixStream {
+            io: Async::new(stream)?,
+        })
+    }
+
+    /// Deregisters the socket and returns the `std` stream, still non-blocking.
+    pub fn into_std(self) -> io::Result<net::UnixStream> {
+        self.io.into_inner()
+    }
+
+    /// The local address.
+    pub fn local_addr(&self) -> io::Result<SocketAddr> {
+        self.io.get_ref().local_addr()
+    }
+
+    /// The peer's address.
+    pub fn peer_addr(&self) -> io::Result<SocketAddr> {
+        self.io.get_ref().peer_addr()
+    }
+
+    /// Reads and clears the pending error (`SO_ERROR`).
+    pub fn take_error(&self) -> io::Result<Option<io::Error>> {
+        self.io.get_ref().take_error()
+    }
+
+    /// Shuts down the read side, the write side or both.
+    pub fn shutdown(&self, how: Shutdown) -> io::Result<()> {
+        self.io.get_ref().shutdown(how)
+    }
+
+    /// Waits until the stream is (probably) readable.
+    pub async fn readable(&self) -> io::Result<()> {
+        self.io.readable().await
+    }
+
+    /// Waits until the stream is (probably) writable.
+    pub async fn writable(&self) -> io::Result<()> {
+        self.io.writable().await
+    }
+
+    /// Reads into `buf`; 0 means end of stream.
+    pub async fn read(&self, buf: &mut [u8]) -> io::Result<usize> {
+        poll_fn(|cx| crate::stream_io::poll_read(&self.io, cx, buf)).await
+    }
+
+    /// Writes some of `buf`; returns how much was written.
+    pub async fn write(&self, buf: &[u8]) -> io::Result<usize> {
+        poll_fn(|cx| crate::stream_io::poll_write(&self.io, cx, buf)).await
+    }
+}
+
+fn poll_connected(io: &Async<net::UnixStream>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+    loop {
+        ready!(io.poll_writable(cx))?;
+        if let Some(err) = io.get_ref().take_error()? {
+            return Poll::Ready(Err(err));
+        }
+        match io.get_ref().peer_addr() {
+            Ok(_) => return Poll::Ready(Ok(())),
+            Err(e) if e.kind() == io::ErrorKind::NotConnected => io.clear_writable(),
+            Err(e) => return Poll::Ready(Err(e)),
+        }
+    }
+}
+
+impl_async_read!([] UnixStream, |s| &s.io);
+impl_async_write!([] UnixStream, |s| &s.io);
+
+impl AsRawFd for UnixStream {
+    fn as_raw_fd(&self) -> RawFd {
+        self.io.as_raw_fd()
+    }
+}
+
+impl AsFd for UnixStream {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        self.io.as_fd()
+    }
+}
+
+impl fmt::Debug for UnixStream {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(self.io.get_ref(), f)
+    }
+}
