@@ -1,0 +1,869 @@
+//! [`Peer`]: a UDP socket that joins, leaves and filters multicast groups, and sends and
+//! receives on the sonic-rt reactor.
+//!
+//! Rules the membership table keeps:
+//! - One entry per (group, interface index). An entry is either any-source (with a list of
+//!   blocked sources) or source-specific (with the list of included sources), never both: the
+//!   kernel refuses to mix the two modes on one membership (`EADDRINUSE` / `EINVAL` on Linux),
+//!   and the table says so first, with a clearer error.
+//! - Every request about an existing membership (leave, leave a source, block, unblock) goes to
+//!   the interface recorded at join time. The kernel would otherwise look the interface up by
+//!   route, which fails (`ENODEV`) or picks another interface when the join named one.
+//! - The table changes only after the kernel accepted the request, so it never claims a
+//!   membership the socket does not have.
+
+use super::interface::Interface;
+use super::recv::{self, RecvMeta};
+use super::sys;
+use socket2::{Domain, InterfaceIndexOrAddress, Protocol, SockRef, Socket, Type};
+use sonic_rt::io::Async;
+use std::cell::{Cell, RefCell};
+use std::future::poll_fn;
+use std::io;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr, UdpSocket};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
+use std::task::{Context, Poll};
+
+/// A UDP multicast peer on the current sonic runtime: it joins groups (any-source or
+/// source-specific) on chosen interfaces, filters sources at run time, and sends and receives
+/// datagrams.
+///
+/// It is the Rust form of the Go sonic library's `multicast.UDPPeer`, with IPv6 throughout and
+/// the interface of each join remembered for later leave/block requests. See the
+/// [module documentation](super) for how Linux and macOS differ.
+///
+/// Like every sonic socket it is `!Send`: it lives on the thread of the runtime it was created
+/// in. Membership calls take `&self`, so a `Peer` shared through an `Rc` between a reading task
+/// and a writing task can still change its groups.
+///
+/// # Examples
+/// ```
+/// use sonic_net::multicast::Peer;
+/// use std::net::Ipv4Addr;
+///
+/// let rt = sonic_rt::Builder::new().build().unwrap();
+/// rt.block_on(async {
+///     let group = Ipv4Addr::new(239, 255, 70, 1);
+///     let rx = Peer::bind((Ipv4Addr::UNSPECIFIED, 47001)).unwrap();
+///     rx.join_on(group, "lo").unwrap();
+///
+///     let tx = Peer::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
+///     tx.set_outbound("lo").unwrap();
+///     tx.send_to(b"tick", (group, 47001).into()).await.unwrap();
+///
+///     let mut buf = [0u8; 64];
+///     let (n, from) = rx.recv_from(&mut buf).await.unwrap();
+///     assert_eq!(&buf[..n], b"tick");
+///     assert_eq!(from, tx.local_addr());
+/// });
+/// ```
+#[derive(Debug)]
+pub struct Peer {
+    io: Async<UdpSocket>,
+    local: SocketAddr,
+    joined: RefCell<Vec<Joined>>,
+    outbound: RefCell<Interface>,
+    inbound: Cell<u32>,
+}
+
+/// A group membership, as [`Peer::memberships`] reports it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Membership {
+    /// The multicast group.
+    pub group: IpAddr,
+    /// The index of the interface it was joined on (0: the kernel chose by route).
+    pub interface: u32,
+    /// `Some(sources)` for a source-specific join: only these senders are delivered.
+    /// `None` for an any-source join.
+    pub sources: Option<Vec<IpAddr>>,
+    /// Senders blocked on an any-source join.
+    pub blocked: Vec<IpAddr>,
+}
+
+/// How a membership was joined, so that later requests name the same interface the same way.
+#[derive(Clone, Copy, Debug)]
+struct Via {
+    /// Interface index; 0 lets the kernel choose by route.
+    index: u32,
+    /// For IPv4 joins by address: that address, which selects the classic `ip_mreq` /
+    /// `ip_mreq_source` options over the RFC 3678 ones that take an index.
+    v4: Option<Ipv4Addr>,
+}
+
+#[derive(Debug)]
+enum Filter {
+    Any { blocked: Vec<IpAddr> },
+    Sources(Vec<IpAddr>),
+}
+
+#[derive(Debug)]
+struct Joined {
+    group: IpAddr,
+    via: Via,
+    filter: Filter,
+}
+
+#[derive(Clone, Copy)]
+enum SourceOp {
+    Join,
+    Leave,
+    Block,
+    Unblock,
+}
+
+fn invalid(msg: String) -> io::Error {
+    io::Error::new(io::ErrorKind::InvalidInput, msg)
+}
+
+fn not_found(msg: String) -> io::Error {
+    io::Error::new(io::ErrorKind::NotFound, msg)
+}
+
+impl Peer {
+    /// Creates a UDP socket with `SO_REUSEADDR` and `SO_REUSEPORT` (so several peers can share a
+    /// port, each getting its own copy of every datagram), binds it to `addr` and registers it
+    /// with the current runtime. An IPv6 socket is IPv6-only.
+    ///
+    /// Bind to the group's port. Binding to the wildcard address (`0.0.0.0` / `::`) receives
+    /// every group this socket joins on that port; binding to a group address receives only
+    /// that group (and no unicast). To tell apart several groups on one wildcard socket, use
+    /// [`recv_msg`](Self::recv_msg) with [`set_recv_destination`](Self::set_recv_destination).
+    ///
+    /// On Linux, `IP_MULTICAST_ALL` / `IPV6_MULTICAST_ALL` is turned off, so the socket only
+    /// receives the groups it joined itself (the BSD and macOS behaviour; Linux's default
+    /// delivers any group joined by any socket on the host). See
+    /// [`set_multicast_all`](Self::set_multicast_all).
+    ///
+    /// Errors outside a sonic runtime, and with the kernel's error if the bind fails.
+    pub fn bind(addr: impl Into<SocketAddr>) -> io::Result<Peer> {
+        let addr = addr.into();
+        let socket = Socket::new(Domain::for_address(addr), Type::DGRAM, Some(Protocol::UDP))?;
+        socket.set_reuse_address(true)?;
+        socket.set_reuse_port(true)?;
+        if addr.is_ipv6() {
+            socket.set_only_v6(true)?;
+        }
+        socket.bind(&addr.into())?;
+        Peer::from_std(socket.into())
+    }
+
+    /// Wraps a bound UDP socket, for options `bind` does not set (buffer sizes, a bind without
+    /// `SO_REUSEPORT`...). The socket is made non-blocking and registered with the current
+    /// runtime; on Linux `IP(V6)_MULTICAST_ALL` is turned off, as in [`bind`](Self::bind).
+    pub fn from_std(socket: UdpSocket) -> io::Result<Peer> {
+        let local = socket.local_addr()?;
+        #[cfg(any(target_os = "linux", target_os = "android"))]
+        {
+            let s = SockRef::from(&socket);
+            match local {
+                SocketAddr::V4(_) => s.set_multicast_all_v4(false)?,
+                SocketAddr::V6(_) => s.set_multicast_all_v6(false)?,
+            }
+        }
+        Ok(Peer {
+            io: Async::new(socket)?,
+            local,
+            joined: RefCell::new(Vec::new()),
+            outbound: RefCell::new(Interface::Unspecified),
+            inbound: Cell::new(0),
+        })
+    }
+
+    /// The address the socket is bound to.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local
+    }
+
+    /// The underlying socket, for options this type does not wrap. Do not read from it behind
+    /// the peer's back in a way that leaves a `WouldBlock` unseen by the runtime.
+    pub fn get_ref(&self) -> &UdpSocket {
+        self.io.get_ref()
+    }
+
+    fn sock(&self) -> SockRef<'_> {
+        SockRef::from(self.io.get_ref())
+    }
+
+    fn fd(&self) -> RawFd {
+        self.io.as_raw_fd()
+    }
+
+    fn is_v6(&self) -> bool {
+        self.local.is_ipv6()
+    }
+
+    // ---- validation -----------------------------------------------------------------------
+
+    fn check_family(&self, what: &str, addr: IpAddr) -> io::Result<()> {
+        if addr.is_ipv6() != self.is_v6() {
+            let (fam, peer) = if addr.is_ipv6() {
+                ("IPv6", "IPv4")
+            } else {
+                ("IPv4", "IPv6")
+            };
+            return Err(invalid(format!(
+                "{what} {addr} is an {fam} address but this peer is bound to {peer} address {}",
+                self.local
+            )));
+        }
+        Ok(())
+    }
+
+    fn check_group(&self, group: IpAddr) -> io::Result<()> {
+        if !group.is_multicast() {
+            return Err(invalid(format!("{group} is not a multicast address")));
+        }
+        self.check_family("group", group)
+    }
+
+    fn check_source(&self, source: IpAddr) -> io::Result<()> {
+        if source.is_multicast() || source.is_unspecified() {
+            return Err(invalid(format!(
+                "{source} cannot be a multicast source: it must be a unicast sender address"
+            )));
+        }
+        self.check_family("source", source)
+    }
+
+    fn resolve(&self, iface: &Interface) -> io::Result<Via> {
+        let index = iface.index()?;
+        let v4 = match iface {
+            Interface::Addr(IpAddr::V4(a)) if !self.is_v6() => Some(*a),
+            _ => None,
+        };
+        Ok(Via { index, v4 })
+    }
+
+    // ---- kernel requests --------------------------------------------------------------------
+
+    fn kernel_join(&self, group: IpAddr, via: Via) -> io::Result<()> {
+        let s = self.sock();
+        match (group, via.v4) {
+            (IpAddr::V4(g), Some(a)) => s.join_multicast_v4(&g, &a),
+            (IpAddr::V4(g), None) => {
+                s.join_multicast_v4_n(&g, &InterfaceIndexOrAddress::Index(via.index))
+            }
+            (IpAddr::V6(g), _) => s.join_multicast_v6(&g, via.index),
+        }
+    }
+
+    /// Leaves a membership of either mode: dropping the group drops its source filter too.
+    fn kernel_leave(&self, group: IpAddr, via: Via) -> io::Result<()> {
+        let s = self.sock();
+        match (group, via.v4) {
+            (IpAddr::V4(g), Some(a)) => s.leave_multicast_v4(&g, &a),
+            (IpAddr::V4(g), None) => {
+                s.leave_multicast_v4_n(&g, &InterfaceIndexOrAddress::Index(via.index))
+            }
+            (IpAddr::V6(g), _) => s.leave_multicast_v6(&g, via.index),
+        }
+    }
+
+    fn kernel_source(
+        &self,
+        op: SourceOp,
+        group: IpAddr,
+        source: IpAddr,
+        via: Via,
+    ) -> io::Result<()> {
+        if let (IpAddr::V4(g), IpAddr::V4(src), Some(a)) = (group, source, via.v4) {
+            let s = self.sock();
+            return match op {
+                SourceOp::Join => s.join_ssm_v4(&src, &g, &a),
+                SourceOp::Leave => s.leave_ssm_v4(&src, &g, &a),
+                SourceOp::Block => sys::ip_source(self.fd(), libc::IP_BLOCK_SOURCE, g, a, src),
+                SourceOp::Unblock => sys::ip_source(self.fd(), libc::IP_UNBLOCK_SOURCE, g, a, src),
+            };
+        }
+        let opt = match op {
+            SourceOp::Join => libc::MCAST_JOIN_SOURCE_GROUP,
+            SourceOp::Leave => libc::MCAST_LEAVE_SOURCE_GROUP,
+            SourceOp::Block => libc::MCAST_BLOCK_SOURCE,
+            SourceOp::Unblock => libc::MCAST_UNBLOCK_SOURCE,
+        };
+        sys::mcast_source(self.fd(), opt, via.index, group, source)
+    }
+
+    // ---- membership -------------------------------------------------------------------------
+
+    /// Joins `group` for any source on the interface the kernel picks by route.
+    ///
+    /// Prefer [`join_on`](Self::join_on): on a host with a default route the kernel picks the
+    /// interface behind it, and on a host without a multicast route the join fails (`ENODEV`).
+    pub fn join(&self, group: impl Into<IpAddr>) -> io::Result<()> {
+        self.join_on(group, Interface::Unspecified)
+    }
+
+    /// Joins `group` for any source on `iface` (a name, an index or an address of it).
+    ///
+    /// IPv4 joins by address use `IP_ADD_MEMBERSHIP` with `ip_mreq`; by name or index
+    /// `ip_mreqn`, which also works for an interface without an IPv4 address. IPv6 joins use
+    /// `IPV6_JOIN_GROUP` by index.
+    ///
+    /// Errors: [`InvalidInput`](io::ErrorKind::InvalidInput) if `group` is not a multicast
+    /// address of the peer's family, or if the group is already joined source-specifically on
+    /// that interface; [`NotFound`](io::ErrorKind::NotFound) for an unknown interface;
+    /// [`AlreadyExists`](io::ErrorKind::AlreadyExists) if already joined there.
+    pub fn join_on(&self, group: impl Into<IpAddr>, iface: impl Into<Interface>) -> io::Result<()> {
+        let (group, iface) = (group.into(), iface.into());
+        self.check_group(group)?;
+        let via = self.resolve(&iface)?;
+        if let Some(j) = self.find(group, via.index) {
+            return Err(match j {
+                Filter::Any { .. } => io::Error::new(
+                    io::ErrorKind::AlreadyExists,
+                    format!("group {group} is already joined on {iface}"),
+                ),
+                Filter::Sources(_) => invalid(format!(
+                    "group {group} is joined source-specifically on {iface}; leave it before \
+                     joining it for any source"
+                )),
+            });
+        }
+        self.kernel_join(group, via)?;
+        self.joined.borrow_mut().push(Joined {
+            group,
+            via,
+            filter: Filter::Any {
+                blocked: Vec::new(),
+            },
+        });
+        Ok(())
+    }
+
+    /// Joins `group` for datagrams from `source` only (source-specific multicast, SSM), on the
+    /// interface the kernel picks by route. See [`join_source_on`](Self::join_source_on).
+    pub fn join_source(
+        &self,
+        group: impl Into<IpAddr>,
+        source: impl Into<IpAddr>,
+    ) -> io::Result<()> {
+        self.join_source_on(group, source, Interface::Unspecified)
+    }
+
+    /// Joins `group` for datagrams from `source` only, on `iface`. Call it again with another
+    /// source to accept that one too.
+    ///
+    /// IPv4 joins by address use `IP_ADD_SOURCE_MEMBERSHIP` (`ip_mreq_source`); joins by name or
+    /// index, and all IPv6 joins, use `MCAST_JOIN_SOURCE_GROUP` (`group_source_req`).
+    ///
+    /// Errors: [`InvalidInput`](io::ErrorKind::InvalidInput) for a non-multicast group, a
+    /// multicast or unspecified source, a family mismatch, or a group already joined for any
+    /// source on that interface (use [`block_source`](Self::block_source) there);
+    /// [`NotFound`](io::ErrorKind::NotFound) for an unknown interface;
+    /// [`AlreadyExists`](io::ErrorKind::AlreadyExists) if that source is already joined.
+    pub fn join_source_on(
+        &self,
+        group: impl Into<IpAddr>,
+        source: impl Into<IpAddr>,
+        iface: impl Into<Interface>,
+    ) -> io::Result<()> {
+        let (group, source, iface) = (group.into(), source.into(), iface.into());
+        self.check_group(group)?;
+        self.check_source(source)?;
+        let via = self.resolve(&iface)?;
+        let mut via_to_use = via;
+        match self.find(group, via.index) {
+            Some(Filter::Any { .. }) => {
+                return Err(invalid(format!(
+                    "group {group} is joined for any source on {iface}; leave it before a \
+                     source-specific join, or block unwanted sources instead"
+                )))
+            }
+            Some(Filter::Sources(sources)) if sources.contains(&source) => {
+                return Err(io::Error::new(
+                    io::ErrorKind::AlreadyExists,
+                    format!("source {source} of group {group} is already joined on {iface}"),
+                ))
+            }
+            Some(Filter::Sources(_)) => {
+                // Same membership: keep addressing it the way it was first joined.
+                via_to_use = self.via_of(group, via.index).unwrap_or(via);
+            }
+            None => {}
+        }
+        self.kernel_source(SourceOp::Join, group, source, via_to_use)?;
+        let mut joined = self.joined.borrow_mut();
+        match joined
+            .iter_mut()
+            .find(|j| j.group == group && j.via.index == via.index)
+        {
+            Some(Joined {
+                filter: Filter::Sources(sources),
+                ..
+            }) => sources.push(source),
+            _ => joined.push(Joined {
+                group,
+                via,
+                filter: Filter::Sources(vec![source]),
+            }),
+        }
+        Ok(())
+    }
+
+    /// Leaves `group` on every interface it was joined on, whatever the mode.
+    ///
+    /// Errors with [`NotFound`](io::ErrorKind::NotFound) if the peer has not joined it.
+    pub fn leave(&self, group: impl Into<IpAddr>) -> io::Result<()> {
+        let group = group.into();
+        self.check_group(group)?;
+        let vias: Vec<Via> = self
+            .joined
+            .borrow()
+            .iter()
+            .filter(|j| j.group == group)
+            .map(|j| j.via)
+            .collect();
+        if vias.is_empty() {
+            return Err(not_found(format!("group {group} is not joined")));
+        }
+        for via in vias {
+            self.leave_via(group, via)?;
+        }
+        Ok(())
+    }
+
+    /// Leaves `group` on `iface` only, whatever the mode.
+    ///
+    /// Errors with [`NotFound`](io::ErrorKind::NotFound) if the peer has not joined it there.
+    pub fn leave_on(
+        &self,
+        group: impl Into<IpAddr>,
+        iface: impl Into<Interface>,
+    ) -> io::Result<()> {
+        let (group, iface) = (group.into(), iface.into());
+        self.check_group(group)?;
+        let index = self.resolve(&iface)?.index;
+        let via = self
+            .via_of(group, index)
+            .ok_or_else(|| not_found(format!("group {group} is not joined on {iface}")))?;
+        self.leave_via(group, via)
+    }
+
+    fn leave_via(&self, group: IpAddr, via: Via) -> io::Result<()> {
+        self.kernel_leave(group, via)?;
+        self.joined
+            .borrow_mut()
+            .retain(|j| !(j.group == group && j.via.index == via.index));
+        Ok(())
+    }
+
+    /// Stops accepting `source` on a source-specific join of `group` (on every interface where
+    /// it was joined). Dropping the last source leaves the group.
+    ///
+    /// Errors with [`NotFound`](io::ErrorKind::NotFound) if `source` is not joined for `group`.
+    pub fn leave_source(
+        &self,
+        group: impl Into<IpAddr>,
+        source: impl Into<IpAddr>,
+    ) -> io::Result<()> {
+        let (group, source) = (group.into(), source.into());
+        self.check_group(group)?;
+        self.check_source(source)?;
+        let vias = self.vias_where(
+            group,
+            |f| matches!(f, Filter::Sources(s) if s.contains(&source)),
+        );
+        if vias.is_empty() {
+            return Err(not_found(format!(
+                "source {source} is not joined for group {group}"
+            )));
+        }
+        for via in vias {
+            self.kernel_source(SourceOp::Leave, group, source, via)?;
+            let mut joined = self.joined.borrow_mut();
+            for j in joined
+                .iter_mut()
+                .filter(|j| j.group == group && j.via.index == via.index)
+            {
+                if let Filter::Sources(s) = &mut j.filter {
+                    s.retain(|x| *x != source);
+                }
+            }
+            // The kernel leaves the group with its last source; so does the table.
+            joined.retain(|j| !matches!(&j.filter, Filter::Sources(s) if s.is_empty()));
+        }
+        Ok(())
+    }
+
+    /// Drops datagrams from `source` on an any-source join of `group` (on every interface where
+    /// it was joined), until [`unblock_source`](Self::unblock_source).
+    ///
+    /// IPv4 joins by address use `IP_BLOCK_SOURCE`; the others `MCAST_BLOCK_SOURCE`. Either way
+    /// the request names the interface of the join.
+    ///
+    /// Errors: [`NotFound`](io::ErrorKind::NotFound) if `group` is not joined;
+    /// [`InvalidInput`](io::ErrorKind::InvalidInput) if it is joined only source-specifically
+    /// (blocking applies to any-source joins; there, leave the source instead);
+    /// [`AlreadyExists`](io::ErrorKind::AlreadyExists) if `source` is already blocked.
+    pub fn block_source(
+        &self,
+        group: impl Into<IpAddr>,
+        source: impl Into<IpAddr>,
+    ) -> io::Result<()> {
+        self.block_op(group.into(), source.into(), true)
+    }
+
+    /// Accepts `source` again on an any-source join of `group`.
+    ///
+    /// Errors with [`NotFound`](io::ErrorKind::NotFound) if `source` is not blocked there.
+    pub fn unblock_source(
+        &self,
+        group: impl Into<IpAddr>,
+        source: impl Into<IpAddr>,
+    ) -> io::Result<()> {
+        self.block_op(group.into(), source.into(), false)
+    }
+
+    fn block_op(&self, group: IpAddr, source: IpAddr, block: bool) -> io::Result<()> {
+        self.check_group(group)?;
+        self.check_source(source)?;
+        if self.vias_where(group, |_| true).is_empty() {
+            return Err(not_found(format!("group {group} is not joined")));
+        }
+        let any = self.vias_where(group, |f| matches!(f, Filter::Any { .. }));
+        if any.is_empty() {
+            return Err(invalid(format!(
+                "group {group} is joined source-specifically only; blocking applies to \
+                 any-source joins (use leave_source instead)"
+            )));
+        }
+        let vias = self.vias_where(
+            group,
+            |f| matches!(f, Filter::Any { blocked } if blocked.contains(&source) != block),
+        );
+        if vias.is_empty() {
+            return Err(if block {
+                io::Error::new(
+                    io::ErrorKind::AlreadyExists,
+                    format!("source {source} is already blocked for group {group}"),
+                )
+            } else {
+                not_found(format!("source {source} is not blocked for group {group}"))
+            });
+        }
+        let op = if block {
+            SourceOp::Block
+        } else {
+            SourceOp::Unblock
+        };
+        for via in vias {
+            self.kernel_source(op, group, source, via)?;
+            let mut joined = self.joined.borrow_mut();
+            for j in joined
+                .iter_mut()
+                .filter(|j| j.group == group && j.via.index == via.index)
+            {
+                if let Filter::Any { blocked } = &mut j.filter {
+                    if block {
+                        blocked.push(source);
+                    } else {
+                        blocked.retain(|x| *x != source);
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The groups this peer has joined, with their interface and source filter.
+    pub fn memberships(&self) -> Vec<Membership> {
+        self.joined
+            .borrow()
+            .iter()
+            .map(|j| Membership {
+                group: j.group,
+                interface: j.via.index,
+                sources: match &j.filter {
+                    Filter::Sources(s) => Some(s.clone()),
+                    Filter::Any { .. } => None,
+                },
+                blocked: match &j.filter {
+                    Filter::Any { blocked } => blocked.clone(),
+                    Filter::Sources(_) => Vec::new(),
+                },
+            })
+            .collect()
+    }
+
+    fn find(&self, group: IpAddr, index: u32) -> Option<Filter> {
+        self.joined
+            .borrow()
+            .iter()
+            .find(|j| j.group == group && j.via.index == index)
+            .map(|j| match &j.filter {
+                Filter::Any { blocked } => Filter::Any {
+                    blocked: blocked.clone(),
+                },
+                Filter::Sources(s) => Filter::Sources(s.clone()),
+            })
+    }
+
+    fn via_of(&self, group: IpAddr, index: u32) -> Option<Via> {
+        self.joined
+            .borrow()
+            .iter()
+            .find(|j| j.group == group && j.via.index == index)
+            .map(|j| j.via)
+    }
+
+    fn vias_where(&self, group: IpAddr, pred: impl Fn(&Filter) -> bool) -> Vec<Via> {
+        self.joined
+            .borrow()
+            .iter()
+            .filter(|j| j.group == group && pred(&j.filter))
+            .map(|j| j.via)
+            .collect()
+    }
+
+    // ---- sending and socket options -----------------------------------------------------------
+
+    /// Sets the interface outgoing multicast datagrams leave by (`IP_MULTICAST_IF` /
+    /// `IPV6_MULTICAST_IF`); [`Interface::Unspecified`] goes back to the kernel's choice.
+    ///
+    /// IPv4 by address uses `IP_MULTICAST_IF` with an `in_addr`; by name or index `ip_mreqn`
+    /// (Linux) or `IP_MULTICAST_IFINDEX` (macOS). IPv6 always goes by index.
+    pub fn set_outbound(&self, iface: impl Into<Interface>) -> io::Result<()> {
+        let iface = iface.into();
+        let via = self.resolve(&iface)?;
+        if self.is_v6() {
+            self.sock().set_multicast_if_v6(via.index)?;
+        } else if let Some(a) = via.v4 {
+            self.sock().set_multicast_if_v4(&a)?;
+        } else if via.index == 0 {
+            self.sock().set_multicast_if_v4(&Ipv4Addr::UNSPECIFIED)?;
+        } else {
+            sys::set_multicast_if_v4_index(self.fd(), via.index)?;
+        }
+        *self.outbound.borrow_mut() = iface;
+        Ok(())
+    }
+
+    /// The outgoing interface last set with [`set_outbound`](Self::set_outbound)
+    /// ([`Interface::Unspecified`] until then).
+    pub fn outbound(&self) -> Interface {
+        self.outbound.borrow().clone()
+    }
+
+    /// Receives only datagrams that arrive on `iface` (`SO_BINDTOIFINDEX` on Linux,
+    /// `IP_BOUND_IF` / `IPV6_BOUND_IF` on macOS); [`Interface::Unspecified`] removes the binding.
+    /// This is the Go peer's `SetInbound`. Joining on an interface is usually what you want;
+    /// this also filters unicast and keeps a wildcard-bound socket off the other interfaces.
+    pub fn set_inbound(&self, iface: impl Into<Interface>) -> io::Result<()> {
+        let index = iface.into().index()?;
+        let nz = std::num::NonZeroU32::new(index);
+        if self.is_v6() {
+            self.sock().bind_device_by_index_v6(nz)?;
+        } else {
+            self.sock().bind_device_by_index_v4(nz)?;
+        }
+        self.inbound.set(index);
+        Ok(())
+    }
+
+    /// The interface index set with [`set_inbound`](Self::set_inbound), 0 if none.
+    pub fn inbound(&self) -> u32 {
+        self.inbound.get()
+    }
+
+    /// Whether this host's own members of a group receive what this peer sends to it
+    /// (`IP_MULTICAST_LOOP` / `IPV6_MULTICAST_LOOP`; on by default). It matters on a real link:
+    /// over a loopback interface every datagram comes back in anyway.
+    pub fn set_multicast_loop(&self, on: bool) -> io::Result<()> {
+        if self.is_v6() {
+            self.sock().set_multicast_loop_v6(on)
+        } else {
+            self.sock().set_multicast_loop_v4(on)
+        }
+    }
+
+    /// The loopback setting, as the kernel reports it.
+    pub fn multicast_loop(&self) -> io::Result<bool> {
+        if self.is_v6() {
+            self.sock().multicast_loop_v6()
+        } else {
+            self.sock().multicast_loop_v4()
+        }
+    }
+
+    /// How many routers outgoing multicast datagrams may cross: the IPv4 TTL
+    /// (`IP_MULTICAST_TTL`) or the IPv6 hop limit (`IPV6_MULTICAST_HOPS`), 0 to 255. The default
+    /// is 1 (the local link). 0 keeps datagrams on this host: only local members (with loopback
+    /// on) receive them.
+    pub fn set_multicast_ttl(&self, ttl: u32) -> io::Result<()> {
+        if ttl > 255 {
+            return Err(invalid(format!(
+                "multicast TTL {ttl} is out of range 0..=255"
+            )));
+        }
+        if self.is_v6() {
+            self.sock().set_multicast_hops_v6(ttl)
+        } else {
+            self.sock().set_multicast_ttl_v4(ttl)
+        }
+    }
+
+    /// The multicast TTL / hop limit, as the kernel reports it.
+    pub fn multicast_ttl(&self) -> io::Result<u32> {
+        if self.is_v6() {
+            self.sock().multicast_hops_v6()
+        } else {
+            self.sock().multicast_ttl_v4()
+        }
+    }
+
+    /// Linux only: `true` delivers to this socket every group that *any* socket on the host has
+    /// joined on a matching port (`IP(V6)_MULTICAST_ALL`, the kernel's default); `false` (the
+    /// peer's default) only the groups this socket joined. Elsewhere the behaviour is always
+    /// that of `false`, so `false` succeeds and `true` is
+    /// [`Unsupported`](io::ErrorKind::Unsupported).
+    pub fn set_multicast_all(&self, on: bool) -> io::Result<()> {
+        #[cfg(any(target_os = "linux", target_os = "android"))]
+        {
+            if self.is_v6() {
+                self.sock().set_multicast_all_v6(on)
+            } else {
+                self.sock().set_multicast_all_v4(on)
+            }
+        }
+        #[cfg(not(any(target_os = "linux", target_os = "android")))]
+        {
+            if on {
+                Err(io::Error::new(
+                    io::ErrorKind::Unsupported,
+                    "IP_MULTICAST_ALL exists only on Linux; this OS delivers joined groups only",
+                ))
+            } else {
+                Ok(())
+            }
+        }
+    }
+
+    /// See [`set_multicast_all`](Self::set_multicast_all).
+    pub fn multicast_all(&self) -> io::Result<bool> {
+        #[cfg(any(target_os = "linux", target_os = "android"))]
+        {
+            if self.is_v6() {
+                self.sock().multicast_all_v6()
+            } else {
+                self.sock().multicast_all_v4()
+            }
+        }
+        #[cfg(not(any(target_os = "linux", target_os = "android")))]
+        {
+            Ok(false)
+        }
+    }
+
+    /// Makes [`recv_msg`](Self::recv_msg) report each datagram's destination address and
+    /// arrival interface (`IP_PKTINFO` / `IPV6_RECVPKTINFO`). Off by default: it costs the kernel
+    /// a little work per datagram. Datagrams already queued when it is turned on carry no
+    /// information.
+    pub fn set_recv_destination(&self, on: bool) -> io::Result<()> {
+        sys::set_recv_pktinfo(self.fd(), self.is_v6(), on)
+    }
+
+    // ---- I/O ----------------------------------------------------------------------------------
+
+    /// Receives one datagram into `buf`, returning its length and sender. A datagram longer
+    /// than `buf` is cut (use [`recv_msg`](Self::recv_msg) to learn that it was).
+    ///
+    /// The buffer is taken anew on every poll and nothing is read before the kernel has a
+    /// datagram, so a caller may poll with a different buffer each time without losing a
+    /// datagram. This is the Rust form of the Go peer's `SetAsyncReadBuffer`: instead of
+    /// swapping the buffer of a pending read, pass the new buffer to the next poll.
+    pub fn poll_recv_from(
+        &self,
+        cx: &mut Context<'_>,
+        buf: &mut [u8],
+    ) -> Poll<io::Result<(usize, SocketAddr)>> {
+        self.io.poll_read_with(cx, |s| s.recv_from(buf))
+    }
+
+    /// Receives one datagram into `buf`; see [`poll_recv_from`](Self::poll_recv_from).
+    ///
+    /// Cancel safe: dropping the future before it completes loses no datagram.
+    pub async fn recv_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
+        poll_fn(|cx| self.poll_recv_from(cx, buf)).await
+    }
+
+    /// Receives one datagram if one is queued, without waiting: `WouldBlock` otherwise.
+    pub fn try_recv_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
+        let res = self.io.get_ref().recv_from(buf);
+        if matches!(&res, Err(e) if e.kind() == io::ErrorKind::WouldBlock) {
+            self.io.clear_readable();
+        }
+        res
+    }
+
+    /// Receives one datagram into `buf` with its metadata: sender, destination group and
+    /// arrival interface (after [`set_recv_destination`](Self::set_recv_destination)), and
+    /// whether it was truncated. Uses `recvmsg` with control messages parsed from a buffer on
+    /// the stack; nothing is allocated.
+    ///
+    /// Buffers behave as for [`poll_recv_from`](Self::poll_recv_from): each poll takes its own.
+    pub fn poll_recv_msg(
+        &self,
+        cx: &mut Context<'_>,
+        buf: &mut [u8],
+    ) -> Poll<io::Result<RecvMeta>> {
+        self.io
+            .poll_read_with(cx, |s| recv::recv_msg(s.as_raw_fd(), buf))
+    }
+
+    /// Receives one datagram with its metadata; see [`poll_recv_msg`](Self::poll_recv_msg).
+    ///
+    /// Cancel safe.
+    pub async fn recv_msg(&self, buf: &mut [u8]) -> io::Result<RecvMeta> {
+        poll_fn(|cx| self.poll_recv_msg(cx, buf)).await
+    }
+
+    /// Receives one datagram with its metadata if one is queued: `WouldBlock` otherwise.
+    pub fn try_recv_msg(&self, buf: &mut [u8]) -> io::Result<RecvMeta> {
+        let res = recv::recv_msg(self.fd(), buf);
+        if matches!(&res, Err(e) if e.kind() == io::ErrorKind::WouldBlock) {
+            self.io.clear_readable();
+        }
+        res
+    }
+
+    /// Sends `buf` as one datagram to `target` (a group and port, or any unicast address).
+    ///
+    /// An IPv6 group with link-local scope (`ff02::`) needs an interface: set one with
+    /// [`set_outbound`](Self::set_outbound) or put it in `target`'s scope id.
+    pub fn poll_send_to(
+        &self,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+        target: SocketAddr,
+    ) -> Poll<io::Result<usize>> {
+        self.io.poll_write_with(cx, |s| s.send_to(buf, target))
+    }
+
+    /// Sends `buf` as one datagram to `target`; see [`poll_send_to`](Self::poll_send_to).
+    pub async fn send_to(&self, buf: &[u8], target: SocketAddr) -> io::Result<usize> {
+        poll_fn(|cx| self.poll_send_to(cx, buf, target)).await
+    }
+
+    /// Sends `buf` if the socket buffer has room, without waiting: `WouldBlock` otherwise.
+    pub fn try_send_to(&self, buf: &[u8], target: SocketAddr) -> io::Result<usize> {
+        let res = self.io.get_ref().send_to(buf, target);
+        if matches!(&res, Err(e) if e.kind() == io::ErrorKind::WouldBlock) {
+            self.io.clear_writable();
+        }
+        res
+    }
+}
+
+impl AsRawFd for Peer {
+    fn as_raw_fd(&self) -> RawFd {
+        self.io.as_raw_fd()
+    }
+}
+
+impl AsFd for Peer {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        self.io.as_fd()
+    }
+}
