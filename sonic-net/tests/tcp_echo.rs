@@ -34,7 +34,7 @@ each_mode!(
 fn spawn_echo_server(listener: TcpListener) -> sonic_rt::JoinHandle<()> {
     sonic_rt::spawn(async move {
         loop {
-            let (conn, _) = match listener.accept().await {
+            let (mut conn, _) = match listener.accept().await {
                 Ok(c) => c,
                 Err(e) => panic!("accept: {e}"),
             };
@@ -124,11 +124,11 @@ fn peer_reset_is_connection_reset(rt: &Runtime) {
         let mut client = TcpStream::connect(listener.local_addr().unwrap())
             .await
             .unwrap();
-        let (server, _) = listener.accept().await.unwrap();
+        let (mut server, _) = listener.accept().await.unwrap();
         // Make sure the connection carried data both ways first.
         client.write_all(b"hello").await.unwrap();
         let mut buf = [0u8; 5];
-        server.read(&mut buf).await.unwrap();
+        server.read_exact(&mut buf).await.unwrap();
         server.set_linger(Some(Duration::ZERO)).unwrap();
         assert_eq!(server.linger().unwrap(), Some(Duration::ZERO));
         drop(server); // RST
@@ -395,10 +395,10 @@ fn options_round_trip(rt: &Runtime) {
 fn peek_leaves_data_queued(rt: &Runtime) {
     rt.block_on(within(10, async {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let client = TcpStream::connect(listener.local_addr().unwrap())
+        let mut client = TcpStream::connect(listener.local_addr().unwrap())
             .await
             .unwrap();
-        let (server, _) = listener.accept().await.unwrap();
+        let (mut server, _) = listener.accept().await.unwrap();
         let peeker = sonic_rt::spawn(async move {
             let mut buf = [0u8; 16];
             let n = server.peek(&mut buf).await.unwrap(); // waits for data
@@ -465,7 +465,7 @@ fn std_round_trip(rt: &Runtime) {
         let addr = std_listener.local_addr().unwrap();
         let listener = TcpListener::from_std(std_listener).unwrap();
         let std_client = std::net::TcpStream::connect(addr).unwrap();
-        let client = TcpStream::from_std(std_client).unwrap();
+        let mut client = TcpStream::from_std(std_client).unwrap();
         let (server, _) = listener.accept().await.unwrap();
         client.write_all(b"x").await.unwrap();
         let mut server = server.into_std().unwrap();

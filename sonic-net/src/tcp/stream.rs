@@ -228,28 +228,6 @@ impl TcpStream {
         res
     }
 
-    /// Reads into `buf`; 0 means end of stream. Same as futures-io `AsyncReadExt::read`, without
-    /// needing `&mut`.
-    pub async fn read(&self, buf: &mut [u8]) -> io::Result<usize> {
-        poll_fn(|cx| crate::stream_io::poll_read(&self.io, cx, buf)).await
-    }
-
-    /// Writes some of `buf`; returns how much was written.
-    pub async fn write(&self, buf: &[u8]) -> io::Result<usize> {
-        poll_fn(|cx| crate::stream_io::poll_write(&self.io, cx, buf)).await
-    }
-
-    /// Writes all of `buf`.
-    pub async fn write_all(&self, mut buf: &[u8]) -> io::Result<()> {
-        while !buf.is_empty() {
-            match self.write(buf).await? {
-                0 => return Err(io::ErrorKind::WriteZero.into()),
-                n => buf = &buf[n..],
-            }
-        }
-        Ok(())
-    }
-
     /// Borrowed read and write halves, for use by two futures at once (for example under
     /// `join`). Free: no allocation, no reference count.
     ///
@@ -300,6 +278,10 @@ fn poll_connected(io: &Async<net::TcpStream>, cx: &mut Context<'_>) -> Poll<io::
 
 impl_async_read!([] TcpStream, |s| &s.io);
 impl_async_write!([] TcpStream, |s| &s.io);
+// `&TcpStream` too (as `std` does for `&std::net::TcpStream`): reading and writing through a
+// shared reference, e.g. from an `Rc<TcpStream>`.
+impl_async_read!(['a] &'a TcpStream, |s| &s.io);
+impl_async_write!(['a] &'a TcpStream, |s| &s.io);
 
 impl AsRawFd for TcpStream {
     fn as_raw_fd(&self) -> RawFd {

@@ -107,16 +107,6 @@ impl UnixStream {
     pub async fn writable(&self) -> io::Result<()> {
         self.io.writable().await
     }
-
-    /// Reads into `buf`; 0 means end of stream.
-    pub async fn read(&self, buf: &mut [u8]) -> io::Result<usize> {
-        poll_fn(|cx| crate::stream_io::poll_read(&self.io, cx, buf)).await
-    }
-
-    /// Writes some of `buf`; returns how much was written.
-    pub async fn write(&self, buf: &[u8]) -> io::Result<usize> {
-        poll_fn(|cx| crate::stream_io::poll_write(&self.io, cx, buf)).await
-    }
 }
 
 fn poll_connected(io: &Async<net::UnixStream>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
@@ -135,6 +125,10 @@ fn poll_connected(io: &Async<net::UnixStream>, cx: &mut Context<'_>) -> Poll<io:
 
 impl_async_read!([] UnixStream, |s| &s.io);
 impl_async_write!([] UnixStream, |s| &s.io);
+// `&UnixStream` too (as `std` does for `&std::net::UnixStream`): reading and writing through a
+// shared reference, e.g. from an `Rc<UnixStream>`.
+impl_async_read!(['a] &'a UnixStream, |s| &s.io);
+impl_async_write!(['a] &'a UnixStream, |s| &s.io);
 
 impl AsRawFd for UnixStream {
     fn as_raw_fd(&self) -> RawFd {

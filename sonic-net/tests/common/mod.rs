@@ -33,9 +33,12 @@ macro_rules! each_mode {
     };
 }
 
-/// A fresh, empty directory for socket files, unique per test name and process.
+/// A fresh, empty directory for socket files, unique per process, test thread (so per test and
+/// mode) and `name`.
 pub fn temp_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("sonic-net-{}-{name}", std::process::id()));
+    let thread = std::thread::current();
+    let test = thread.name().unwrap_or("main").replace("::", "-");
+    let dir = std::env::temp_dir().join(format!("sonic-net-{}-{test}-{name}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).expect("temp dir");
     dir

@@ -1,0 +1,168 @@
+//! Proves with a counting global allocator that steady-state TCP and UDP echo loops (read,
+//! write, wake, on both loop modes) allocate nothing.
+
+mod common;
+
+use futures_util::{AsyncReadExt, AsyncWriteExt};
+use sonic_net::{TcpListener, TcpStream, UdpSocket, UnixStream};
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
+use std::io::IoSlice;
+
+struct Counting;
+
+thread_local! {
+    // Counts only the allocations of the thread that asked, so parallel tests do not interfere.
+    static ALLOCS: Cell<u64> = const { Cell::new(0) };
+}
+
+// SAFETY: forwards to the system allocator unchanged; the counter is a thread-local Cell that
+// never allocates (const-initialised).
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        let _ = ALLOCS.try_with(|c| c.set(c.get() + 1));
+        // SAFETY: same contract as the caller's.
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: same contract as the caller's.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        let _ = ALLOCS.try_with(|c| c.set(c.get() + 1));
+        // SAFETY: same contract as the caller's.
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+fn allocs() -> u64 {
+    ALLOCS.with(|c| c.get())
+}
+
+/// Runs `$body` 200 times to warm up, then asserts that 2000 more rounds allocate nothing.
+macro_rules! assert_steady_state_alloc_free {
+    ($what:expr, $body:expr) => {{
+        for _ in 0..200 {
+            $body;
+        }
+        let before = allocs();
+        for _ in 0..2000 {
+            $body;
+        }
+        let n = allocs() - before;
+        assert_eq!(
+            n, 0,
+            "{}: {} allocations in 2000 steady-state rounds",
+            $what, n
+        );
+    }};
+}
+
+fn tcp_echo(busy: bool) {
+    common::rt(busy).block_on(async {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let mut client = TcpStream::connect(listener.local_addr().unwrap())
+            .await
+            .unwrap();
+        client.set_nodelay(true).unwrap();
+        let (server, _) = listener.accept().await.unwrap();
+        server.set_nodelay(true).unwrap();
+        // The echo side is its own task with owned halves, so every round also crosses tasks.
+        let echo = sonic_rt::spawn(async move {
+            let (mut rd, mut wr) = server.into_split();
+            let mut buf = [0u8; 256];
+            loop {
+                let n = rd.read(&mut buf).await.unwrap();
+                if n == 0 {
+                    return;
+                }
+                wr.write_all(&buf[..n]).await.unwrap();
+            }
+        });
+        let mut buf = [0u8; 64];
+        assert_steady_state_alloc_free!("tcp echo (futures-io)", {
+            client.write_all(&[1u8; 64]).await.unwrap();
+            client.read_exact(&mut buf).await.unwrap();
+        });
+        assert_steady_state_alloc_free!("tcp echo (vectored write, borrowed split)", {
+            let (mut rd, mut wr) = TcpStream::split(&mut client);
+            let bufs = [IoSlice::new(&[2u8; 32]), IoSlice::new(&[3u8; 32])];
+            let n = wr.write_vectored(&bufs).await.unwrap();
+            assert_eq!(n, 64);
+            rd.read_exact(&mut buf).await.unwrap();
+        });
+        drop(client);
+        echo.await.unwrap();
+    });
+}
+
+fn udp_echo(busy: bool) {
+    common::rt(busy).block_on(async {
+        let server = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+        let server_addr = server.local_addr().unwrap();
+        let echo = sonic_rt::spawn(async move {
+            let mut buf = [0u8; 256];
+            loop {
+                let (n, from) = server.recv_from(&mut buf).await.unwrap();
+                server.send_to(&buf[..n], from).await.unwrap();
+            }
+        });
+        let client = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+        let mut buf = [0u8; 64];
+        assert_steady_state_alloc_free!("udp send_to/recv_from", {
+            client.send_to(&[7u8; 64], server_addr).await.unwrap();
+            let (n, _) = client.recv_from(&mut buf).await.unwrap();
+            assert_eq!(n, 64);
+        });
+        client.connect(server_addr).await.unwrap();
+        assert_steady_state_alloc_free!("udp connected send/recv", {
+            client.send(&[8u8; 64]).await.unwrap();
+            assert_eq!(client.recv(&mut buf).await.unwrap(), 64);
+        });
+        echo.abort();
+    });
+}
+
+fn unix_echo(busy: bool) {
+    common::rt(busy).block_on(async {
+        let (mut a, mut b) = UnixStream::pair().unwrap();
+        let echo = sonic_rt::spawn(async move {
+            let mut buf = [0u8; 256];
+            loop {
+                let n = b.read(&mut buf).await.unwrap();
+                if n == 0 {
+                    return;
+                }
+                b.write_all(&buf[..n]).await.unwrap();
+            }
+        });
+        let mut buf = [0u8; 64];
+        assert_steady_state_alloc_free!("unix stream echo", {
+            a.write_all(&[5u8; 64]).await.unwrap();
+            a.read_exact(&mut buf).await.unwrap();
+        });
+        drop(a);
+        echo.await.unwrap();
+    });
+}
+
+#[test]
+fn tcp_echo_allocates_nothing() {
+    tcp_echo(false);
+    tcp_echo(true);
+}
+
+#[test]
+fn udp_echo_allocates_nothing() {
+    udp_echo(false);
+    udp_echo(true);
+}
+
+#[test]
+fn unix_echo_allocates_nothing() {
+    unix_echo(false);
+    unix_echo(true);
+}
