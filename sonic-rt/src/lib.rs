@@ -32,6 +32,7 @@
 mod context;
 mod executor;
 pub mod io;
+mod macros;
 mod reactor;
 mod runtime;
 pub mod sync;
@@ -41,6 +42,36 @@ mod util;
 
 pub use runtime::{block_on, Builder, EnterGuard, Handle, PostError, Runtime};
 pub use task::{spawn, spawn_local, JoinHandle};
+
+#[doc(hidden)]
+pub use macros::__private;
+/// Runs an `async fn main` on a sonic runtime: `#[sonic_rt::main]` where a tokio program has
+/// `#[tokio::main]`.
+///
+/// # Examples
+/// ```
+/// use std::time::Duration;
+///
+/// #[sonic_rt::main(busy_poll = false, event_interval = 32)]
+/// async fn main() -> std::io::Result<()> {
+///     let task = sonic_rt::spawn(async { 21 * 2 });
+///     sonic_rt::time::sleep(Duration::from_micros(50)).await;
+///     assert_eq!(task.await.unwrap(), 42);
+///     Ok(())
+/// }
+/// ```
+pub use sonic_macros::main;
+/// Runs an `async fn` test on its own sonic runtime: `#[sonic_rt::test]` where a tokio test
+/// has `#[tokio::test]`. `#[sonic_rt::test(start_paused)]` starts with a paused clock, so long
+/// sleeps finish at once.
+///
+/// ```
+/// #[sonic_rt::test(start_paused)]
+/// async fn an_hour_passes_at_once() {
+///     sonic_rt::time::sleep(std::time::Duration::from_secs(3600)).await;
+/// }
+/// ```
+pub use sonic_macros::test;
 
 /// The README's code examples compile and run as doc tests.
 #[cfg(doctest)]

@@ -1,0 +1,298 @@
+//! `select!`, `join!`, `try_join!` and `pin!` on a real runtime, in both loop modes.
+
+mod common;
+
+use sonic_rt::sync::{mpsc, oneshot};
+use sonic_rt::time::{sleep, Instant};
+use sonic_rt::Runtime;
+use std::cell::Cell;
+use std::future::{pending, poll_fn, ready, Future};
+use std::pin::Pin;
+use std::rc::Rc;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+each_mode!(
+    select_first_ready_wins_and_others_drop,
+    select_pattern_mismatch_disables_branch,
+    select_precondition_and_else,
+    select_biased_polls_in_order,
+    select_unbiased_spreads_start,
+    select_in_loop_with_pinned_future,
+    select_handler_controls_flow,
+    select_futures_dropped_before_handler,
+    join_waits_for_all_concurrently,
+    try_join_stops_at_first_error,
+    pin_forms,
+);
+
+/// Counts polls and drops of a wrapped future.
+struct Probe<F> {
+    inner: F,
+    polls: Rc<Cell<u32>>,
+    drops: Rc<Cell<u32>>,
+}
+
+impl<F: Future + Unpin> Future for Probe<F> {
+    type Output = F::Output;
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
+        self.polls.set(self.polls.get() + 1);
+        Pin::new(&mut self.inner).poll(cx)
+    }
+}
+
+impl<F> Drop for Probe<F> {
+    fn drop(&mut self) {
+        self.drops.set(self.drops.get() + 1);
+    }
+}
+
+fn probe<F>(inner: F) -> (Probe<F>, Rc<Cell<u32>>, Rc<Cell<u32>>) {
+    let polls = Rc::new(Cell::new(0));
+    let drops = Rc::new(Cell::new(0));
+    (
+        Probe {
+            inner,
+            polls: polls.clone(),
+            drops: drops.clone(),
+        },
+        polls,
+        drops,
+    )
+}
+
+fn select_first_ready_wins_and_others_drop(rt: &Runtime) {
+    rt.block_on(async {
+        let (slow, _, slow_drops) = probe(Box::pin(sleep(Duration::from_secs(10))));
+        let (tx, rx) = oneshot::channel::<&str>();
+        let _detached = sonic_rt::spawn(async move {
+            sleep(Duration::from_millis(2)).await;
+            tx.send("fast").unwrap();
+        });
+        let t0 = Instant::now();
+        let got = sonic_rt::select! {
+            _ = slow => "slow",
+            Ok(v) = rx => v,
+        };
+        assert_eq!(got, "fast");
+        assert_eq!(slow_drops.get(), 1, "the losing future is dropped");
+        assert!(t0.elapsed() < Duration::from_secs(5));
+    });
+}
+
+fn select_pattern_mismatch_disables_branch(rt: &Runtime) {
+    rt.block_on(async {
+        // `rx` resolves at once with Err (its sender is gone): `Ok(v)` does not match, so the
+        // branch is disabled and the sleep wins.
+        let (tx, rx) = oneshot::channel::<u32>();
+        drop(tx);
+        let (never_polled_again, polls, _) = probe(Box::pin(async { Some(1) }));
+        let got = sonic_rt::select! {
+            Ok(v) = rx => v,
+            None = never_polled_again => 99, // Some(1) does not match None: disabled too
+            _ = sleep(Duration::from_millis(1)) => 7,
+        };
+        assert_eq!(got, 7);
+        assert_eq!(polls.get(), 1, "a completed branch is not polled again");
+
+        // Every branch mismatches: else runs.
+        let got = sonic_rt::select! {
+            Some(v) = ready(None::<u32>) => v,
+            Err(()) = ready(Ok::<u32, ()>(3)) => 0,
+            else => 42,
+        };
+        assert_eq!(got, 42);
+    });
+}
+
+fn select_precondition_and_else(rt: &Runtime) {
+    rt.block_on(async {
+        let (future_polled, polls, drops) = probe(Box::pin(ready(1)));
+        let enabled = false;
+        let got = sonic_rt::select! {
+            v = future_polled, if enabled => v,
+            else => -1,
+        };
+        assert_eq!(got, -1);
+        assert_eq!(
+            polls.get(),
+            0,
+            "a disabled branch's future is created but never polled"
+        );
+        assert_eq!(drops.get(), 1);
+
+        let got = sonic_rt::select! {
+            v = ready(5), if !enabled => v,
+            v = pending::<i32>() => v,
+        };
+        assert_eq!(got, 5);
+    });
+}
+
+fn select_biased_polls_in_order(rt: &Runtime) {
+    rt.block_on(async {
+        for _ in 0..50 {
+            let got = sonic_rt::select! {
+                biased;
+                v = ready(1) => v,
+                v = ready(2) => v,
+                v = ready(3) => v,
+            };
+            assert_eq!(got, 1);
+        }
+    });
+}
+
+fn select_unbiased_spreads_start(rt: &Runtime) {
+    rt.block_on(async {
+        let mut wins = [0u32; 3];
+        for _ in 0..600 {
+            let i: usize = sonic_rt::select! {
+                v = ready(0) => v,
+                v = ready(1) => v,
+                v = ready(2) => v,
+            };
+            wins[i] += 1;
+        }
+        for w in wins {
+            assert!(w > 100, "every branch should win sometimes: {wins:?}");
+        }
+    });
+}
+
+fn select_in_loop_with_pinned_future(rt: &Runtime) {
+    rt.block_on(async {
+        let (tx, mut rx) = mpsc::unbounded_channel::<u32>();
+        let _detached = sonic_rt::spawn(async move {
+            for i in 0..5 {
+                tx.send(i).unwrap();
+                sleep(Duration::from_micros(200)).await;
+            }
+        });
+        let deadline = sleep(Duration::from_secs(5));
+        sonic_rt::pin!(deadline);
+        let mut got = Vec::new();
+        loop {
+            sonic_rt::select! {
+                msg = rx.recv() => match msg {
+                    Some(v) => got.push(v),
+                    None => break,
+                },
+                _ = &mut deadline => panic!("timed out"),
+            }
+        }
+        assert_eq!(got, vec![0, 1, 2, 3, 4]);
+        assert!(!deadline.is_elapsed(), "the pinned sleep survived the loop");
+    });
+}
+
+fn select_handler_controls_flow(rt: &Runtime) {
+    async fn first_even(values: &[u32]) -> Option<u32> {
+        for &v in values {
+            sonic_rt::select! {
+                x = ready(v) => {
+                    if x % 2 == 1 {
+                        continue;
+                    }
+                    // An await inside a handler, then an early return.
+                    sonic_rt::task::yield_now().await;
+                    return Some(x);
+                }
+            }
+        }
+        None
+    }
+    rt.block_on(async {
+        assert_eq!(first_even(&[1, 3, 4, 5]).await, Some(4));
+        assert_eq!(first_even(&[1]).await, None);
+        let r: Result<u32, &str> = async {
+            let v = sonic_rt::select! {
+                r = ready(Err::<u32, &str>("e")) => r?,
+            };
+            Ok(v)
+        }
+        .await;
+        assert_eq!(r, Err("e"));
+    });
+}
+
+fn select_futures_dropped_before_handler(rt: &Runtime) {
+    rt.block_on(async {
+        let mut buf = Vec::new();
+        // Both futures borrow `buf` mutably-ish through the closure; the handler may use it
+        // because the futures are gone by then.
+        let got = sonic_rt::select! {
+            n = async { buf.push(1); buf.len() } => { buf.push(2); n }
+        };
+        assert_eq!(got, 1);
+        assert_eq!(buf, vec![1, 2]);
+    });
+}
+
+fn join_waits_for_all_concurrently(rt: &Runtime) {
+    rt.block_on(async {
+        let t0 = Instant::now();
+        let (a, b, c) = sonic_rt::join!(
+            async {
+                sleep(Duration::from_millis(30)).await;
+                1
+            },
+            async {
+                sleep(Duration::from_millis(30)).await;
+                "b"
+            },
+            ready(3.5),
+        );
+        assert_eq!((a, b, c), (1, "b", 3.5));
+        let took = t0.elapsed();
+        assert!(took >= Duration::from_millis(30));
+        assert!(
+            took < Duration::from_millis(59),
+            "ran one after the other: {took:?}"
+        );
+
+        // A finished branch is not polled again.
+        let (p, polls, _) = probe(Box::pin(ready(())));
+        let ((), ()) = sonic_rt::join!(p, sleep(Duration::from_millis(2)));
+        assert_eq!(polls.get(), 1);
+
+        let () = sonic_rt::join!();
+        let (single,) = sonic_rt::join!(ready(9));
+        assert_eq!(single, 9);
+    });
+}
+
+fn try_join_stops_at_first_error(rt: &Runtime) {
+    rt.block_on(async {
+        let ok: Result<(u8, &str), String> =
+            sonic_rt::try_join!(async { Ok(1) }, async { Ok("x") });
+        assert_eq!(ok, Ok((1, "x")));
+
+        let (slow, _, drops) = probe(Box::pin(async {
+            sleep(Duration::from_secs(10)).await;
+            Ok::<u8, String>(0)
+        }));
+        let t0 = Instant::now();
+        let err: Result<(u8, u8), String> = sonic_rt::try_join!(slow, async {
+            sleep(Duration::from_millis(1)).await;
+            Err("failed".to_string())
+        });
+        assert_eq!(err, Err("failed".to_string()));
+        assert_eq!(drops.get(), 1);
+        assert!(t0.elapsed() < Duration::from_secs(5));
+    });
+}
+
+fn pin_forms(rt: &Runtime) {
+    rt.block_on(async {
+        let a = ready(1);
+        let b = ready(2);
+        sonic_rt::pin!(a, b);
+        assert_eq!(a.as_mut().await + b.as_mut().await, 3);
+        sonic_rt::pin! {
+            let c = ready(3);
+            let d = poll_fn(|_| Poll::Ready(4));
+        }
+        assert_eq!(c.await + d.await, 7);
+    });
+}

@@ -1,0 +1,4 @@
+#[sonic_rt::main]
+struct Main;
+
+fn main() {}

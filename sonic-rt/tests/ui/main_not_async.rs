@@ -1,0 +1,2 @@
+#[sonic_rt::main]
+fn main() {}

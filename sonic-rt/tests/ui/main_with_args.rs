@@ -1,0 +1,2 @@
+#[sonic_rt::main]
+async fn main(_args: Vec<String>) {}

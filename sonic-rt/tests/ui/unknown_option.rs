@@ -1,0 +1,2 @@
+#[sonic_rt::main(busy_pol)]
+async fn main() {}
