@@ -35,6 +35,8 @@ pub mod io;
 mod macros;
 mod reactor;
 mod runtime;
+#[cfg(unix)]
+pub mod signal;
 pub mod sync;
 pub mod task;
 pub mod time;

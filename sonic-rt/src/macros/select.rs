@@ -102,7 +102,7 @@ pub fn thread_rng_n(n: u32) -> u32 {
 fn seed() -> u32 {
     use std::hash::{BuildHasher, Hasher};
     let mut h = std::collections::hash_map::RandomState::new().build_hasher();
-    h.write_usize(&h as *const _ as usize);
+    h.write_usize(std::ptr::from_ref(&h).addr());
     let s = h.finish();
     ((s >> 32) as u32 ^ s as u32) | 1
 }

@@ -1,0 +1,220 @@
+//! Unix signals. Signals are process-wide, so these tests live in their own test binary and
+//! take a lock so that they run one at a time.
+
+mod common;
+
+use sonic_rt::signal::unix::{signal, SignalKind};
+use sonic_rt::time::{sleep, timeout};
+use sonic_rt::Runtime;
+use std::sync::{Arc, Barrier, Mutex, MutexGuard};
+use std::time::Duration;
+
+static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
+
+fn serial() -> MutexGuard<'static, ()> {
+    ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Sends `signum` to this thread (the handler runs before `raise` returns).
+fn raise(signum: libc::c_int) {
+    // SAFETY: raise takes a signal number; the tests install the handler first.
+    assert_eq!(unsafe { libc::raise(signum) }, 0);
+}
+
+/// Sends `signum` to the process: any thread that does not block it may run the handler.
+fn kill_self(signum: libc::c_int) {
+    // SAFETY: kill with our own pid and a signal number.
+    assert_eq!(unsafe { libc::kill(libc::getpid(), signum) }, 0);
+}
+
+const LIMIT: Duration = Duration::from_secs(5);
+
+each_mode!(
+    raise_wakes_a_waiting_task,
+    kill_to_the_process_wakes_a_waiting_task,
+    two_listeners_on_one_signal_both_wake,
+    listener_created_after_a_delivery_does_not_see_it,
+    deliveries_coalesce,
+    ctrl_c_resolves_on_sigint,
+    last_listener_gone_frees_pipe_and_task,
+);
+
+fn raise_wakes_a_waiting_task(rt: &Runtime) {
+    let _serial = serial();
+    rt.block_on(async {
+        let mut usr1 = signal(SignalKind::user_defined1()).unwrap();
+        let waiter = sonic_rt::spawn(async move { timeout(LIMIT, usr1.recv()).await });
+        sleep(Duration::from_millis(5)).await; // the waiter is parked by now
+        raise(libc::SIGUSR1);
+        assert_eq!(waiter.await.unwrap(), Ok(Some(())));
+    });
+}
+
+fn kill_to_the_process_wakes_a_waiting_task(rt: &Runtime) {
+    let _serial = serial();
+    rt.block_on(async {
+        let mut usr2 = signal(SignalKind::user_defined2()).unwrap();
+        let waiter = sonic_rt::spawn(async move { timeout(LIMIT, usr2.recv()).await });
+        sleep(Duration::from_millis(5)).await;
+        kill_self(libc::SIGUSR2);
+        assert_eq!(waiter.await.unwrap(), Ok(Some(())));
+    });
+}
+
+fn two_listeners_on_one_signal_both_wake(rt: &Runtime) {
+    let _serial = serial();
+    rt.block_on(async {
+        let mut a = signal(SignalKind::hangup()).unwrap();
+        let mut b = signal(SignalKind::hangup()).unwrap();
+        let ta = sonic_rt::spawn(async move { timeout(LIMIT, a.recv()).await });
+        let tb = sonic_rt::spawn(async move { timeout(LIMIT, b.recv()).await });
+        sleep(Duration::from_millis(5)).await;
+        raise(libc::SIGHUP);
+        assert_eq!(ta.await.unwrap(), Ok(Some(())));
+        assert_eq!(tb.await.unwrap(), Ok(Some(())));
+    });
+}
+
+fn listener_created_after_a_delivery_does_not_see_it(rt: &Runtime) {
+    let _serial = serial();
+    rt.block_on(async {
+        let mut first = signal(SignalKind::window_change()).unwrap();
+        raise(libc::SIGWINCH);
+        // Created before the dispatcher had a chance to run: still must not see it.
+        let mut late = signal(SignalKind::window_change()).unwrap();
+        assert_eq!(timeout(LIMIT, first.recv()).await, Ok(Some(())));
+        let late_saw = sonic_rt::select! {
+            biased;
+            _ = late.recv() => true,
+            _ = sleep(Duration::from_millis(30)) => false,
+        };
+        assert!(!late_saw, "a listener saw a signal sent before it existed");
+        // It does see the next one.
+        raise(libc::SIGWINCH);
+        assert_eq!(timeout(LIMIT, late.recv()).await, Ok(Some(())));
+    });
+}
+
+fn deliveries_coalesce(rt: &Runtime) {
+    let _serial = serial();
+    rt.block_on(async {
+        let mut alarm = signal(SignalKind::alarm()).unwrap();
+        raise(libc::SIGALRM);
+        raise(libc::SIGALRM);
+        assert_eq!(timeout(LIMIT, alarm.recv()).await, Ok(Some(())));
+        assert!(timeout(Duration::from_millis(20), alarm.recv())
+            .await
+            .is_err());
+    });
+}
+
+fn ctrl_c_resolves_on_sigint(rt: &Runtime) {
+    let _serial = serial();
+    rt.block_on(async {
+        let waiter = sonic_rt::spawn(timeout(LIMIT, sonic_rt::signal::ctrl_c()));
+        sleep(Duration::from_millis(5)).await; // the waiter is listening by now
+        raise(libc::SIGINT);
+        assert!(matches!(waiter.await.unwrap(), Ok(Ok(()))));
+    });
+}
+
+fn last_listener_gone_frees_pipe_and_task(rt: &Runtime) {
+    let _serial = serial();
+    let (sources, tasks) = (rt.io_sources(), rt.live_tasks());
+    rt.block_on(async {
+        let a = signal(SignalKind::quit()).unwrap();
+        let b = signal(SignalKind::terminate()).unwrap();
+        assert_eq!(rt.io_sources(), sources + 1, "one pipe per runtime");
+        drop((a, b));
+        sonic_rt::task::yield_now().await;
+    });
+    rt.run_pending().unwrap();
+    assert_eq!(rt.io_sources(), sources);
+    assert_eq!(rt.live_tasks(), tasks);
+}
+
+#[test]
+fn listeners_on_several_runtimes_each_see_each_delivery() {
+    let _serial = serial();
+    const THREADS: usize = 3;
+    let ready = Arc::new(Barrier::new(THREADS + 1));
+    let threads: Vec<_> = (0..THREADS)
+        .map(|i| {
+            let ready = ready.clone();
+            std::thread::spawn(move || {
+                let rt = common::rt(i % 2 == 0);
+                rt.block_on(async {
+                    let mut a = signal(SignalKind::user_defined1()).unwrap();
+                    let mut b = signal(SignalKind::user_defined1()).unwrap();
+                    ready.wait();
+                    let got = timeout(LIMIT, async { (a.recv().await, b.recv().await) }).await;
+                    assert_eq!(got, Ok((Some(()), Some(()))), "runtime {i}");
+                });
+            })
+        })
+        .collect();
+    ready.wait();
+    kill_self(libc::SIGUSR1);
+    for t in threads {
+        t.join().unwrap();
+    }
+}
+
+#[test]
+fn refused_signals_and_outside_a_runtime() {
+    let rt = common::rt(false);
+    rt.block_on(async {
+        for bad in [libc::SIGKILL, libc::SIGSTOP, libc::SIGSEGV, 0, -3, 1000] {
+            let err = signal(SignalKind::from_raw(bad)).unwrap_err();
+            assert_eq!(err.kind(), std::io::ErrorKind::InvalidInput, "signal {bad}");
+        }
+    });
+    assert!(
+        signal(SignalKind::user_defined2()).is_err(),
+        "outside a runtime"
+    );
+}
+
+#[test]
+fn a_listener_may_outlive_its_runtime() {
+    let _serial = serial();
+    let rt = common::rt(false);
+    let sig = rt.block_on(async { signal(SignalKind::user_defined2()).unwrap() });
+    drop(rt);
+    drop(sig); // deregisters nothing twice, closes the pipe, does not panic
+}
+
+/// Runtimes (and so self-pipes) come and go on several threads while the process is showered
+/// with signals: pipe slots are claimed, released and reused under concurrent handlers.
+#[test]
+fn pipes_come_and_go_under_a_signal_storm() {
+    let _serial = serial();
+    // Install the handler before the first kill (SIGUSR1's default action ends the process).
+    common::rt(false).block_on(async { drop(signal(SignalKind::user_defined1()).unwrap()) });
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let churn: Vec<_> = (0..2)
+        .map(|i| {
+            let stop = stop.clone();
+            std::thread::spawn(move || {
+                let mut rounds = 0u32;
+                while !stop.load(std::sync::atomic::Ordering::Relaxed) || rounds < 20 {
+                    let rt = common::rt(i == 0);
+                    rt.block_on(async {
+                        let mut s = signal(SignalKind::user_defined1()).unwrap();
+                        let _ = timeout(Duration::from_micros(200), s.recv()).await;
+                    });
+                    rounds += 1;
+                }
+                rounds
+            })
+        })
+        .collect();
+    for _ in 0..300 {
+        kill_self(libc::SIGUSR1);
+        std::thread::sleep(Duration::from_micros(100));
+    }
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    for t in churn {
+        assert!(t.join().unwrap() >= 20);
+    }
+}
