@@ -27,14 +27,16 @@ enum Mode {
     RawSpin,
     RawBlocking,
     SonicBusy,
+    SonicSpin,
     Sonic,
     Tokio,
 }
 
-const MODES: [Mode; 5] = [
+const MODES: [Mode; 6] = [
     Mode::RawSpin,
     Mode::RawBlocking,
     Mode::SonicBusy,
+    Mode::SonicSpin,
     Mode::Sonic,
     Mode::Tokio,
 ];
@@ -45,6 +47,7 @@ impl Mode {
             Mode::RawSpin => "raw busy-spin (floor)",
             Mode::RawBlocking => "raw blocking syscalls",
             Mode::SonicBusy => "sonic busy-poll",
+            Mode::SonicSpin => "sonic busy + try_read",
             Mode::Sonic => "sonic default",
             Mode::Tokio => "tokio current_thread",
         }
@@ -55,6 +58,7 @@ impl Mode {
             Mode::RawSpin => "raw-spin",
             Mode::RawBlocking => "raw-blocking",
             Mode::SonicBusy => "sonic-busy",
+            Mode::SonicSpin => "sonic-spin",
             Mode::Sonic => "sonic",
             Mode::Tokio => "tokio",
         }
@@ -321,6 +325,7 @@ fn run_mode(mode: Mode, proto: Proto, opts: Opts) -> io::Result<Vec<u64>> {
             Mode::SonicBusy | Mode::Sonic => {
                 sonic_client(proto, addr, opts, mode == Mode::SonicBusy)
             }
+            Mode::SonicSpin => sonic_spin_client(proto, addr, opts),
             Mode::Tokio => tokio_client(proto, addr, opts),
         }
     })();
@@ -376,6 +381,26 @@ fn serve(mode: Mode, proto: Proto, core: usize) -> io::Result<()> {
                         }
                     })
                 }
+                Mode::SonicSpin => sonic_rt(true)?.block_on(async {
+                    let listener = sonic_net::TcpListener::from_std(listener)?;
+                    let (mut s, _) = listener.accept().await?;
+                    s.set_nodelay(true)?;
+                    let mut buf = [0u8; 4096];
+                    loop {
+                        let n = loop {
+                            match s.try_read(&mut buf) {
+                                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                                    spin_yield().await
+                                }
+                                res => break res?,
+                            }
+                        };
+                        if n == 0 {
+                            return Ok(());
+                        }
+                        s.write_all(&buf[..n]).await?;
+                    }
+                }),
                 Mode::Tokio => tokio_rt()?.block_on(async {
                     use tokio::io::{AsyncReadExt, AsyncWriteExt};
                     listener.set_nonblocking(true)?;
@@ -422,6 +447,24 @@ fn serve(mode: Mode, proto: Proto, core: usize) -> io::Result<()> {
                         }
                     })
                 }
+                Mode::SonicSpin => sonic_rt(true)?.block_on(async {
+                    let sock = sonic_net::UdpSocket::from_std(sock)?;
+                    let mut buf = [0u8; 2048];
+                    loop {
+                        let (n, from) = loop {
+                            match sock.try_recv_from(&mut buf) {
+                                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                                    spin_yield().await
+                                }
+                                res => break res?,
+                            }
+                        };
+                        if n == 0 {
+                            return Ok(());
+                        }
+                        sock.send_to(&buf[..n], from).await?;
+                    }
+                }),
                 Mode::Tokio => tokio_rt()?.block_on(async {
                     sock.set_nonblocking(true)?;
                     let sock = tokio::net::UdpSocket::from_std(sock)?;
@@ -532,6 +575,74 @@ fn sonic_client(proto: Proto, addr: SocketAddr, opts: Opts, busy: bool) -> io::R
         io::Result::Ok(())
     })?;
     Ok(rtts)
+}
+
+/// sonic busy-poll with reads that bypass the reactor: `try_read` (one `recv`), and on
+/// `WouldBlock` a self-wake, so the task retries on the next loop turn like the raw spin loop.
+fn sonic_spin_client(proto: Proto, addr: SocketAddr, opts: Opts) -> io::Result<Vec<u64>> {
+    let msg = [0x5au8; MSG];
+    let mut buf = [0u8; MSG];
+    let mut rtts = Vec::with_capacity(opts.count);
+    sonic_rt(true)?.block_on(async {
+        match proto {
+            Proto::Tcp => {
+                let mut s = sonic_net::TcpStream::connect(addr).await?;
+                s.set_nodelay(true)?;
+                for i in 0..opts.warmup + opts.count {
+                    let t = Instant::now();
+                    s.write_all(&msg).await?;
+                    let mut got = 0;
+                    while got < MSG {
+                        match s.try_read(&mut buf[got..]) {
+                            Ok(0) => return Err(io::ErrorKind::UnexpectedEof.into()),
+                            Ok(n) => got += n,
+                            Err(e) if e.kind() == io::ErrorKind::WouldBlock => spin_yield().await,
+                            Err(e) => return Err(e),
+                        }
+                    }
+                    if i >= opts.warmup {
+                        rtts.push(t.elapsed().as_nanos() as u64);
+                    }
+                }
+            }
+            Proto::Udp => {
+                let s = sonic_net::UdpSocket::bind("127.0.0.1:0").await?;
+                s.connect(addr).await?;
+                for i in 0..opts.warmup + opts.count {
+                    let t = Instant::now();
+                    s.send(&msg).await?;
+                    let n = loop {
+                        match s.try_recv_from(&mut buf) {
+                            Err(e) if e.kind() == io::ErrorKind::WouldBlock => spin_yield().await,
+                            res => break res?.0,
+                        }
+                    };
+                    assert_eq!(n, MSG);
+                    if i >= opts.warmup {
+                        rtts.push(t.elapsed().as_nanos() as u64);
+                    }
+                }
+                s.send(&[]).await?;
+            }
+        }
+        io::Result::Ok(())
+    })?;
+    Ok(rtts)
+}
+
+/// Yields once by waking itself: the task goes straight back on the run queue (unlike
+/// `yield_now`, which defers until after a reactor turn).
+async fn spin_yield() {
+    let mut yielded = false;
+    std::future::poll_fn(|cx| {
+        if yielded {
+            return std::task::Poll::Ready(());
+        }
+        yielded = true;
+        cx.waker().wake_by_ref();
+        std::task::Poll::Pending
+    })
+    .await
 }
 
 fn tokio_client(proto: Proto, addr: SocketAddr, opts: Opts) -> io::Result<Vec<u64>> {
