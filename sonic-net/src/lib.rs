@@ -65,3 +65,22 @@ pub use unix::{UnixDatagram, UnixListener, UnixStream};
 
 /// Reexported for convenience: the argument of `shutdown`.
 pub use std::net::Shutdown;
+
+/// Compile-time check that the socket types are `!Send`: each is registered with one thread's
+/// runtime and must stay on that thread. If one of them became `Send`, both impls below would
+/// apply and the call would be ambiguous, failing the build.
+const _: fn() = || {
+    trait AmbiguousIfSend<A> {
+        fn check() {}
+    }
+    impl<T: ?Sized> AmbiguousIfSend<()> for T {}
+    impl<T: ?Sized + Send> AmbiguousIfSend<u8> for T {}
+    <TcpStream as AmbiguousIfSend<_>>::check();
+    <TcpListener as AmbiguousIfSend<_>>::check();
+    <tcp::OwnedReadHalf as AmbiguousIfSend<_>>::check();
+    <tcp::OwnedWriteHalf as AmbiguousIfSend<_>>::check();
+    <UdpSocket as AmbiguousIfSend<_>>::check();
+    <UnixStream as AmbiguousIfSend<_>>::check();
+    <UnixListener as AmbiguousIfSend<_>>::check();
+    <UnixDatagram as AmbiguousIfSend<_>>::check();
+};
