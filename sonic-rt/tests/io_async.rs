@@ -2,6 +2,8 @@
 
 mod common;
 
+use sonic_test_support::each_mode;
+
 use futures_util::io::{AsyncReadExt, AsyncWriteExt};
 use sonic_rt::io::Async;
 use sonic_rt::time::{sleep, timeout};

@@ -2,6 +2,8 @@
 
 mod common;
 
+use sonic_test_support::each_mode;
+
 use sonic_rt::sync::{mpsc, oneshot};
 use sonic_rt::time::{sleep, Instant};
 use sonic_rt::Runtime;

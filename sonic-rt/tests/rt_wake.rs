@@ -2,6 +2,8 @@
 
 mod common;
 
+use sonic_test_support::each_mode;
+
 use common::{fire, WaitForWake};
 use sonic_rt::io::Async;
 use sonic_rt::task::yield_now;

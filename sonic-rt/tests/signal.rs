@@ -3,6 +3,8 @@
 
 mod common;
 
+use sonic_test_support::each_mode;
+
 use sonic_rt::signal::unix::{signal, SignalKind};
 use sonic_rt::time::{sleep, timeout};
 use sonic_rt::Runtime;

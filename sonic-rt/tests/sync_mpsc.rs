@@ -2,6 +2,8 @@
 
 mod common;
 
+use sonic_test_support::each_mode;
+
 use common::DropCounter;
 use futures_core::Stream;
 use sonic_rt::sync::mpsc::{self, error::SendError};

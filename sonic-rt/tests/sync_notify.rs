@@ -2,6 +2,8 @@
 
 mod common;
 
+use sonic_test_support::each_mode;
+
 use sonic_rt::sync::Notify;
 use sonic_rt::task::yield_now;
 use sonic_rt::time::{sleep, timeout};

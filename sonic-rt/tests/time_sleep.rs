@@ -2,6 +2,8 @@
 
 mod common;
 
+use sonic_test_support::each_mode;
+
 use common::DropCounter;
 use sonic_rt::time::{
     self, interval, interval_at, sleep, sleep_until, timeout, Instant, MissedTickBehavior,

@@ -8,34 +8,8 @@ use std::rc::Rc;
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, Waker};
 
-pub fn rt(busy_poll: bool) -> sonic_rt::Runtime {
-    sonic_rt::Builder::new()
-        .busy_poll(busy_poll)
-        .build()
-        .expect("runtime")
-}
-
-/// Generates, for each named `fn NAME(rt: &Runtime)`, a module with one test per loop mode.
-/// Attributes before a name (e.g. `#[cfg_attr(miri, ignore)]`) apply to both tests.
-#[macro_export]
-macro_rules! each_mode {
-    ($($(#[$attr:meta])* $name:ident),* $(,)?) => {
-        $(
-            mod $name {
-                #[test]
-                $(#[$attr])*
-                fn busy_poll() {
-                    super::$name(&super::common::rt(true));
-                }
-                #[test]
-                $(#[$attr])*
-                fn parked() {
-                    super::$name(&super::common::rt(false));
-                }
-            }
-        )*
-    };
-}
+#[allow(unused_imports)]
+pub use sonic_test_support::rt;
 
 /// Counts how many times a value was dropped.
 #[derive(Clone, Default)]
