@@ -14,14 +14,15 @@
 //!     let group = Ipv4Addr::new(239, 255, 70, 2);
 //!     let source = Ipv4Addr::new(127, 0, 0, 1);
 //!
-//!     // Bind to the group's port; accept only `source` (SSM) on the loopback interface.
-//!     let rx = Peer::bind((Ipv4Addr::UNSPECIFIED, 47002)).unwrap();
+//!     // Bind (usually to the group's port); accept only `source` (SSM) on the loopback interface.
+//!     let rx = Peer::bind((Ipv4Addr::UNSPECIFIED, 0)).unwrap();
+//!     let port = rx.local_addr().port();
 //!     rx.join_source_on(group, source, "lo").unwrap();
 //!
 //!     // Senders bind a concrete source address and name their outgoing interface.
 //!     let tx = Peer::bind((source, 0)).unwrap();
 //!     tx.set_outbound("lo").unwrap();
-//!     tx.send_to(b"quote", (group, 47002).into()).await.unwrap();
+//!     tx.send_to(b"quote", (group, port).into()).await.unwrap();
 //!
 //!     let mut buf = [0u8; 1500];
 //!     let (n, from) = rx.recv_from(&mut buf).await.unwrap();
@@ -64,6 +65,14 @@
 //!   not work over Linux's `lo` at all (no route, then a reject route); use a real or virtual
 //!   link (the tests use a veth pair between network namespaces). macOS's `lo0` carries
 //!   multicast for both families.
+//! - **TTL / hop limit 0.** Linux's IPv4 output never sends a TTL-0 multicast datagram on the
+//!   wire. Its IPv6 output drops a hop-limit-0 datagram only where it makes the loopback copy
+//!   (loop on and a member on this host, on that interface); with loop off it goes out on the
+//!   link and the neighbours deliver it (tested over veth, `tests/multicast_netns.rs`).
+//! - **IPv6 reception needs the interface's multicast route.** Linux adds `ff00::/8` to the local
+//!   table when a link comes up (its link watcher runs up to a second after the carrier comes
+//!   on); until then multicast arriving there is dropped as `Ip6InNoRoutes`, and sends fail
+//!   with `ENETUNREACH`.
 //! - **Kernel errors kept as they are.** Joining the same group twice on one interface is
 //!   `EADDRINUSE` on Linux; mixing any-source and source-specific joins is `EADDRINUSE` or
 //!   `EINVAL`. The peer catches these cases first and returns a descriptive

@@ -44,12 +44,13 @@ use std::task::{Context, Poll};
 /// let rt = sonic_rt::Builder::new().build().unwrap();
 /// rt.block_on(async {
 ///     let group = Ipv4Addr::new(239, 255, 70, 1);
-///     let rx = Peer::bind((Ipv4Addr::UNSPECIFIED, 47001)).unwrap();
+///     let rx = Peer::bind((Ipv4Addr::UNSPECIFIED, 0)).unwrap(); // usually the group's port
+///     let port = rx.local_addr().port();
 ///     rx.join_on(group, "lo").unwrap();
 ///
 ///     let tx = Peer::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
 ///     tx.set_outbound("lo").unwrap();
-///     tx.send_to(b"tick", (group, 47001).into()).await.unwrap();
+///     tx.send_to(b"tick", (group, port).into()).await.unwrap();
 ///
 ///     let mut buf = [0u8; 64];
 ///     let (n, from) = rx.recv_from(&mut buf).await.unwrap();
@@ -689,8 +690,11 @@ impl Peer {
 
     /// How many routers outgoing multicast datagrams may cross: the IPv4 TTL
     /// (`IP_MULTICAST_TTL`) or the IPv6 hop limit (`IPV6_MULTICAST_HOPS`), 0 to 255. The default
-    /// is 1 (the local link). 0 keeps datagrams on this host: only local members (with loopback
-    /// on) receive them.
+    /// is 1 (the local link). 0 keeps datagrams on this host (only local members receive them,
+    /// with loopback on), with one Linux exception: an IPv6 datagram with hop limit 0 is only
+    /// held back where the kernel makes the loopback copy, so with loopback off (or no member
+    /// on this host) it goes out on the link anyway, and the next host accepts it. IPv4 drops
+    /// TTL-0 datagrams in every case.
     pub fn set_multicast_ttl(&self, ttl: u32) -> io::Result<()> {
         if ttl > 255 {
             return Err(invalid(format!(

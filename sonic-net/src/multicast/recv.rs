@@ -86,6 +86,9 @@ pub(crate) fn recv_msg(fd: RawFd, buf: &mut [u8]) -> io::Result<RecvMeta> {
 /// # Safety
 /// `c` must point to a complete control message header written by the kernel, with
 /// `cmsg_len` bytes (header included) readable from `c`.
+// cmsg_len and the pktinfo index fields have different C types per OS (size_t / socklen_t,
+// int / unsigned int), so some casts are no-ops on one OS and needed on the other.
+#[allow(clippy::unnecessary_cast)]
 unsafe fn parse_one(c: *const libc::cmsghdr, meta: &mut RecvMeta) {
     // SAFETY: `c` points to a valid header (see `# Safety`).
     let (level, ty, len) = unsafe { ((*c).cmsg_level, (*c).cmsg_type, (*c).cmsg_len as usize) };

@@ -76,12 +76,15 @@ pub mod netns {
 
     use std::fs::File;
     use std::io;
-    use std::net::IpAddr;
+    use std::net::{IpAddr, Ipv6Addr};
     use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+    use std::time::{Duration, Instant};
 
     const VETH_INFO_PEER: u16 = 1;
 
-    /// The two namespaces. The calling thread sits in B after [`Pair::create`].
+    /// The two namespaces. The calling thread sits in A after [`Pair::create`]. Interface names
+    /// and addresses are looked up in the thread's namespace, so name A's interfaces while in A
+    /// and B's while in B.
     pub struct Pair {
         pub a: File,
         pub b: File,
@@ -128,6 +131,9 @@ pub mod netns {
             link_up(va)?;
             setns(&b)?;
             link_up(vb)?;
+            wait_for_multicast_route("fdaa:77::1", vb)?;
+            setns(&a)?;
+            wait_for_multicast_route("fdaa:77::2", va)?;
             Ok(Pair { a, b, va, vb })
         }
 
@@ -139,6 +145,29 @@ pub mod netns {
         /// Sockets created after this call belong to B.
         pub fn enter_b(&self) {
             setns(&self.b).unwrap();
+        }
+    }
+
+    /// IPv6 installs its `ff00::/8` route on a link only once the kernel's link watcher has seen
+    /// the carrier come up, up to a second after `link_up` returns. Until then a multicast send
+    /// is `ENETUNREACH` and received multicast is dropped (`Ip6InNoRoutes`). Probe with a
+    /// datagram to all-nodes on the link (it stays on the veth) from the thread's namespace.
+    fn wait_for_multicast_route(src: &str, index: u32) -> io::Result<()> {
+        let src: Ipv6Addr = src.parse().unwrap();
+        let probe = std::net::UdpSocket::bind((src, 0))?;
+        let all_nodes =
+            std::net::SocketAddrV6::new(Ipv6Addr::new(0xff02, 0, 0, 0, 0, 0, 0, 1), 9, 0, index);
+        let deadline = Instant::now() + Duration::from_secs(5);
+        loop {
+            match probe.send_to(b"probe", all_nodes) {
+                Ok(_) => return Ok(()),
+                Err(e)
+                    if e.raw_os_error() == Some(libc::ENETUNREACH) && Instant::now() < deadline =>
+                {
+                    std::thread::sleep(Duration::from_millis(5));
+                }
+                Err(e) => return Err(e),
+            }
         }
     }
 
