@@ -9,7 +9,7 @@
 //! ```
 //!
 //! Options: `--group 239.255.0.1` `--port 30001` `--source 127.0.0.1` (the address to send
-//! from) `--iface lo` (outgoing interface) `--count 20` `--interval-ms 100` `--ttl 1`
+//! from) `--iface lo` (`lo0` on macOS) (outgoing interface) `--count 20` `--interval-ms 100` `--ttl 1`
 //! `--busy-poll`. IPv6 works the same way on an interface with IPv6 multicast (not Linux's `lo`).
 //!
 //! Payload: sequence number (u64, big-endian), then the send time in nanoseconds since the Unix
@@ -62,6 +62,13 @@ fn main() -> io::Result<()> {
     })
 }
 
+/// The default interface: loopback.
+const LOOPBACK: &str = if cfg!(target_os = "linux") {
+    "lo"
+} else {
+    "lo0"
+};
+
 fn now_ns() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -73,7 +80,7 @@ fn parse_args() -> Args {
         group: "239.255.0.1".parse().unwrap(),
         port: 30001,
         source: "127.0.0.1".parse().unwrap(),
-        iface: "lo".into(),
+        iface: LOOPBACK.into(),
         count: 20,
         interval: Duration::from_millis(100),
         ttl: 1,

@@ -10,7 +10,7 @@
 //! cargo run -p sonic-examples --example multicast_publisher -- --source 127.0.0.2
 //! ```
 //!
-//! Options: `--group 239.255.0.1` `--port 30001` `--iface lo` `--source ADDR` (repeatable)
+//! Options: `--group 239.255.0.1` `--port 30001` `--iface lo` (`lo0` on macOS) `--source ADDR` (repeatable)
 //! `--block ADDR` (repeatable, any-source only) `--count 20` (stop after that many datagrams)
 //! `--idle-secs 10` (stop after that long without one) `--busy-poll`.
 
@@ -56,7 +56,11 @@ fn main() -> io::Result<()> {
         for m in peer.memberships() {
             println!("joined {m:?}");
         }
-        println!("listening on {} for {} datagrams", peer.local_addr(), args.count);
+        println!(
+            "listening on {} for {} datagrams",
+            peer.local_addr(),
+            args.count
+        );
 
         let (mut received, mut gaps, mut next) = (0u64, 0u64, None::<u64>);
         let mut latency_sum = 0u64;
@@ -71,7 +75,10 @@ fn main() -> io::Result<()> {
             };
             received += 1;
             if m.len < 16 {
-                println!("{} bytes from {} (not a publisher datagram)", m.len, m.source);
+                println!(
+                    "{} bytes from {} (not a publisher datagram)",
+                    m.len, m.source
+                );
                 continue;
             }
             let seq = u64::from_be_bytes(buf[..8].try_into().unwrap());
@@ -102,6 +109,13 @@ fn main() -> io::Result<()> {
     })
 }
 
+/// The default interface: loopback.
+const LOOPBACK: &str = if cfg!(target_os = "linux") {
+    "lo"
+} else {
+    "lo0"
+};
+
 fn now_ns() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -112,7 +126,7 @@ fn parse_args() -> Args {
     let mut a = Args {
         group: "239.255.0.1".parse().unwrap(),
         port: 30001,
-        iface: "lo".into(),
+        iface: LOOPBACK.into(),
         sources: Vec::new(),
         blocked: Vec::new(),
         count: 20,

@@ -1,7 +1,7 @@
 //! IPv4 multicast over `lo`, with 127.0.0.1 and 127.0.0.2 as two distinct sources. Every join
 //! names `lo` and every sender binds a 127.x address and sets `lo` as its outgoing interface, so
 //! nothing is routed elsewhere. Each test runs with busy-poll off and on; receivers bind port 0
-//! so every run gets its own port.
+//! so every run gets its own port. (On macOS, 127.0.0.2 needs `ifconfig lo0 alias 127.0.0.2`.)
 
 mod multicast_common;
 
@@ -13,6 +13,11 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::task::Poll;
 use std::time::Duration;
 
+/// The loopback interface's name.
+#[cfg(any(target_os = "linux", target_os = "android"))]
+const LO: &str = "lo";
+#[cfg(not(any(target_os = "linux", target_os = "android")))]
+const LO: &str = "lo0";
 const S1: Ipv4Addr = Ipv4Addr::new(127, 0, 0, 1);
 const S2: Ipv4Addr = Ipv4Addr::new(127, 0, 0, 2);
 const N: usize = 4;
@@ -27,7 +32,7 @@ fn receiver() -> (Peer, u16) {
 
 fn sender(src: Ipv4Addr) -> Peer {
     let tx = Peer::bind((src, 0)).unwrap();
-    tx.set_outbound("lo").unwrap();
+    tx.set_outbound(LO).unwrap();
     tx
 }
 
@@ -38,9 +43,9 @@ fn to(group: Ipv4Addr, port: u16) -> SocketAddr {
 /// Interface forms a join can take; by name and index the peer uses `ip_mreqn` and the RFC 3678
 /// options, by address the classic `ip_mreq` / `ip_mreq_source` ones.
 fn lo_forms() -> [Interface; 3] {
-    let index = Interface::from("lo").index().unwrap();
+    let index = Interface::from(LO).index().unwrap();
     [
-        Interface::from("lo"),
+        Interface::from(LO),
         Interface::Index(index),
         Interface::from(S1),
     ]
@@ -152,9 +157,9 @@ fn block_and_unblock_a_source_at_runtime() {
 fn pktinfo_tells_apart_two_groups_on_one_socket() {
     both_modes(|_| async {
         let (g1, g2) = (Ipv4Addr::new(239, 77, 4, 1), Ipv4Addr::new(239, 77, 4, 2));
-        let lo = Interface::from("lo").index().unwrap();
+        let lo = Interface::from(LO).index().unwrap();
         let (rx, port) = receiver();
-        rx.join_on(g1, "lo").unwrap();
+        rx.join_on(g1, LO).unwrap();
         rx.join_on(g2, S1).unwrap();
         rx.set_recv_destination(true).unwrap();
         let tx = sender(S2);
@@ -189,7 +194,7 @@ fn the_buffer_can_change_between_polls() {
     both_modes(|_| async {
         let g = Ipv4Addr::new(239, 77, 5, 1);
         let (rx, port) = receiver();
-        rx.join_on(g, "lo").unwrap();
+        rx.join_on(g, LO).unwrap();
         let tx = sender(S1);
         let (mut first, mut second) = ([0u8; 16], [0u8; 16]);
         let mut polls = 0;
@@ -216,8 +221,8 @@ fn peers_sharing_a_port_each_get_a_copy_and_non_members_get_none() {
         let b = Peer::bind((Ipv4Addr::UNSPECIFIED, port)).unwrap();
         let outsider = Peer::bind((Ipv4Addr::UNSPECIFIED, port)).unwrap();
         assert!(!outsider.multicast_all().unwrap());
-        a.join_on(g, "lo").unwrap();
-        b.join_on(g, "lo").unwrap();
+        a.join_on(g, LO).unwrap();
+        b.join_on(g, LO).unwrap();
         let tx = sender(S1);
         send_n(&tx, to(g, port), "x", N).await;
         tx.send_to(b"fence", to(g, port)).await.unwrap();
@@ -242,8 +247,8 @@ fn a_socket_bound_to_a_group_ignores_other_groups() {
         let (wild, port) = receiver();
         let bound = Peer::bind((g1, port)).unwrap();
         for p in [&wild, &bound] {
-            p.join_on(g1, "lo").unwrap();
-            p.join_on(g2, "lo").unwrap();
+            p.join_on(g1, LO).unwrap();
+            p.join_on(g2, LO).unwrap();
         }
         let tx = sender(S1);
         tx.send_to(b"other", to(g2, port)).await.unwrap();
@@ -270,8 +275,8 @@ fn options_report_the_kernel_values() {
             assert_eq!(p.outbound(), iface);
         }
         p.set_outbound(Interface::Unspecified).unwrap();
-        let lo = Interface::from("lo").index().unwrap();
-        p.set_inbound("lo").unwrap();
+        let lo = Interface::from(LO).index().unwrap();
+        p.set_inbound(LO).unwrap();
         assert_eq!(p.inbound(), lo);
         p.set_inbound(Interface::Unspecified).unwrap();
         assert_eq!(p.inbound(), 0);
@@ -285,7 +290,7 @@ fn bad_input_is_an_error_not_a_panic() {
         let p = Peer::bind((Ipv4Addr::UNSPECIFIED, 0)).unwrap();
         let kind = |r: std::io::Result<()>| r.unwrap_err().kind();
 
-        assert_eq!(kind(p.join_on(S1, "lo")), ErrorKind::InvalidInput);
+        assert_eq!(kind(p.join_on(S1, LO)), ErrorKind::InvalidInput);
         assert_eq!(kind(p.join_on(g, "no-such-if0")), ErrorKind::NotFound);
         assert_eq!(kind(p.join_on(g, "bad\0name")), ErrorKind::InvalidInput);
         assert_eq!(kind(p.join_on(g, 999_999u32)), ErrorKind::NotFound);
@@ -294,20 +299,20 @@ fn bad_input_is_an_error_not_a_panic() {
             ErrorKind::NotFound
         );
         let v6: IpAddr = "ff15::1".parse().unwrap();
-        assert_eq!(kind(p.join_on(v6, "lo")), ErrorKind::InvalidInput);
+        assert_eq!(kind(p.join_on(v6, LO)), ErrorKind::InvalidInput);
         assert_eq!(kind(p.leave(g)), ErrorKind::NotFound);
-        assert_eq!(kind(p.leave_on(g, "lo")), ErrorKind::NotFound);
+        assert_eq!(kind(p.leave_on(g, LO)), ErrorKind::NotFound);
         assert_eq!(kind(p.block_source(g, S2)), ErrorKind::NotFound);
         assert_eq!(kind(p.leave_source(g, S2)), ErrorKind::NotFound);
-        assert_eq!(kind(p.join_source_on(g, g, "lo")), ErrorKind::InvalidInput);
+        assert_eq!(kind(p.join_source_on(g, g, LO)), ErrorKind::InvalidInput);
         assert_eq!(
-            kind(p.join_source_on(g, Ipv4Addr::UNSPECIFIED, "lo")),
+            kind(p.join_source_on(g, Ipv4Addr::UNSPECIFIED, LO)),
             ErrorKind::InvalidInput
         );
 
-        p.join_on(g, "lo").unwrap();
-        assert_eq!(kind(p.join_on(g, "lo")), ErrorKind::AlreadyExists);
-        assert_eq!(kind(p.join_source_on(g, S1, "lo")), ErrorKind::InvalidInput);
+        p.join_on(g, LO).unwrap();
+        assert_eq!(kind(p.join_on(g, LO)), ErrorKind::AlreadyExists);
+        assert_eq!(kind(p.join_source_on(g, S1, LO)), ErrorKind::InvalidInput);
         assert_eq!(kind(p.leave_source(g, S1)), ErrorKind::NotFound);
         assert_eq!(kind(p.unblock_source(g, S2)), ErrorKind::NotFound);
         p.block_source(g, S2).unwrap();
@@ -316,14 +321,11 @@ fn bad_input_is_an_error_not_a_panic() {
         p.leave_on(g, S1).unwrap();
         assert!(p.memberships().is_empty());
 
-        p.join_source_on(g, S1, "lo").unwrap();
-        assert_eq!(
-            kind(p.join_source_on(g, S1, "lo")),
-            ErrorKind::AlreadyExists
-        );
-        assert_eq!(kind(p.join_on(g, "lo")), ErrorKind::InvalidInput);
+        p.join_source_on(g, S1, LO).unwrap();
+        assert_eq!(kind(p.join_source_on(g, S1, LO)), ErrorKind::AlreadyExists);
+        assert_eq!(kind(p.join_on(g, LO)), ErrorKind::InvalidInput);
         assert_eq!(kind(p.block_source(g, S2)), ErrorKind::InvalidInput);
-        p.leave_on(g, "lo").unwrap();
+        p.leave_on(g, LO).unwrap();
 
         assert_eq!(kind(p.set_multicast_ttl(256)), ErrorKind::InvalidInput);
         assert_eq!(kind(p.set_outbound("no-such-if0")), ErrorKind::NotFound);

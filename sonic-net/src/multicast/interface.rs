@@ -22,7 +22,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 /// assert_eq!(Interface::from("lo"), Interface::Name("lo".into()));
 /// assert_eq!(Interface::from(1), Interface::Index(1));
 /// assert_eq!(Interface::from(Ipv4Addr::LOCALHOST), Interface::Addr(Ipv4Addr::LOCALHOST.into()));
-/// assert!(Interface::from("lo").index().unwrap() > 0);
+/// assert!(Interface::from(Ipv4Addr::LOCALHOST).index().unwrap() > 0); // lo, lo0...
 /// assert!(Interface::from("no-such-if0").index().is_err());
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Default)]

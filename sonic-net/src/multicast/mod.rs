@@ -14,14 +14,15 @@
 //!     let group = Ipv4Addr::new(239, 255, 70, 2);
 //!     let source = Ipv4Addr::new(127, 0, 0, 1);
 //!
-//!     // Bind (usually to the group's port); accept only `source` (SSM) on the loopback interface.
+//!     // Bind (usually to the group's port); accept only `source` (SSM) on the loopback
+//!     // interface, named here by its address (`lo` on Linux, `lo0` on macOS).
 //!     let rx = Peer::bind((Ipv4Addr::UNSPECIFIED, 0)).unwrap();
 //!     let port = rx.local_addr().port();
-//!     rx.join_source_on(group, source, "lo").unwrap();
+//!     rx.join_source_on(group, source, source).unwrap(); // the interface with 127.0.0.1
 //!
 //!     // Senders bind a concrete source address and name their outgoing interface.
 //!     let tx = Peer::bind((source, 0)).unwrap();
-//!     tx.set_outbound("lo").unwrap();
+//!     tx.set_outbound(source).unwrap();
 //!     tx.send_to(b"quote", (group, port).into()).await.unwrap();
 //!
 //!     let mut buf = [0u8; 1500];

@@ -46,10 +46,10 @@ use std::task::{Context, Poll};
 ///     let group = Ipv4Addr::new(239, 255, 70, 1);
 ///     let rx = Peer::bind((Ipv4Addr::UNSPECIFIED, 0)).unwrap(); // usually the group's port
 ///     let port = rx.local_addr().port();
-///     rx.join_on(group, "lo").unwrap();
+///     rx.join_on(group, Ipv4Addr::LOCALHOST).unwrap(); // the loopback interface
 ///
 ///     let tx = Peer::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
-///     tx.set_outbound("lo").unwrap();
+///     tx.set_outbound(Ipv4Addr::LOCALHOST).unwrap();
 ///     tx.send_to(b"tick", (group, port).into()).await.unwrap();
 ///
 ///     let mut buf = [0u8; 64];
