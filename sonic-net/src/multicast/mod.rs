@@ -90,10 +90,12 @@
 //! [`Peer::memberships`]; errors for bad input instead of panics.
 
 mod interface;
+mod membership;
 mod peer;
 mod recv;
 mod sys;
 
 pub use interface::Interface;
-pub use peer::{Membership, Peer};
+pub use membership::Membership;
+pub use peer::Peer;
 pub use recv::RecvMeta;
