@@ -1,0 +1,76 @@
+//! Proves with a counting global allocator that a steady-state multicast loop (send_to, then
+//! recv_msg with IP_PKTINFO control messages, or recv_from, on both loop modes) allocates
+//! nothing. Membership changes may allocate (the table); the datagram path may not.
+
+use sonic_net::multicast::Peer;
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
+use std::net::{Ipv4Addr, SocketAddr};
+
+struct Counting;
+
+thread_local! {
+    // Per thread, so tests running in parallel do not count each other's allocations.
+    static ALLOCS: Cell<u64> = const { Cell::new(0) };
+}
+
+// SAFETY: forwards every call to the system allocator unchanged; the counter is a
+// const-initialised thread-local Cell, which never allocates.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        let _ = ALLOCS.try_with(|c| c.set(c.get() + 1));
+        // SAFETY: the caller upholds `GlobalAlloc::alloc`'s contract, passed on as is.
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: `ptr` came from `System` through this allocator, with this layout.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        let _ = ALLOCS.try_with(|c| c.set(c.get() + 1));
+        // SAFETY: the caller upholds `GlobalAlloc::realloc`'s contract, passed on as is.
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+fn allocs() -> u64 {
+    ALLOCS.with(|c| c.get())
+}
+
+#[test]
+fn steady_state_multicast_loop_allocates_nothing() {
+    for busy in [false, true] {
+        let rt = sonic_rt::Builder::new().busy_poll(busy).build().unwrap();
+        rt.block_on(async {
+            let g = Ipv4Addr::new(239, 77, 10, 1);
+            let rx = Peer::bind((Ipv4Addr::UNSPECIFIED, 0)).unwrap();
+            rx.join_on(g, Ipv4Addr::LOCALHOST).unwrap();
+            rx.set_recv_destination(true).unwrap();
+            let tx = Peer::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
+            tx.set_outbound(Ipv4Addr::LOCALHOST).unwrap();
+            let to = SocketAddr::from((g, rx.local_addr().port()));
+            let mut buf = [0u8; 256];
+
+            let mut round = async |i: u32| {
+                tx.send_to(&i.to_be_bytes(), to).await.unwrap();
+                let m = rx.recv_msg(&mut buf).await.unwrap();
+                assert_eq!((m.len, m.destination), (4, Some(g.into())));
+                tx.send_to(&i.to_be_bytes(), to).await.unwrap();
+                let (n, _) = rx.recv_from(&mut buf).await.unwrap();
+                assert_eq!(n, 4);
+            };
+            for i in 0..200 {
+                round(i).await;
+            }
+            let before = allocs();
+            for i in 0..2000 {
+                round(i).await;
+            }
+            let n = allocs() - before;
+            assert_eq!(n, 0, "busy_poll={busy}: {n} allocations in 2000 rounds");
+        });
+    }
+}
