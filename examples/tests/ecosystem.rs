@@ -1,7 +1,8 @@
 //! Crates of the futures and tokio ecosystems running on sonic, over real loopback sockets:
-//! futures-io utilities (`copy`, `BufReader`, `split`), `asynchronous-codec` framing, and an
-//! HTTP/1 server and client from `hyper` through sonic-net's `tokio` feature (hyper-util's
-//! `TokioIo` adapter). Each test runs with busy-poll on and off.
+//! futures-io utilities (`copy`, `BufReader`, `split`), `asynchronous-codec` framing, TLS with
+//! `futures-rustls` (client and server), and an HTTP/1 server and client from `hyper` through
+//! sonic-net's `tokio` feature (hyper-util's `TokioIo` adapter). Each test runs with busy-poll
+//! on and off.
 
 use bytes::Bytes;
 use sonic_net::{TcpListener, TcpStream};
@@ -221,4 +222,85 @@ mod http {
             server.abort();
         });
     }
+}
+
+#[test]
+fn futures_rustls_tls_client_and_server() {
+    use futures_rustls::rustls::pki_types::{PrivateKeyDer, PrivatePkcs8KeyDer, ServerName};
+    use futures_rustls::rustls::{crypto, ClientConfig, RootCertStore, ServerConfig};
+    use futures_rustls::{TlsAcceptor, TlsConnector};
+    use futures_util::io::{AsyncReadExt, AsyncWriteExt};
+    use std::sync::Arc;
+
+    // A self-signed certificate for "localhost", made fresh for the test.
+    let certified = rcgen::generate_simple_self_signed(vec!["localhost".to_string()]).unwrap();
+    let cert = certified.cert.der().clone();
+    let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(
+        certified.signing_key.serialize_der(),
+    ));
+    let provider = Arc::new(crypto::ring::default_provider());
+    let server_config = ServerConfig::builder_with_provider(provider.clone())
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(vec![cert.clone()], key)
+        .unwrap();
+    let mut roots = RootCertStore::empty();
+    roots.add(cert).unwrap();
+    let client_config = ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    let acceptor = TlsAcceptor::from(Arc::new(server_config));
+    let connector = TlsConnector::from(Arc::new(client_config));
+
+    each_mode(|| {
+        let (acceptor, connector) = (acceptor.clone(), connector.clone());
+        async move {
+            let (l, addr) = listener().await;
+            let server = sonic_rt::spawn(async move {
+                let (tcp, _) = l.accept().await.unwrap();
+                let mut tls = acceptor.accept(tcp).await.unwrap();
+                let mut buf = vec![0u8; 16 * 1024];
+                let mut echoed = 0usize;
+                loop {
+                    let n = tls.read(&mut buf).await.unwrap();
+                    if n == 0 {
+                        break;
+                    }
+                    tls.write_all(&buf[..n]).await.unwrap();
+                    tls.flush().await.unwrap();
+                    echoed += n;
+                }
+                tls.close().await.unwrap();
+                echoed
+            });
+            let tcp = TcpStream::connect(addr).await.unwrap();
+            let name = ServerName::try_from("localhost").unwrap();
+            let mut tls = connector.connect(name, tcp).await.unwrap();
+            let mut sent = 0;
+            for i in 0..100 {
+                let line = format!("ping {i}\n");
+                tls.write_all(line.as_bytes()).await.unwrap();
+                tls.flush().await.unwrap();
+                let mut back = vec![0u8; line.len()];
+                tls.read_exact(&mut back).await.unwrap();
+                assert_eq!(back, line.as_bytes());
+                sent += line.len();
+            }
+            let big: Vec<u8> = (0..64 * 1024u32).map(|i| (i % 251) as u8).collect();
+            tls.write_all(&big).await.unwrap();
+            tls.flush().await.unwrap();
+            let mut back = vec![0u8; big.len()];
+            tls.read_exact(&mut back).await.unwrap();
+            assert!(back == big, "64 KiB through TLS came back different");
+            sent += big.len();
+            tls.close().await.unwrap(); // close_notify, then the write side shuts down
+            let mut rest = Vec::new();
+            tls.read_to_end(&mut rest).await.unwrap();
+            assert!(rest.is_empty());
+            assert_eq!(server.await.unwrap(), sent);
+        }
+    });
 }
