@@ -1,5 +1,5 @@
 //! Proves with a counting global allocator that a steady-state multicast loop (send_to, then
-//! recv_msg with IP_PKTINFO control messages, or recv_from, on both loop modes) allocates
+//! recv_msg with IP_PKTINFO and timestamp control messages, or recv_from, on both loop modes) allocates
 //! nothing. Membership changes may allocate (the table); the datagram path may not.
 
 use sonic_net::multicast::Peer;
@@ -49,6 +49,7 @@ fn steady_state_multicast_loop_allocates_nothing() {
             let rx = Peer::bind((Ipv4Addr::UNSPECIFIED, 0)).unwrap();
             rx.join_on(g, Ipv4Addr::LOCALHOST).unwrap();
             rx.set_recv_destination(true).unwrap();
+            rx.set_recv_timestamp(true).unwrap();
             let tx = Peer::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
             tx.set_outbound(Ipv4Addr::LOCALHOST).unwrap();
             let to = SocketAddr::from((g, rx.local_addr().port()));
@@ -58,6 +59,7 @@ fn steady_state_multicast_loop_allocates_nothing() {
                 tx.send_to(&i.to_be_bytes(), to).await.unwrap();
                 let m = rx.recv_msg(&mut buf).await.unwrap();
                 assert_eq!((m.len, m.destination), (4, Some(g.into())));
+                assert!(m.timestamp.is_some());
                 tx.send_to(&i.to_be_bytes(), to).await.unwrap();
                 let (n, _) = rx.recv_from(&mut buf).await.unwrap();
                 assert_eq!(n, 4);

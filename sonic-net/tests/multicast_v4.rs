@@ -11,7 +11,7 @@ use std::future::poll_fn;
 use std::io::ErrorKind;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::task::Poll;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 /// The loopback interface's name.
 #[cfg(any(target_os = "linux", target_os = "android"))]
@@ -184,6 +184,35 @@ fn pktinfo_tells_apart_two_groups_on_one_socket() {
         tx.send_to(b"x", to(g2, port)).await.unwrap();
         let m = rx.recv_msg(&mut small).await.unwrap();
         assert_eq!((m.destination, m.interface), (None, None));
+    });
+}
+
+#[test]
+fn kernel_receive_timestamps_with_pktinfo() {
+    both_modes(|_| async {
+        let g = Ipv4Addr::new(239, 77, 4, 3);
+        let (rx, port) = receiver();
+        rx.join_on(g, LO).unwrap();
+        let tx = sender(S1);
+        let mut buf = [0u8; 64];
+
+        tx.send_to(b"no stamp", to(g, port)).await.unwrap();
+        assert_eq!(rx.recv_msg(&mut buf).await.unwrap().timestamp, None);
+
+        rx.set_recv_timestamp(true).unwrap();
+        rx.set_recv_destination(true).unwrap();
+        for _ in 0..3 {
+            let before = SystemTime::now();
+            tx.send_to(b"stamped", to(g, port)).await.unwrap();
+            let m = rx.recv_msg(&mut buf).await.unwrap();
+            let after = SystemTime::now();
+            let at = m.timestamp.expect("a receive timestamp");
+            assert!(
+                before <= at && at <= after,
+                "{before:?} <= {at:?} <= {after:?}"
+            );
+            assert_eq!(m.destination, Some(g.into()));
+        }
     });
 }
 

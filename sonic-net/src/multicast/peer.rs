@@ -280,6 +280,13 @@ impl Peer {
         sys::set_recv_pktinfo(self.fd(), self.is_v6(), on)
     }
 
+    /// Makes [`recv_msg`](Self::recv_msg) report when the kernel received each datagram
+    /// (`SO_TIMESTAMPNS` on Linux, `SO_TIMESTAMP` on macOS), for measuring the time from the
+    /// wire (or the sender, on the same host) to the application. Off by default.
+    pub fn set_recv_timestamp(&self, on: bool) -> io::Result<()> {
+        sys::set_recv_timestamp(self.fd(), on)
+    }
+
     // ---- I/O ----------------------------------------------------------------------------------
 
     /// Receives one datagram into `buf`, returning its length and sender. A datagram longer
@@ -314,8 +321,9 @@ impl Peer {
     }
 
     /// Receives one datagram into `buf` with its metadata: sender, destination group and
-    /// arrival interface (after [`set_recv_destination`](Self::set_recv_destination)), and
-    /// whether it was truncated. Uses `recvmsg` with control messages parsed from a buffer on
+    /// arrival interface (after [`set_recv_destination`](Self::set_recv_destination)), kernel
+    /// receive time (after [`set_recv_timestamp`](Self::set_recv_timestamp)), and whether it
+    /// was truncated. Uses `recvmsg` with control messages parsed from a buffer on
     /// the stack; nothing is allocated.
     ///
     /// Buffers behave as for [`poll_recv_from`](Self::poll_recv_from): each poll takes its own.

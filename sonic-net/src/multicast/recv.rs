@@ -5,6 +5,7 @@ use std::io;
 use std::mem::{size_of, MaybeUninit};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::os::fd::RawFd;
+use std::time::{Duration, SystemTime};
 
 /// What [`Peer::recv_msg`](super::Peer::recv_msg) learned about one datagram.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -22,6 +23,10 @@ pub struct RecvMeta {
     pub interface: Option<u32>,
     /// The datagram was longer than the buffer and its tail was discarded.
     pub truncated: bool,
+    /// When the kernel received the datagram (system clock, nanoseconds on Linux, microseconds
+    /// on macOS). `None` unless [`Peer::set_recv_timestamp`](super::Peer::set_recv_timestamp)
+    /// turned it on.
+    pub timestamp: Option<SystemTime>,
 }
 
 /// Room for one `in_pktinfo` / `in6_pktinfo` control message and a few more, aligned for
@@ -67,6 +72,7 @@ pub(crate) fn recv_msg(fd: RawFd, buf: &mut [u8]) -> io::Result<RecvMeta> {
         destination: None,
         interface: None,
         truncated: msg.msg_flags & libc::MSG_TRUNC != 0,
+        timestamp: None,
     };
     // SAFETY: the kernel set msg_controllen to the bytes of control data it wrote into `cmsg`;
     // CMSG_FIRSTHDR / CMSG_NXTHDR never return a header that does not fit in those bytes, so
@@ -81,7 +87,7 @@ pub(crate) fn recv_msg(fd: RawFd, buf: &mut [u8]) -> io::Result<RecvMeta> {
     Ok(meta)
 }
 
-/// Reads one control message into `meta` if it is a packet-info message.
+/// Reads one control message into `meta` if it is a packet-info or timestamp message.
 ///
 /// # Safety
 /// `c` must point to a complete control message header written by the kernel, with
@@ -112,5 +118,20 @@ unsafe fn parse_one(c: *const libc::cmsghdr, meta: &mut RecvMeta) {
             unsafe { std::ptr::read_unaligned(libc::CMSG_DATA(c).cast()) };
         meta.destination = Some(Ipv6Addr::from(info.ipi6_addr.s6_addr).into());
         meta.interface = Some(info.ipi6_ifindex as u32);
+    } else if level == libc::SOL_SOCKET && ty == super::sys::SCM_RECV_TIME {
+        #[cfg(any(target_os = "linux", target_os = "android"))]
+        if len >= need(size_of::<libc::timespec>()) {
+            // SAFETY: as above, for a whole timespec.
+            let ts: libc::timespec = unsafe { std::ptr::read_unaligned(libc::CMSG_DATA(c).cast()) };
+            let since = Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32);
+            meta.timestamp = SystemTime::UNIX_EPOCH.checked_add(since);
+        }
+        #[cfg(not(any(target_os = "linux", target_os = "android")))]
+        if len >= need(size_of::<libc::timeval>()) {
+            // SAFETY: as above, for a whole timeval.
+            let tv: libc::timeval = unsafe { std::ptr::read_unaligned(libc::CMSG_DATA(c).cast()) };
+            let since = Duration::new(tv.tv_sec as u64, tv.tv_usec as u32 * 1000);
+            meta.timestamp = SystemTime::UNIX_EPOCH.checked_add(since);
+        }
     }
 }

@@ -183,6 +183,22 @@ pub(crate) fn set_multicast_if_v4_index(fd: RawFd, ifindex: u32) -> io::Result<(
     }
 }
 
+/// The receive-time option and its control message type: `SO_TIMESTAMPNS` (a `timespec`) on
+/// Linux, `SO_TIMESTAMP` (a `timeval`) elsewhere.
+#[cfg(any(target_os = "linux", target_os = "android"))]
+const SO_RECV_TIME: libc::c_int = libc::SO_TIMESTAMPNS;
+#[cfg(any(target_os = "linux", target_os = "android"))]
+pub(crate) const SCM_RECV_TIME: libc::c_int = libc::SCM_TIMESTAMPNS;
+#[cfg(not(any(target_os = "linux", target_os = "android")))]
+const SO_RECV_TIME: libc::c_int = libc::SO_TIMESTAMP;
+#[cfg(not(any(target_os = "linux", target_os = "android")))]
+pub(crate) const SCM_RECV_TIME: libc::c_int = libc::SCM_TIMESTAMP;
+
+/// Turns the kernel's receive timestamp of each datagram on or off.
+pub(crate) fn set_recv_timestamp(fd: RawFd, on: bool) -> io::Result<()> {
+    setsockopt(fd, libc::SOL_SOCKET, SO_RECV_TIME, &libc::c_int::from(on))
+}
+
 /// Turns per-packet destination address and interface reporting on or off
 /// (`IP_PKTINFO` / `IPV6_RECVPKTINFO`).
 pub(crate) fn set_recv_pktinfo(fd: RawFd, v6: bool, on: bool) -> io::Result<()> {
