@@ -304,3 +304,47 @@ fn futures_rustls_tls_client_and_server() {
         }
     });
 }
+
+/// A type that only speaks tokio's I/O traits (here tokio's in-memory `duplex` pipe, which needs
+/// no tokio runtime) used where futures-io is expected, and a futures-io-only value used where
+/// tokio's traits are expected: tokio-util's `compat` adapters, on a sonic runtime.
+#[test]
+fn tokio_util_compat_bridges_both_ways() {
+    use futures_util::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    use tokio::io::AsyncReadExt as _;
+    use tokio_util::compat::{FuturesAsyncReadCompatExt, TokioAsyncReadCompatExt};
+    each_mode(|| async {
+        // tokio-io type -> futures-io.
+        let (a, b) = tokio::io::duplex(64);
+        let mut a = a.compat();
+        let mut b = b.compat();
+        let writer = sonic_rt::spawn(async move {
+            a.write_all(&[7u8; 10_000]).await.unwrap();
+            a.close().await.unwrap();
+        });
+        let mut got = Vec::new();
+        b.read_to_end(&mut got).await.unwrap();
+        writer.await.unwrap();
+        assert_eq!(got, vec![7u8; 10_000]);
+
+        // futures-io-only value (futures' BufReader over a sonic socket) -> tokio's traits.
+        let (l, addr) = listener().await;
+        let server = sonic_rt::spawn(async move {
+            let (mut s, _) = l.accept().await.unwrap();
+            futures_util::io::AsyncWriteExt::write_all(&mut s, b"hello\nworld\n")
+                .await
+                .unwrap();
+        });
+        let stream = TcpStream::connect(addr).await.unwrap();
+        let mut lines = futures_util::io::BufReader::new(stream).compat();
+        let mut line = String::new();
+        tokio::io::AsyncBufReadExt::read_line(&mut lines, &mut line)
+            .await
+            .unwrap();
+        assert_eq!(line, "hello\n");
+        let mut rest = String::new();
+        lines.read_to_string(&mut rest).await.unwrap();
+        assert_eq!(rest, "world\n");
+        server.await.unwrap();
+    });
+}
