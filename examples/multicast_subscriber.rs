@@ -1,5 +1,6 @@
 //! Multicast subscriber: joins a group on one interface, any-source or source-specific (SSM),
-//! and prints each datagram's sequence number, sender, destination group and one-way latency.
+//! and prints each datagram's sequence number, sender, destination group, one-way latency and
+//! the time since the kernel received it.
 //! Runs on loopback with no setup; start it first, then `multicast_publisher`:
 //!
 //! ```text
@@ -51,8 +52,10 @@ fn main() -> io::Result<()> {
                 peer.join_source_on(args.group, s, iface)?;
             }
         }
-        // Report each datagram's destination group (useful once a socket joins several).
+        // Report each datagram's destination group (useful once a socket joins several) and
+        // when the kernel received it (so the time spent queued in the socket shows).
         peer.set_recv_destination(true)?;
+        peer.set_recv_timestamp(true)?;
         for m in peer.memberships() {
             println!("joined {m:?}");
         }
@@ -93,8 +96,13 @@ fn main() -> io::Result<()> {
             next = Some(seq + 1);
             let to = m.destination.map_or("?".into(), |d| d.to_string());
             let on = m.interface.unwrap_or(0);
+            let queued = m
+                .timestamp
+                .and_then(|t| SystemTime::now().duration_since(t).ok())
+                .map_or(0.0, |d| d.as_nanos() as f64 / 1e3);
             println!(
-                "seq {seq:>5} from {} to {to} on ifindex {on}: {:.1} us",
+                "seq {seq:>5} from {} to {to} on ifindex {on}: {:.1} us one-way, {queued:.1} us \
+                 since the kernel received it",
                 m.source,
                 latency as f64 / 1e3
             );

@@ -59,8 +59,9 @@ pub struct Peer {
 
 impl Peer {
     /// Creates a UDP socket with `SO_REUSEADDR` and `SO_REUSEPORT` (so several peers can share a
-    /// port, each getting its own copy of every datagram), binds it to `addr` and registers it
-    /// with the current runtime. An IPv6 socket is IPv6-only.
+    /// port, each getting its own copy of every multicast datagram; unicast datagrams to the
+    /// port go to one of them), binds it to `addr` and registers it with the current runtime.
+    /// An IPv6 socket is IPv6-only.
     ///
     /// Bind to the group's port. Binding to the wildcard address (`0.0.0.0` / `::`) receives
     /// every group this socket joins on that port; binding to a group address receives only
