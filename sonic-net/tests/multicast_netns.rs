@@ -1,5 +1,7 @@
 //! Multicast over a veth pair between two network namespaces that each test creates for itself
-//! (IPv6 cannot use Linux's `lo`; loop and TTL only mean something on a real link). Namespace A
+//! (IPv6 cannot use Linux's `lo`; loop and TTL only mean something on a real link). IPv6
+//! throughout, and IPv4 for what `lo` cannot show (loop/TTL) or shows only on loopback (SSM and
+//! block on a real interface, joined by name and by address). Namespace A
 //! holds the "remote" receivers on `va`; namespace B the senders (two source addresses) and the
 //! "local" receivers on `vb`. Traffic never leaves the two namespaces, which vanish with the test
 //! thread. Needs root (CAP_SYS_ADMIN + CAP_NET_ADMIN); prints SKIPPED and passes on EPERM.
@@ -94,71 +96,111 @@ fn v6_any_source_join_and_leave() {
     });
 }
 
+/// A group for the SSM and block tests: IPv6 SSM range ff3x::/32, or admin-scoped IPv4.
+fn group(family6: bool, ssm: bool, n: u8) -> IpAddr {
+    match (family6, ssm) {
+        (true, true) => v6(&format!("ff35::77:2:{n}")),
+        (true, false) => v6(&format!("ff15::77:3:{n}")),
+        (false, true) => Ipv4Addr::new(239, 77, 12, n).into(),
+        (false, false) => Ipv4Addr::new(239, 77, 13, n).into(),
+    }
+}
+
+/// The interface forms to join `va` by: name, and for IPv4 also its address (which selects
+/// `IP_ADD_SOURCE_MEMBERSHIP` / `IP_BLOCK_SOURCE` with `ip_mreq_source` over the RFC 3678
+/// options).
+fn va_forms(family6: bool) -> Vec<Interface> {
+    let mut forms = vec![Interface::from("va")];
+    if !family6 {
+        forms.push(Interface::from(Ipv4Addr::new(10, 77, 0, 2)));
+    }
+    forms
+}
+
+async fn source_specific(p: &Pair, family6: bool) {
+    let (s1, s2) = sources(family6);
+    for (k, iface) in va_forms(family6).into_iter().enumerate() {
+        let g = group(family6, true, k as u8 + 1);
+        let (rx, port) = remote_receiver(family6);
+        let to = SocketAddr::new(g, port);
+        let (t1, t2) = (sender(p, s1), sender(p, s2));
+        rx.join_source_on(g, s1, &iface).unwrap();
+
+        send_n(&t2, to, "rejected", N).await;
+        send_n(&t1, to, "accepted", N).await;
+        t1.send_to(b"fence", to).await.unwrap();
+        let got = collect_until(&rx, b"fence", GRACE).await;
+        let counts = (count_from(&got, s1), count_from(&got, s2));
+        assert_eq!(counts, (N + 1, 0), "{iface}: {got:?}");
+
+        rx.join_source_on(g, s2, &iface).unwrap();
+        send_n(&t2, to, "b", N).await;
+        t1.send_to(b"fence", to).await.unwrap();
+        let got = collect_until(&rx, b"fence", GRACE).await;
+        let counts = (count_from(&got, s1), count_from(&got, s2));
+        assert_eq!(counts, (1, N), "{iface}: {got:?}");
+
+        rx.leave_source(g, s1).unwrap();
+        send_n(&t1, to, "dropped", N).await;
+        t2.send_to(b"fence", to).await.unwrap();
+        let got = collect_until(&rx, b"fence", GRACE).await;
+        let counts = (count_from(&got, s1), count_from(&got, s2));
+        assert_eq!(counts, (0, 1), "{iface}: {got:?}");
+
+        // Blocking is for any-source joins.
+        let err = rx.block_source(g, s1).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::InvalidInput, "{err}");
+        rx.leave_source(g, s2).unwrap();
+        assert!(rx.memberships().is_empty());
+        send_n(&t2, to, "b", N).await;
+        assert_eq!(drain(&rx, QUIET).await, vec![], "{iface}");
+    }
+}
+
+async fn block_unblock(p: &Pair, family6: bool) {
+    let (s1, s2) = sources(family6);
+    for (k, iface) in va_forms(family6).into_iter().enumerate() {
+        let g = group(family6, false, k as u8 + 1);
+        let (rx, port) = remote_receiver(family6);
+        let to = SocketAddr::new(g, port);
+        let (t1, t2) = (sender(p, s1), sender(p, s2));
+        rx.join_on(g, &iface).unwrap();
+
+        rx.block_source(g, s2).unwrap();
+        send_n(&t2, to, "blocked", N).await;
+        t1.send_to(b"fence", to).await.unwrap();
+        let got = collect_until(&rx, b"fence", GRACE).await;
+        let counts = (count_from(&got, s1), count_from(&got, s2));
+        assert_eq!(counts, (1, 0), "{iface}: {got:?}");
+
+        rx.unblock_source(g, s2).unwrap();
+        send_n(&t2, to, "back", N).await;
+        t1.send_to(b"fence", to).await.unwrap();
+        let got = collect_until(&rx, b"fence", GRACE).await;
+        let counts = (count_from(&got, s1), count_from(&got, s2));
+        assert_eq!(counts, (1, N), "{iface}: {got:?}");
+        rx.leave_on(g, &iface).unwrap();
+    }
+}
+
 #[test]
 fn v6_source_specific_join_accepts_one_source_and_rejects_the_other() {
-    with_pair("v6_ssm", |p| {
-        both_modes(|_| async move {
-            let (s1, s2) = sources(true);
-            let g = v6("ff35::77:2:1"); // SSM range ff3x::/32
-            let (rx, port) = remote_receiver(true);
-            let to = SocketAddr::new(g, port);
-            let (t1, t2) = (sender(p, s1), sender(p, s2));
-            rx.join_source_on(g, s1, "va").unwrap();
+    with_pair("v6_ssm", |p| both_modes(|_| source_specific(p, true)));
+}
 
-            send_n(&t2, to, "rejected", N).await;
-            send_n(&t1, to, "accepted", N).await;
-            t1.send_to(b"fence", to).await.unwrap();
-            let got = collect_until(&rx, b"fence", GRACE).await;
-            assert_eq!((count_from(&got, s1), count_from(&got, s2)), (N + 1, 0));
-
-            rx.join_source_on(g, s2, "va").unwrap();
-            send_n(&t2, to, "b", N).await;
-            t1.send_to(b"fence", to).await.unwrap();
-            let got = collect_until(&rx, b"fence", GRACE).await;
-            assert_eq!((count_from(&got, s1), count_from(&got, s2)), (1, N));
-
-            rx.leave_source(g, s1).unwrap();
-            send_n(&t1, to, "dropped", N).await;
-            t2.send_to(b"fence", to).await.unwrap();
-            let got = collect_until(&rx, b"fence", GRACE).await;
-            assert_eq!((count_from(&got, s1), count_from(&got, s2)), (0, 1));
-
-            // Blocking is for any-source joins.
-            let err = rx.block_source(g, s1).unwrap_err();
-            assert_eq!(err.kind(), ErrorKind::InvalidInput, "{err}");
-            rx.leave_source(g, s2).unwrap();
-            assert!(rx.memberships().is_empty());
-            send_n(&t2, to, "b", N).await;
-            assert_eq!(drain(&rx, QUIET).await, vec![]);
-        })
-    });
+#[test]
+fn v4_source_specific_join_across_the_veth() {
+    with_pair("v4_ssm", |p| both_modes(|_| source_specific(p, false)));
 }
 
 #[test]
 fn v6_block_and_unblock_a_source_at_runtime() {
-    with_pair("v6_block", |p| {
-        both_modes(|_| async move {
-            let (s1, s2) = sources(true);
-            let g = v6("ff15::77:3:1");
-            let (rx, port) = remote_receiver(true);
-            let to = SocketAddr::new(g, port);
-            let (t1, t2) = (sender(p, s1), sender(p, s2));
-            rx.join_on(g, "va").unwrap();
+    with_pair("v6_block", |p| both_modes(|_| block_unblock(p, true)));
+}
 
-            rx.block_source(g, s2).unwrap();
-            send_n(&t2, to, "blocked", N).await;
-            t1.send_to(b"fence", to).await.unwrap();
-            let got = collect_until(&rx, b"fence", GRACE).await;
-            assert_eq!((count_from(&got, s1), count_from(&got, s2)), (1, 0));
-
-            rx.unblock_source(g, s2).unwrap();
-            send_n(&t2, to, "back", N).await;
-            t1.send_to(b"fence", to).await.unwrap();
-            let got = collect_until(&rx, b"fence", GRACE).await;
-            assert_eq!((count_from(&got, s1), count_from(&got, s2)), (1, N));
-            rx.leave_on(g, "va").unwrap();
-        })
-    });
+#[test]
+fn v4_block_and_unblock_across_the_veth() {
+    with_pair("v4_block", |p| both_modes(|_| block_unblock(p, false)));
 }
 
 #[test]
