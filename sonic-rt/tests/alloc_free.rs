@@ -15,11 +15,13 @@ static GLOBAL: sonic_test_support::CountingAlloc = sonic_test_support::CountingA
 
 use sonic_test_support::assert_steady_state_alloc_free;
 
-fn ping_pong_read_write(busy: bool) {
+fn ping_pong_read_write(busy: bool, spin_reads: bool) {
     let rt = common::rt(busy);
     rt.block_on(async {
         let (a, b) = UnixStream::pair().unwrap();
         let (a, b) = (Async::new(a).unwrap(), Async::new(b).unwrap());
+        a.set_spin_reads(spin_reads);
+        b.set_spin_reads(spin_reads);
         // The echo side runs as its own task, so every round also exercises task wakes.
         let echo = sonic_rt::spawn(async move {
             let mut buf = [0u8; 64];
@@ -45,8 +47,9 @@ fn ping_pong_read_write(busy: bool) {
 
 #[test]
 fn read_write_and_wake_allocate_nothing() {
-    ping_pong_read_write(false);
-    ping_pong_read_write(true);
+    ping_pong_read_write(false, false);
+    ping_pong_read_write(true, false);
+    ping_pong_read_write(true, true);
 }
 
 #[test]

@@ -212,3 +212,46 @@ fn into_inner_deregisters() {
     });
     assert_eq!(rt.io_sources(), 0);
 }
+
+#[test]
+fn spin_reads_deliver_data_in_busy_poll_mode() {
+    for busy in [true, false] {
+        let rt = common::rt(busy);
+        rt.block_on(async {
+            let (a, b) = pair();
+            a.set_spin_reads(true);
+            assert!(a.spin_reads());
+            let writer = spawn(async move {
+                for i in 0..50u8 {
+                    sleep(Duration::from_micros(50)).await;
+                    b.write_with(|mut s| s.write(&[i])).await.unwrap();
+                }
+                b
+            });
+            for i in 0..50u8 {
+                let mut byte = [0u8; 1];
+                let n = a.read_with(|mut s| s.read(&mut byte)).await.unwrap();
+                assert_eq!((n, byte[0]), (1, i));
+            }
+            drop(writer.await.unwrap());
+        });
+    }
+}
+
+#[test]
+fn from_nonblocking_registers_an_already_nonblocking_fd() {
+    let rt = common::rt(false);
+    rt.block_on(async {
+        let (x, y) = UnixStream::pair().unwrap();
+        x.set_nonblocking(true).unwrap();
+        y.set_nonblocking(true).unwrap();
+        let (mut x, mut y) = (
+            Async::from_nonblocking(x).unwrap(),
+            Async::from_nonblocking(y).unwrap(),
+        );
+        x.write_all(b"hello").await.unwrap();
+        let mut buf = [0u8; 5];
+        y.read_exact(&mut buf).await.unwrap();
+        assert_eq!(&buf, b"hello");
+    });
+}

@@ -211,7 +211,9 @@ impl TcpListener {
     pub fn poll_accept(&self, cx: &mut Context<'_>) -> Poll<io::Result<(TcpStream, SocketAddr)>> {
         ready!(self.backoff.poll_ready(cx));
         match ready!(self.io.poll_read_with(cx, accept_one)) {
-            Ok((socket, addr)) => Poll::Ready(TcpStream::from_std(socket).map(|s| (s, addr))),
+            Ok((socket, addr)) => {
+                Poll::Ready(TcpStream::from_nonblocking(socket).map(|s| (s, addr)))
+            }
             Err(e) => {
                 self.backoff.on_error(&e);
                 Poll::Ready(Err(e))
@@ -271,8 +273,9 @@ fn accept_raw(listener: &net::TcpListener) -> io::Result<(net::TcpStream, Socket
     target_os = "dragonfly"
 )))]
 fn accept_raw(listener: &net::TcpListener) -> io::Result<(net::TcpStream, SocketAddr)> {
-    // No accept4: accept sets close-on-exec; `Async::new` sets O_NONBLOCK.
+    // No accept4: accept sets close-on-exec; O_NONBLOCK takes one more call.
     let (socket, addr) = SockRef::from(listener).accept()?;
+    socket.set_nonblocking(true)?;
     Ok((socket.into(), to_inet(addr)?))
 }
 

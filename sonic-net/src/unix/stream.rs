@@ -78,6 +78,14 @@ impl UnixStream {
         self.io.into_inner()
     }
 
+    /// Spin reads for a busy-poll runtime: a read that would block is retried at every loop
+    /// turn instead of waiting for the readiness event (see
+    /// [`Async::set_spin_reads`](sonic_rt::io::Async::set_spin_reads)). No effect without
+    /// busy-poll.
+    pub fn set_spin_reads(&self, on: bool) {
+        self.io.set_spin_reads(on);
+    }
+
     /// The local address.
     pub fn local_addr(&self) -> io::Result<SocketAddr> {
         self.io.get_ref().local_addr()
