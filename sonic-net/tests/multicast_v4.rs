@@ -53,10 +53,11 @@ fn lo_forms() -> [Interface; 3] {
 
 #[test]
 fn any_source_join_receives_both_sources_and_leave_stops() {
-    both_modes(|_| async {
+    both_modes(|busy| async move {
         for (k, lo) in lo_forms().into_iter().enumerate() {
             let g = Ipv4Addr::new(239, 77, 1, k as u8 + 1);
             let (rx, port) = receiver();
+            rx.set_spin_reads(busy);
             let (t1, t2) = (sender(S1), sender(S2));
             rx.join_on(g, &lo).unwrap();
             assert_eq!(rx.memberships().len(), 1);

@@ -288,6 +288,14 @@ impl Peer {
         sys::set_recv_timestamp(self.fd(), on)
     }
 
+    /// Spin reads for a busy-poll runtime: a receive that would block is retried at every loop
+    /// turn instead of waiting for the readiness event (see
+    /// [`Async::set_spin_reads`](sonic_rt::io::Async::set_spin_reads)). For the one hot feed
+    /// of a thread pinned to an isolated core; no effect without busy-poll.
+    pub fn set_spin_reads(&self, on: bool) {
+        self.io.set_spin_reads(on);
+    }
+
     // ---- I/O ----------------------------------------------------------------------------------
 
     /// Receives one datagram into `buf`, returning its length and sender. A datagram longer
