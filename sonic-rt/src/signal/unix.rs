@@ -170,3 +170,28 @@ impl fmt::Debug for Signal {
             .finish_non_exhaustive()
     }
 }
+
+// Compile-time checks: a `Signal` belongs to its runtime's thread (`!Send`, `!Sync`: it holds the
+// runtime's driver by `Rc`); a `SignalKind` is plain data.
+const _: fn() = || {
+    fn plain_data<T: Send + Sync + Copy>() {}
+    plain_data::<SignalKind>();
+
+    // If `Signal` implemented `Send` (or `Sync`), both impls would apply and naming `probe`
+    // without choosing one would be ambiguous: a compile error.
+    trait NotSend<Which> {
+        fn probe() {}
+    }
+    impl<T: ?Sized> NotSend<()> for T {}
+    struct IsSend;
+    impl<T: ?Sized + Send> NotSend<IsSend> for T {}
+    let _ = <Signal as NotSend<_>>::probe;
+
+    trait NotSync<Which> {
+        fn probe() {}
+    }
+    impl<T: ?Sized> NotSync<()> for T {}
+    struct IsSync;
+    impl<T: ?Sized + Sync> NotSync<IsSync> for T {}
+    let _ = <Signal as NotSync<_>>::probe;
+};
