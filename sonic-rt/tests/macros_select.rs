@@ -26,6 +26,7 @@ each_mode!(
     join_waits_for_all_concurrently,
     try_join_stops_at_first_error,
     pin_forms,
+    macro_locals_do_not_capture_user_names,
 );
 
 /// Counts polls and drops of a wrapped future.
@@ -296,5 +297,22 @@ fn pin_forms(rt: &Runtime) {
             let d = poll_fn(|_| Poll::Ready(4));
         }
         assert_eq!(c.await + d.await, 7);
+    });
+}
+
+fn macro_locals_do_not_capture_user_names(rt: &Runtime) {
+    rt.block_on(async {
+        // Names the expansions use for their own locals, as user variables.
+        let (out, disabled, cx, value, pending, start, branch, fut0, i, next, done, out0) =
+            (1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12);
+        let got = sonic_rt::select! {
+            v = ready(out + disabled + cx) => v + value + pending,
+            v = ready(start + branch) => v + fut0 + i,
+        };
+        assert!(got == 15 || got == 30, "{got}");
+        let (a, b) = sonic_rt::join!(ready(next), ready(done + out0));
+        assert_eq!((a, b), (10, 23));
+        let r: Result<(i32,), ()> = sonic_rt::try_join!(ready(Ok(i)));
+        assert_eq!(r, Ok((9,)));
     });
 }
