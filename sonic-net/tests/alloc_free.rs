@@ -5,61 +5,12 @@ mod common;
 
 use futures_util::{AsyncReadExt, AsyncWriteExt};
 use sonic_net::{TcpListener, TcpStream, UdpSocket, UnixStream};
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
 use std::io::IoSlice;
 
-struct Counting;
-
-thread_local! {
-    // Counts only the allocations of the thread that asked, so parallel tests do not interfere.
-    static ALLOCS: Cell<u64> = const { Cell::new(0) };
-}
-
-// SAFETY: forwards to the system allocator unchanged; the counter is a thread-local Cell that
-// never allocates (const-initialised).
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        let _ = ALLOCS.try_with(|c| c.set(c.get() + 1));
-        // SAFETY: same contract as the caller's.
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: same contract as the caller's.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        let _ = ALLOCS.try_with(|c| c.set(c.get() + 1));
-        // SAFETY: same contract as the caller's.
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
-
 #[global_allocator]
-static GLOBAL: Counting = Counting;
+static GLOBAL: sonic_test_support::CountingAlloc = sonic_test_support::CountingAlloc;
 
-fn allocs() -> u64 {
-    ALLOCS.with(|c| c.get())
-}
-
-/// Runs `$body` 200 times to warm up, then asserts that 2000 more rounds allocate nothing.
-macro_rules! assert_steady_state_alloc_free {
-    ($what:expr, $body:expr) => {{
-        for _ in 0..200 {
-            $body;
-        }
-        let before = allocs();
-        for _ in 0..2000 {
-            $body;
-        }
-        let n = allocs() - before;
-        assert_eq!(
-            n, 0,
-            "{}: {} allocations in 2000 steady-state rounds",
-            $what, n
-        );
-    }};
-}
+use sonic_test_support::assert_steady_state_alloc_free;
 
 fn tcp_echo(busy: bool) {
     common::rt(busy).block_on(async {

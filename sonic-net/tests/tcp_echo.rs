@@ -3,6 +3,8 @@
 
 mod common;
 
+use sonic_test_support::each_mode;
+
 use common::within;
 use futures_util::{AsyncReadExt, AsyncWriteExt, StreamExt};
 use sonic_net::{ListenOptions, Shutdown, TcpListener, TcpStream};

@@ -4,6 +4,8 @@
 
 mod common;
 
+use sonic_test_support::each_mode;
+
 use common::within;
 use sonic_net::{TcpListener, TcpStream, UnixStream};
 use sonic_rt::Runtime;

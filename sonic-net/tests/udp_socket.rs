@@ -3,6 +3,8 @@
 
 mod common;
 
+use sonic_test_support::each_mode;
+
 use common::within;
 use sonic_net::UdpSocket;
 use sonic_rt::Runtime;

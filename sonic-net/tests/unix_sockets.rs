@@ -2,6 +2,8 @@
 
 mod common;
 
+use sonic_test_support::each_mode;
+
 use common::{temp_dir, within};
 use futures_util::{AsyncReadExt, AsyncWriteExt, StreamExt};
 use sonic_net::{Shutdown, UnixDatagram, UnixListener, UnixStream};

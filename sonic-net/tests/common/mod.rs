@@ -4,34 +4,8 @@
 
 use std::path::PathBuf;
 
-pub fn rt(busy_poll: bool) -> sonic_rt::Runtime {
-    sonic_rt::Builder::new()
-        .busy_poll(busy_poll)
-        .build()
-        .expect("runtime")
-}
-
-/// Generates, for each named `fn NAME(rt: &Runtime)`, a module with one test per loop mode.
-/// Attributes before a name apply to both tests.
-#[macro_export]
-macro_rules! each_mode {
-    ($($(#[$attr:meta])* $name:ident),* $(,)?) => {
-        $(
-            mod $name {
-                #[test]
-                $(#[$attr])*
-                fn busy_poll() {
-                    super::$name(&super::common::rt(true));
-                }
-                #[test]
-                $(#[$attr])*
-                fn parked() {
-                    super::$name(&super::common::rt(false));
-                }
-            }
-        )*
-    };
-}
+#[allow(unused_imports)]
+pub use sonic_test_support::rt;
 
 /// A fresh, empty directory for socket files, unique per process, test thread (so per test and
 /// mode) and `name`.
