@@ -5,7 +5,8 @@
 //!   validation, message assembly, close state machine, permessage-deflate). It takes and
 //!   returns bytes, so it is tested byte by byte and fuzzed.
 //! - [`WebSocket`]: an async connection over any `futures_io::AsyncRead + AsyncWrite` stream
-//!   (a sonic socket, a TLS stream, an in-memory pipe), made with [`client`] / [`accept`].
+//!   (a sonic socket, a TLS stream, an in-memory pipe), made with [`client`] / [`accept`],
+//!   or `connect(url)` over a sonic-net TCP stream (feature `net`, on by default).
 //!
 //! The crate is single-threaded by design (see the sonic ARCHITECTURE.md): nothing in it is
 //! `Sync` and nothing locks. It needs no runtime; give it a [`Timer`] for handshake and close
@@ -16,6 +17,8 @@ mod client;
 mod config;
 pub mod error;
 mod head;
+#[cfg(feature = "net")]
+mod net;
 pub mod proto;
 mod split;
 mod stream;
@@ -26,6 +29,8 @@ pub use accept::{accept, accept_with, Decision};
 pub use client::{client, client_with, ClientConfig};
 pub use config::{Config, Timer};
 pub use error::{Error, HandshakeError, ProtocolError};
+#[cfg(feature = "net")]
+pub use net::{connect, connect_with};
 pub use proto::close::{CloseCode, CloseFrame};
 pub use proto::extension::DeflateConfig;
 pub use proto::frame::OpCode;

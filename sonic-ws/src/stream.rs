@@ -413,6 +413,23 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocket<S> {
         Ok(())
     }
 
+    /// Sends one frame of a fragmented message: the first with `OpCode::Text` or
+    /// `OpCode::Binary`, the rest with `OpCode::Continuation`, `fin` on the last. Fragments
+    /// are never compressed; control frames may be sent between them.
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`] for a Close or an oversized or unfinished control frame, else as
+    /// for [`send_binary`](Self::send_binary). Fragment order is the caller's responsibility.
+    pub async fn send_frame(
+        &mut self,
+        opcode: OpCode,
+        fin: bool,
+        payload: &[u8],
+    ) -> Result<(), Error> {
+        self.conn.send_frame(opcode, fin, payload)?;
+        self.flush().await
+    }
+
     /// Writes all queued frames and flushes the stream.
     ///
     /// # Errors
