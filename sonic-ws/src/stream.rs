@@ -182,8 +182,11 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocket<S> {
             }
             match self.conn.advance() {
                 Ok(Some(kind)) => {
-                    if kind == Kind::Close || !self.conn.output().is_empty() {
-                        // Try to flush the pong / Close echo now; a pong need not wait.
+                    // Try to flush a pong / Close echo now. Other queued output (echoes
+                    // `feed`ed by the caller) waits until the buffered input runs dry, so that
+                    // a burst of received messages is answered with one write.
+                    if kind == Kind::Close || (kind == Kind::Ping && !self.conn.output().is_empty())
+                    {
                         match self.poll_write_out(cx, Slot::Reader) {
                             Poll::Ready(Ok(())) => {}
                             Poll::Ready(Err(e)) if kind != Kind::Close => {

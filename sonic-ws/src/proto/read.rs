@@ -32,7 +32,10 @@ pub struct Limits {
     pub max_message_size: usize,
     /// Most frames in one message (1009 beyond).
     pub max_fragments: usize,
-    /// Read chunk size and the buffer size kept between large frames.
+    /// Read chunk size and the buffer size kept between large frames. While reads keep
+    /// filling all the space offered (a streaming peer), the chunk doubles, up to
+    /// [`READ_CHUNK_GROWTH`] times this, so that a burst is read with few syscalls; it halves
+    /// again when reads come back small.
     pub read_buffer_size: usize,
     /// Accept unmasked frames from clients (breaks RFC 6455; for testing only).
     pub accept_unmasked_frames: bool,
@@ -49,6 +52,9 @@ impl Default for Limits {
         }
     }
 }
+
+/// How far the read chunk may grow over [`Limits::read_buffer_size`] for a streaming peer.
+pub const READ_CHUNK_GROWTH: usize = 8;
 
 /// Text or binary.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -123,6 +129,10 @@ pub struct Reader {
     start: usize,
     end: usize,
     pending_consume: usize,
+    /// Current read chunk: between `read_buffer_size` and `READ_CHUNK_GROWTH` times it.
+    chunk: usize,
+    /// Free space the last `read_buf` offered.
+    offered: usize,
     frame: Option<Partial>,
     msg: Option<Assembly>,
     assembled: Vec<u8>,
@@ -144,6 +154,8 @@ impl Reader {
             start: 0,
             end: 0,
             pending_consume: 0,
+            chunk: limits.read_buffer_size.max(MAX_HEADER_LEN),
+            offered: 0,
             frame: None,
             msg: None,
             assembled: Vec::new(),
@@ -193,7 +205,7 @@ impl Reader {
             Some(f) => f.header_len + f.payload_len,
             None => MAX_HEADER_LEN,
         };
-        let chunk = self.limits.read_buffer_size.max(MAX_HEADER_LEN);
+        let chunk = self.chunk;
         let want_free = need_total.saturating_sub(have).max(chunk / 2).max(1);
         if self.buf.len() - self.end < want_free {
             if self.start > 0 {
@@ -210,12 +222,22 @@ impl Reader {
             self.buf.truncate(chunk);
             self.buf.shrink_to_fit();
         }
+        self.offered = self.buf.len() - self.end;
         &mut self.buf[self.end..]
     }
 
     /// Marks `n` bytes of [`read_buf`](Self::read_buf) as filled.
     pub fn commit(&mut self, n: usize) {
         self.last = None;
+        // Adapt the read chunk: a read that filled everything offered suggests more is
+        // waiting; reads far below the chunk mean the burst is over.
+        let base = self.limits.read_buffer_size.max(MAX_HEADER_LEN);
+        if n > 0 && self.offered > 0 && n >= self.offered {
+            self.chunk = (self.chunk * 2).min(base * READ_CHUNK_GROWTH);
+        } else if n < self.chunk / 8 && self.chunk > base {
+            self.chunk = (self.chunk / 2).max(base);
+        }
+        self.offered = 0;
         self.end = (self.end + n).min(self.buf.len());
     }
 
