@@ -296,30 +296,31 @@ fn run_one(lib: Lib, job: Job, server_core: usize) -> io::Result<Sample> {
     Ok(sample)
 }
 
-/// Drives the client's measurement loop: `warmup` then `count` messages, in windows.
-/// `round(window)` sends `window` messages and receives their echoes.
-async fn measure<F, Fut>(job: Job, mut round: F) -> io::Result<Sample>
-where
-    F: FnMut(usize) -> Fut,
-    Fut: std::future::Future<Output = io::Result<()>>,
-{
-    for _ in 0..job.warmup / job.window {
-        round(job.window).await?;
-    }
-    let mut rtts = Vec::with_capacity(if job.window == 1 { job.count } else { 0 });
-    let start = Instant::now();
-    for _ in 0..job.count / job.window {
-        let t = Instant::now();
-        round(job.window).await?;
-        if job.window == 1 {
-            rtts.push(t.elapsed().as_nanos() as u64);
+/// The client's measurement loop: `warmup` then `count` messages, in windows of
+/// `job.window`; `$round` (with `$w` bound to the window) sends a window and receives its
+/// echoes. A macro, so that the round can borrow the connection mutably across awaits.
+macro_rules! measure {
+    ($job:expr, $w:ident => $round:block) => {{
+        let job: Job = $job;
+        let $w = job.window;
+        for _ in 0..job.warmup / job.window {
+            $round
         }
-    }
-    let secs = start.elapsed().as_secs_f64();
-    Ok(Sample {
-        msgs_per_s: job.count as f64 / secs,
-        rtts,
-    })
+        let mut rtts = Vec::with_capacity(if job.window == 1 { job.count } else { 0 });
+        let start = Instant::now();
+        for _ in 0..job.count / job.window {
+            let t = Instant::now();
+            $round
+            if job.window == 1 {
+                rtts.push(t.elapsed().as_nanos() as u64);
+            }
+        }
+        let secs = start.elapsed().as_secs_f64();
+        Sample {
+            msgs_per_s: job.count as f64 / secs,
+            rtts,
+        }
+    }};
 }
 
 fn check_len(got: usize, want: usize) -> io::Result<()> {
@@ -335,7 +336,6 @@ fn check_len(got: usize, want: usize) -> io::Result<()> {
 mod sonic {
     use super::*;
     use sonic_ws::{Error, Message, OpCode};
-    use std::cell::RefCell;
 
     fn io_err(e: Error) -> io::Error {
         match e {
@@ -372,31 +372,24 @@ mod sonic {
             let ws = sonic_ws::client(s, "ws://127.0.0.1/")
                 .await
                 .map_err(io_err)?;
-            let ws = RefCell::new(ws);
-            let payload = vec![0x5a; job.size];
-            let sample = measure(job, |w| {
-                let (ws, payload) = (&ws, &payload);
-                async move {
-                    let mut ws = ws.borrow_mut();
-                    if w == 1 {
-                        ws.send_binary(payload).await.map_err(io_err)?;
-                    } else {
-                        for _ in 0..w {
-                            ws.feed(OpCode::Binary, payload).await.map_err(io_err)?;
-                        }
-                        ws.flush().await.map_err(io_err)?;
-                    }
-                    for _ in 0..w {
-                        match ws.recv_ref().await.map_err(io_err)? {
-                            sonic_ws::MessageRef::Binary(b) => check_len(b.len(), payload.len())?,
-                            _ => return Err(io::Error::other("unexpected message")),
-                        }
-                    }
-                    Ok(())
+            let mut ws = ws;
+            let payload = &vec![0x5a; job.size][..];
+            let sample = measure!(job, w => {
+            if w == 1 {
+                ws.send_binary(payload).await.map_err(io_err)?;
+            } else {
+                for _ in 0..w {
+                    ws.feed(OpCode::Binary, payload).await.map_err(io_err)?;
                 }
-            })
-            .await?;
-            let mut ws = ws.into_inner();
+                ws.flush().await.map_err(io_err)?;
+            }
+            for _ in 0..w {
+                match ws.recv_ref().await.map_err(io_err)? {
+                    sonic_ws::MessageRef::Binary(b) => check_len(b.len(), payload.len())?,
+                    _ => return Err(io::Error::other("unexpected message")),
+                }
+            }
+            });
             ws.close(sonic_ws::CloseCode::NORMAL, "")
                 .await
                 .map_err(io_err)?;
@@ -407,7 +400,6 @@ mod sonic {
 
 mod tung {
     use super::*;
-    use std::cell::RefCell;
     use tokio_tungstenite::tungstenite::{Bytes, Message};
 
     fn runtime() -> io::Result<tokio::runtime::Runtime> {
@@ -476,35 +468,28 @@ mod tung {
             let (ws, _) = tokio_tungstenite::client_async("ws://127.0.0.1/", s)
                 .await
                 .map_err(io_err)?;
-            let ws = RefCell::new(ws);
-            let payload = Bytes::from(vec![0x5a; job.size]);
-            let sample = measure(job, |w| {
-                let (ws, payload) = (&ws, &payload);
-                async move {
-                    let mut ws = ws.borrow_mut();
-                    if w == 1 {
-                        ws.send(Message::Binary(payload.clone()))
-                            .await
-                            .map_err(io_err)?;
-                    } else {
-                        for _ in 0..w {
-                            ws.feed(Message::Binary(payload.clone()))
-                                .await
-                                .map_err(io_err)?;
-                        }
-                        ws.flush().await.map_err(io_err)?;
-                    }
-                    for _ in 0..w {
-                        match ws.next().await {
-                            Some(Ok(Message::Binary(b))) => check_len(b.len(), payload.len())?,
-                            other => return Err(io::Error::other(format!("unexpected {other:?}"))),
-                        }
-                    }
-                    Ok(())
+            let mut ws = ws;
+            let payload = &Bytes::from(vec![0x5a; job.size]);
+            let sample = measure!(job, w => {
+            if w == 1 {
+                ws.send(Message::Binary(payload.clone()))
+                    .await
+                    .map_err(io_err)?;
+            } else {
+                for _ in 0..w {
+                    ws.feed(Message::Binary(payload.clone()))
+                        .await
+                        .map_err(io_err)?;
                 }
-            })
-            .await?;
-            let mut ws = ws.into_inner();
+                ws.flush().await.map_err(io_err)?;
+            }
+            for _ in 0..w {
+                match ws.next().await {
+                    Some(Ok(Message::Binary(b))) => check_len(b.len(), payload.len())?,
+                    other => return Err(io::Error::other(format!("unexpected {other:?}"))),
+                }
+            }
+            });
             ws.close(None).await.map_err(io_err)?;
             // Wait for the server's Close.
             while let Some(Ok(_)) = ws.next().await {}
@@ -516,7 +501,6 @@ mod tung {
 mod fast {
     use super::*;
     use fastwebsockets::{Frame, OpCode, Payload, Role, WebSocket, WebSocketError};
-    use std::cell::RefCell;
     use tokio::io::BufWriter;
 
     fn runtime() -> io::Result<tokio::runtime::Runtime> {
@@ -553,29 +537,22 @@ mod fast {
             let s = tokio::net::TcpStream::connect(addr).await?;
             s.set_nodelay(true)?;
             let s = BufWriter::with_capacity(WINDOW_BYTES + 1024, s);
-            let ws = RefCell::new(WebSocket::after_handshake(s, Role::Client));
-            let payload = vec![0x5a; job.size];
-            let sample = measure(job, |w| {
-                let (ws, payload) = (&ws, &payload);
-                async move {
-                    let mut ws = ws.borrow_mut();
-                    for _ in 0..w {
-                        let f = Frame::binary(Payload::Borrowed(payload));
-                        ws.write_frame(f).await.map_err(io_err)?;
-                    }
-                    ws.flush().await.map_err(io_err)?;
-                    for _ in 0..w {
-                        let f = ws.read_frame().await.map_err(io_err)?;
-                        if f.opcode != OpCode::Binary {
-                            return Err(io::Error::other("unexpected frame"));
-                        }
-                        check_len(f.payload.len(), payload.len())?;
-                    }
-                    Ok(())
+            let mut ws = WebSocket::after_handshake(s, Role::Client);
+            let payload = &vec![0x5a; job.size][..];
+            let sample = measure!(job, w => {
+            for _ in 0..w {
+                let f = Frame::binary(Payload::Borrowed(payload));
+                ws.write_frame(f).await.map_err(io_err)?;
+            }
+            ws.flush().await.map_err(io_err)?;
+            for _ in 0..w {
+                let f = ws.read_frame().await.map_err(io_err)?;
+                if f.opcode != OpCode::Binary {
+                    return Err(io::Error::other("unexpected frame"));
                 }
-            })
-            .await?;
-            let mut ws = ws.into_inner();
+                check_len(f.payload.len(), payload.len())?;
+            }
+            });
             ws.write_frame(Frame::close(1000, b""))
                 .await
                 .map_err(io_err)?;

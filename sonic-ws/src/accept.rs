@@ -78,7 +78,11 @@ where
     crate::timeout::timeout(accept_inner(stream, config, hook), sleep).await
 }
 
-async fn accept_inner<S, F>(mut io: S, config: Config, hook: F) -> Result<WebSocket<S>, Error>
+pub(crate) async fn accept_inner<S, F>(
+    mut io: S,
+    config: Config,
+    hook: F,
+) -> Result<WebSocket<S>, Error>
 where
     S: AsyncRead + AsyncWrite + Unpin,
     F: FnOnce(&Request) -> Decision,

@@ -49,7 +49,7 @@ pub async fn client_with<S: AsyncRead + AsyncWrite + Unpin>(
     crate::timeout::timeout(client_inner(stream, url, opts), sleep).await
 }
 
-async fn client_inner<S: AsyncRead + AsyncWrite + Unpin>(
+pub(crate) async fn client_inner<S: AsyncRead + AsyncWrite + Unpin>(
     mut io: S,
     url: &str,
     opts: ClientConfig,

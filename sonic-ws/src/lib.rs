@@ -23,6 +23,8 @@ pub mod proto;
 mod split;
 mod stream;
 mod timeout;
+#[cfg(feature = "tls")]
+pub mod tls;
 mod wake;
 
 pub use accept::{accept, accept_with, Decision};
