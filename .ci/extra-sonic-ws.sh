@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # CI for sonic-ws conformance (run by .ci/run; about 5-8 min on 2 cores):
 #  1. Autobahn|Testsuite, both modes, every case, permessage-deflate off (12.*/13.* are then
-#     UNIMPLEMENTED), ~30 s per mode;
+#     UNIMPLEMENTED), ~12 s per mode;
 #  2. Autobahn 12.*/13.* (permessage-deflate) reduced to 108 cases per mode: every data set and
 #     every parameter combination, message sizes 16 B..16 KiB plus the auto-fragmented 11 and 12.
 #     The full compressed run takes ~12 min per mode, almost all of it in the Python 2 fuzzer:
 #     run it with `sonic-ws/autobahn/run.sh` (see sonic-ws/README.md, Conformance);
 #  3. the interop tests against Python websockets and node ws (sonic-ws/interop/run.sh);
-#  4. a short fuzz smoke run of each target, only if cargo-fuzz and nightly are installed.
+#  4. the ws_fanout demo for 3 s;
+#  5. a short fuzz smoke run of each target, only if cargo-fuzz and nightly are installed.
 # Any FAILED / WRONG CODE / UNCLEAN Autobahn result, a short report (a crashed testee) or an
 # interop failure fails the script.
 set -euo pipefail
@@ -23,7 +24,8 @@ lap() { echo "--- $* ($((SECONDS - t0)) s so far)"; }
 
 export WSTEST=$ROOT/target/autobahn-venv/bin/wstest
 bash "$AB/install.sh" "$ROOT/target/autobahn-venv"
-cargo build -q --release -p sonic-examples --example ws_echo_server --example ws_autobahn_client
+cargo build -q --release -p sonic-examples --example ws_echo_server --example ws_autobahn_client \
+  --example ws_fanout
 lap "installed wstest, built the testees"
 
 rc=0
@@ -53,6 +55,12 @@ autobahn client deflate-reduced "$reduced" ${#cases[@]} "" --deflate
 
 INTEROP_DIR=$ROOT/target/interop bash "$ROOT/sonic-ws/interop/run.sh" || rc=1
 lap "interop"
+
+# ws_fanout: 4 fast and 2 slow in-process subscribers for 3 s; every one must have received data.
+"$BIN/ws_fanout" 0 --demo 4,2 --seconds 3 > "$OUT/fanout.txt" 2> "$OUT/fanout.log" || rc=1
+cat "$OUT/fanout.txt"
+[ "$(grep -c 'received [1-9]' "$OUT/fanout.txt")" = 6 ] || { echo "FAIL: ws_fanout demo"; rc=1; }
+lap "fan-out demo"
 
 if cargo fuzz --version >/dev/null 2>&1 && cargo +nightly --version >/dev/null 2>&1; then
   for target in frame_decoder handshake deflate; do
