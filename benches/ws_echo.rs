@@ -49,16 +49,19 @@ const WINDOW_MAX: usize = 64;
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 enum Lib {
     Sonic,
+    /// sonic-ws on a busy-poll sonic-rt runtime with spin reads on the socket (both ends).
+    SonicBusy,
     Tungstenite,
     Fast,
 }
 
-const LIBS: [Lib; 3] = [Lib::Sonic, Lib::Tungstenite, Lib::Fast];
+const LIBS: [Lib; 4] = [Lib::Sonic, Lib::SonicBusy, Lib::Tungstenite, Lib::Fast];
 
 impl Lib {
     fn name(self) -> &'static str {
         match self {
             Lib::Sonic => "sonic-ws",
+            Lib::SonicBusy => "sonic-ws busy-poll",
             Lib::Tungstenite => "tokio-tungstenite",
             Lib::Fast => "fastwebsockets",
         }
@@ -67,6 +70,7 @@ impl Lib {
     fn parse(s: &str) -> Option<Lib> {
         match s {
             "sonic" | "sonic-ws" => Some(Lib::Sonic),
+            "sonic-busy" => Some(Lib::SonicBusy),
             "tungstenite" | "tokio-tungstenite" => Some(Lib::Tungstenite),
             "fast" | "fastwebsockets" => Some(Lib::Fast),
             _ => None,
@@ -246,10 +250,17 @@ fn report(job: Job, samples: &[(Lib, Vec<Sample>)]) {
             rate * job.size as f64 / 1e6
         );
     }
-    if let Some(&(_, sonic)) = rates.iter().find(|(l, _)| *l == Lib::Sonic) {
-        for &(lib, rate) in &rates {
-            if lib != Lib::Sonic {
-                println!("  sonic-ws / {:<18} {:.2}x", lib.name(), sonic / rate);
+    for ours in [Lib::Sonic, Lib::SonicBusy] {
+        if let Some(&(_, sonic)) = rates.iter().find(|(l, _)| *l == ours) {
+            for &(lib, rate) in &rates {
+                if matches!(lib, Lib::Tungstenite | Lib::Fast) {
+                    println!(
+                        "  {} / {:<18} {:.2}x",
+                        ours.name(),
+                        lib.name(),
+                        sonic / rate
+                    );
+                }
             }
         }
     }
@@ -261,7 +272,8 @@ fn run_one(lib: Lib, job: Job, server_core: usize) -> io::Result<Sample> {
     let server = std::thread::spawn(move || {
         pin_thread(server_core);
         match lib {
-            Lib::Sonic => sonic::server(listener),
+            Lib::Sonic => sonic::server(listener, false),
+            Lib::SonicBusy => sonic::server(listener, true),
             Lib::Tungstenite => tung::server(listener),
             Lib::Fast => fast::server(listener),
         }
@@ -281,7 +293,8 @@ fn run_one(lib: Lib, job: Job, server_core: usize) -> io::Result<Sample> {
         })
     };
     let res = match lib {
-        Lib::Sonic => sonic::client(addr, job),
+        Lib::Sonic => sonic::client(addr, job, false),
+        Lib::SonicBusy => sonic::client(addr, job, true),
         Lib::Tungstenite => tung::client(addr, job),
         Lib::Fast => fast::client(addr, job),
     };
@@ -344,15 +357,16 @@ mod sonic {
         }
     }
 
-    fn runtime() -> io::Result<sonic_rt::Runtime> {
-        sonic_rt::Builder::new().build()
+    fn runtime(busy: bool) -> io::Result<sonic_rt::Runtime> {
+        sonic_rt::Builder::new().busy_poll(busy).build()
     }
 
-    pub fn server(listener: TcpListener) -> io::Result<()> {
-        runtime()?.block_on(async move {
+    pub fn server(listener: TcpListener, busy: bool) -> io::Result<()> {
+        runtime(busy)?.block_on(async move {
             let listener = sonic_net::TcpListener::from_std(listener)?;
             let (s, _) = listener.accept().await?;
             s.set_nodelay(true)?;
+            s.set_spin_reads(busy);
             let mut ws = sonic_ws::accept(s).await.map_err(io_err)?;
             loop {
                 match ws.recv().await {
@@ -365,10 +379,11 @@ mod sonic {
         })
     }
 
-    pub fn client(addr: SocketAddr, job: Job) -> io::Result<Sample> {
-        runtime()?.block_on(async move {
+    pub fn client(addr: SocketAddr, job: Job, busy: bool) -> io::Result<Sample> {
+        runtime(busy)?.block_on(async move {
             let s = sonic_net::TcpStream::connect(addr).await?;
             s.set_nodelay(true)?;
+            s.set_spin_reads(busy);
             let ws = sonic_ws::client(s, "ws://127.0.0.1/")
                 .await
                 .map_err(io_err)?;
