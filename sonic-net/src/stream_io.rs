@@ -201,3 +201,20 @@ macro_rules! impl_async_write {
 
 pub(crate) use impl_async_read;
 pub(crate) use impl_async_write;
+
+/// Waits for a non-blocking `connect(2)` to finish: writable, then `SO_ERROR`, then a peer.
+pub(crate) fn poll_connected<T: AsFd>(io: &Async<T>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+    loop {
+        ready!(io.poll_writable(cx))?;
+        let socket = SockRef::from(io.get_ref());
+        if let Some(err) = socket.take_error()? {
+            return Poll::Ready(Err(err));
+        }
+        match socket.peer_addr() {
+            Ok(_) => return Poll::Ready(Ok(())),
+            // Woken while still connecting (not expected from epoll, but cheap to allow).
+            Err(e) if e.kind() == io::ErrorKind::NotConnected => io.clear_writable(),
+            Err(e) => return Poll::Ready(Err(e)),
+        }
+    }
+}

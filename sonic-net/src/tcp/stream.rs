@@ -3,7 +3,7 @@
 use super::split::{self, OwnedReadHalf, OwnedWriteHalf, ReadHalf, WriteHalf};
 use crate::addr::each_addr;
 use crate::sockopt;
-use crate::stream_io::{impl_async_read, impl_async_write};
+use crate::stream_io::{self, impl_async_read, impl_async_write};
 use socket2::{Domain, Protocol, SockAddr, SockRef, Type};
 use sonic_rt::io::Async;
 use std::fmt;
@@ -11,7 +11,7 @@ use std::future::poll_fn;
 use std::io::{self, Read};
 use std::net::{self, Shutdown, SocketAddr, ToSocketAddrs};
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
-use std::task::{ready, Context, Poll};
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 /// A TCP connection registered with the current sonic runtime.
@@ -273,24 +273,9 @@ async fn connect_addr(addr: SocketAddr) -> io::Result<TcpStream> {
         // registration itself reports the current state, so a connect that completed already
         // still produces an event.
         io.clear_writable();
-        poll_fn(|cx| poll_connected(&io, cx)).await?;
+        poll_fn(|cx| stream_io::poll_connected(&io, cx)).await?;
     }
     Ok(TcpStream { io })
-}
-
-fn poll_connected(io: &Async<net::TcpStream>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-    loop {
-        ready!(io.poll_writable(cx))?;
-        if let Some(err) = io.get_ref().take_error()? {
-            return Poll::Ready(Err(err));
-        }
-        match io.get_ref().peer_addr() {
-            Ok(_) => return Poll::Ready(Ok(())),
-            // Woken while still connecting (not expected from epoll, but cheap to allow).
-            Err(e) if e.kind() == io::ErrorKind::NotConnected => io.clear_writable(),
-            Err(e) => return Poll::Ready(Err(e)),
-        }
-    }
 }
 
 impl_async_read!([] TcpStream, |s| &s.io);

@@ -1,7 +1,7 @@
 //! `UnixStream`: a connected Unix stream socket.
 
 use crate::sockopt;
-use crate::stream_io::{impl_async_read, impl_async_write};
+use crate::stream_io::{self, impl_async_read, impl_async_write};
 use socket2::{Domain, SockAddr, Type};
 use sonic_rt::io::Async;
 use std::fmt;
@@ -11,7 +11,6 @@ use std::net::Shutdown;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
 use std::os::unix::net::{self, SocketAddr};
 use std::path::Path;
-use std::task::{ready, Context, Poll};
 
 /// A Unix stream socket registered with the current sonic runtime. Implements futures-io
 /// `AsyncRead`/`AsyncWrite` (tokio's with the `tokio` feature); `poll_close` shuts the write
@@ -55,7 +54,7 @@ impl UnixStream {
         let io = Async::new(net::UnixStream::from(std::os::fd::OwnedFd::from(socket)))?;
         if !connected {
             io.clear_writable();
-            poll_fn(|cx| poll_connected(&io, cx)).await?;
+            poll_fn(|cx| stream_io::poll_connected(&io, cx)).await?;
         }
         Ok(UnixStream { io })
     }
@@ -114,20 +113,6 @@ impl UnixStream {
     /// Waits until the stream is (probably) writable.
     pub async fn writable(&self) -> io::Result<()> {
         self.io.writable().await
-    }
-}
-
-fn poll_connected(io: &Async<net::UnixStream>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-    loop {
-        ready!(io.poll_writable(cx))?;
-        if let Some(err) = io.get_ref().take_error()? {
-            return Poll::Ready(Err(err));
-        }
-        match io.get_ref().peer_addr() {
-            Ok(_) => return Poll::Ready(Ok(())),
-            Err(e) if e.kind() == io::ErrorKind::NotConnected => io.clear_writable(),
-            Err(e) => return Poll::Ready(Err(e)),
-        }
     }
 }
 
