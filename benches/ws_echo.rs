@@ -348,6 +348,9 @@ fn check_len(got: usize, want: usize) -> io::Result<()> {
 
 mod sonic {
     use super::*;
+
+    /// From this size an echo is sent owned (vectored, no copy) instead of queued.
+    const LARGE: usize = 16 << 10;
     use sonic_ws::{Error, Message, OpCode};
 
     fn io_err(e: Error) -> io::Error {
@@ -370,6 +373,11 @@ mod sonic {
             let mut ws = sonic_ws::accept(s).await.map_err(io_err)?;
             loop {
                 match ws.recv().await {
+                    // Small echoes are queued and go out together; a large one is handed
+                    // over owned and written next to its header without another copy.
+                    Ok(Message::Binary(b)) if b.len() >= LARGE => {
+                        ws.send(Message::Binary(b)).await.map_err(io_err)?
+                    }
                     Ok(Message::Binary(b)) => ws.feed(OpCode::Binary, &b).await.map_err(io_err)?,
                     Ok(Message::Close(_)) | Err(Error::Closed) => return Ok(()),
                     Ok(_) => {}
