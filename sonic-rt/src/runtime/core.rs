@@ -155,6 +155,9 @@ impl Core {
 
     /// Moves wakes and closures from other threads onto this one.
     fn run_remote(&self) -> usize {
+        if !self.shared.may_have_remote() {
+            return 0;
+        }
         let mut items = mem::take(&mut *self.remote_buf.borrow_mut());
         if !self.shared.take(&mut items) {
             *self.remote_buf.borrow_mut() = items;

@@ -80,12 +80,15 @@ impl Shared {
         self.parked.store(false, Ordering::Relaxed);
     }
 
+    /// Owner: a plain load, so the common case (nothing remote) costs no read-modify-write and
+    /// touches no buffer. A `true` is confirmed by [`Shared::take`].
+    pub(crate) fn may_have_remote(&self) -> bool {
+        self.has_remote.load(Ordering::Relaxed)
+    }
+
     /// Owner: swaps the queued items into `out` (keeping both vectors' capacity).
     pub(crate) fn take(&self, out: &mut Vec<Remote>) -> bool {
-        // A plain load first: the common case (nothing remote) costs no read-modify-write.
-        if !self.has_remote.load(Ordering::Relaxed)
-            || !self.has_remote.swap(false, Ordering::SeqCst)
-        {
+        if !self.has_remote.swap(false, Ordering::SeqCst) {
             return false;
         }
         let mut queue = self.queue.lock().unwrap_or_else(|p| p.into_inner());
