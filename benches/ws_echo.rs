@@ -349,9 +349,7 @@ fn check_len(got: usize, want: usize) -> io::Result<()> {
 mod sonic {
     use super::*;
 
-    /// From this size an echo is sent owned (vectored, no copy) instead of queued.
-    const LARGE: usize = 16 << 10;
-    use sonic_ws::{Error, Message, OpCode};
+    use sonic_ws::{Error, MessageRef, OpCode};
 
     fn io_err(e: Error) -> io::Error {
         match e {
@@ -372,14 +370,11 @@ mod sonic {
             s.set_spin_reads(busy);
             let mut ws = sonic_ws::accept(s).await.map_err(io_err)?;
             loop {
-                match ws.recv().await {
-                    // Small echoes are queued and go out together; a large one is handed
-                    // over owned and written next to its header without another copy.
-                    Ok(Message::Binary(b)) if b.len() >= LARGE => {
-                        ws.send(Message::Binary(b)).await.map_err(io_err)?
-                    }
-                    Ok(Message::Binary(b)) => ws.feed(OpCode::Binary, &b).await.map_err(io_err)?,
-                    Ok(Message::Close(_)) | Err(Error::Closed) => return Ok(()),
+                match ws.recv_ref().await {
+                    // `echo` queues small messages (they go out together when the input runs
+                    // dry) and writes a large one from the receive buffer next to its header.
+                    Ok(MessageRef::Binary(_)) => ws.echo().await.map_err(io_err)?,
+                    Ok(MessageRef::Close(_)) | Err(Error::Closed) => return Ok(()),
                     Ok(_) => {}
                     Err(e) => return Err(io_err(e)),
                 }
@@ -408,7 +403,7 @@ mod sonic {
             }
             for _ in 0..w {
                 match ws.recv_ref().await.map_err(io_err)? {
-                    sonic_ws::MessageRef::Binary(b) => check_len(b.len(), payload.len())?,
+                    MessageRef::Binary(b) => check_len(b.len(), payload.len())?,
                     _ => return Err(io::Error::other("unexpected message")),
                 }
             }

@@ -6,7 +6,7 @@
 //! Try it with `--example ws_client -- ws://127.0.0.1:9002`.
 
 use sonic_net::{TcpListener, TcpStream};
-use sonic_ws::{accept_with, Config, Decision, DeflateConfig, Error, Limits, Message};
+use sonic_ws::{accept_with, Config, Decision, DeflateConfig, Error, Limits, MessageRef};
 use std::rc::Rc;
 use std::time::Duration;
 
@@ -30,9 +30,11 @@ fn config(deflate: bool) -> Config {
 async fn serve(stream: TcpStream, cfg: Config) -> Result<(), Error> {
     let mut ws = accept_with(stream, cfg, |_| Decision::accept()).await?;
     loop {
-        match ws.recv().await? {
-            m @ (Message::Text(_) | Message::Binary(_)) => ws.send(m).await?,
-            Message::Close(_) => return Ok(()),
+        // Small echoes are queued and leave together once the input runs dry; large ones are
+        // written straight from the receive buffer.
+        match ws.recv_ref().await? {
+            MessageRef::Text(_) | MessageRef::Binary(_) => ws.echo().await?,
+            MessageRef::Close(_) => return Ok(()),
             // Pings were answered already; pongs need nothing.
             _ => {}
         }

@@ -403,6 +403,61 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocket<S> {
         self.flush().await
     }
 
+    /// Sends the text or binary message the last [`recv_ref`](Self::recv_ref) returned back
+    /// to the peer, for echo and request/reply servers.
+    ///
+    /// A server writes a large echo (at least `vectored_threshold` bytes, uncompressed) straight
+    /// from the receive buffer next to its header with one vectored write, then flushes: the
+    /// payload is never copied unless the stream takes only part of it (the rest is queued).
+    /// A small echo is queued like [`feed`](Self::feed) and goes out with the next flush (a
+    /// `recv` that runs out of input flushes), so a burst is answered with one write. A client
+    /// echo is masked while it is copied into the queue. Cancel-safe: nothing refers to the
+    /// receive buffer once the write attempt returns.
+    ///
+    /// ```
+    /// # async fn serve<S: futures_io::AsyncRead + futures_io::AsyncWrite + Unpin>(
+    /// #     mut ws: sonic_ws::WebSocket<S>,
+    /// # ) -> Result<(), sonic_ws::Error> {
+    /// use sonic_ws::MessageRef;
+    /// loop {
+    ///     match ws.recv_ref().await? {
+    ///         MessageRef::Text(_) | MessageRef::Binary(_) => ws.echo().await?,
+    ///         MessageRef::Close(_) => return Ok(()),
+    ///         _ => {}
+    ///     }
+    /// }
+    /// # }
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`] if the last item received was not a text or binary message, or
+    /// was already taken by [`recv`](Self::recv); else as for [`send_binary`](Self::send_binary).
+    pub async fn echo(&mut self) -> Result<(), Error> {
+        let in_place = poll_fn(|cx| Poll::Ready(self.poll_echo(cx))).await?;
+        if in_place || self.conn.queued() > self.config.write_buffer_size {
+            self.flush().await?;
+        }
+        Ok(())
+    }
+
+    /// One write attempt for [`echo`](Self::echo); never waits.
+    fn poll_echo(&mut self, cx: &mut Context<'_>) -> Result<bool, Error> {
+        let waker = self.waiters.register(Slot::Writer, cx.waker());
+        let mut wcx = Context::from_waker(&waker);
+        let io = &mut self.io;
+        let r = self
+            .conn
+            .echo(self.config.vectored_threshold, |out, payload| {
+                let bufs = [IoSlice::new(out), IoSlice::new(payload)];
+                match Pin::new(io).poll_write_vectored(&mut wcx, &bufs) {
+                    Poll::Ready(r) => r,
+                    Poll::Pending => Ok(0),
+                }
+            });
+        self.waiters.clear(Slot::Writer);
+        r
+    }
+
     /// Queues a message without flushing unless more than `write_buffer_size` bytes are
     /// queued (batching: call [`flush`](Self::flush) after a burst).
     ///

@@ -24,6 +24,26 @@ async fn echo_server(io: PipeEnd, config: Config) -> Result<Option<CloseFrame>, 
     }
 }
 
+/// The same with `recv_ref` + `echo` (large messages go back from the receive buffer).
+async fn echo_server_in_place(
+    io: PipeEnd,
+    config: Config,
+) -> Result<Option<CloseFrame>, Error> {
+    let mut ws = accept_with(io, config, |_| Decision::accept()).await?;
+    loop {
+        match ws.recv_ref().await? {
+            MessageRef::Close(c) => {
+                return Ok(c.map(|(code, reason)| CloseFrame {
+                    code,
+                    reason: reason.to_owned(),
+                }))
+            }
+            MessageRef::Text(_) | MessageRef::Binary(_) => ws.echo().await?,
+            _ => {}
+        }
+    }
+}
+
 fn payloads() -> Vec<Message> {
     let big: Vec<u8> = (0..300_000u32).map(|i| (i % 251) as u8).collect();
     vec![
@@ -37,10 +57,23 @@ fn payloads() -> Vec<Message> {
 }
 
 fn echo_round_trip(server_cfg: Config, client_cfg: ClientConfig) {
+    for in_place in [false, true] {
+        echo_round_trip_with(server_cfg.clone(), client_cfg.clone(), in_place);
+    }
+}
+
+fn echo_round_trip_with(server_cfg: Config, client_cfg: ClientConfig, in_place: bool) {
     let (a, b) = duplex(64 << 10);
     let msgs = payloads();
     let expect = msgs.clone();
-    let (srv, cli) = run2(echo_server(a, server_cfg), async move {
+    let server = async move {
+        if in_place {
+            echo_server_in_place(a, server_cfg).await
+        } else {
+            echo_server(a, server_cfg).await
+        }
+    };
+    let (srv, cli) = run2(server, async move {
         let (mut ws, _) = client_with(b, "ws://localhost/echo", client_cfg).await?;
         for m in msgs {
             // Alternate owned and borrowed sends.
@@ -314,4 +347,49 @@ async fn futures_join<A: std::future::Future, B: std::future::Future>(
         }
     })
     .await
+}
+
+#[test]
+fn echo_answers_a_burst_and_works_for_a_client() {
+    let (a, b) = duplex(16 << 10);
+    let big: Vec<u8> = (0..200_000u32).map(|i| (i % 241) as u8).collect();
+    let sent = big.clone();
+    let (s, c) = run2(
+        async move {
+            // Server: echoes a burst of small messages, then has the client echo ours.
+            let mut ws = accept(a).await?;
+            for _ in 0..200 {
+                assert!(matches!(ws.recv_ref().await?, MessageRef::Text(_)));
+                ws.echo().await?;
+            }
+            ws.send_binary(&sent).await?;
+            assert_eq!(ws.recv().await?, Message::Binary(sent));
+            ws.close(CloseCode::NORMAL, "").await
+        },
+        async move {
+            let mut ws = client(b, "ws://h/").await?;
+            for i in 0..200u32 {
+                ws.feed(sonic_ws::OpCode::Text, format!("msg {i}").as_bytes())
+                    .await?;
+            }
+            ws.flush().await?;
+            for i in 0..200u32 {
+                assert_eq!(ws.recv().await?, Message::Text(format!("msg {i}")));
+            }
+            // recv took the last message: nothing left to echo.
+            assert!(matches!(ws.echo().await, Err(Error::InvalidInput(_))));
+            let MessageRef::Binary(got) = ws.recv_ref().await? else {
+                panic!("expected the binary message")
+            };
+            assert_eq!(got, &big[..]);
+            ws.echo().await?; // a client masks its echo
+            assert!(matches!(
+                ws.recv_ref().await?,
+                MessageRef::Close(Some((CloseCode::NORMAL, "")))
+            ));
+            Ok::<_, Error>(())
+        },
+    );
+    s.unwrap();
+    c.unwrap();
 }

@@ -239,6 +239,60 @@ impl Connection {
         Ok(())
     }
 
+    /// Sends the data message the last [`advance`](Self::advance) returned back to the peer.
+    ///
+    /// A server's uncompressed echo of at least `in_place_from` bytes is not copied: its
+    /// header is queued, then `write` is handed the queued output and the payload where it
+    /// lies (receive or assembly buffer) and returns how many bytes of the two, in that order,
+    /// it wrote right away. Only the payload bytes it did not write are copied into the queue,
+    /// so the queue still holds whole frames and nothing refers to the receive buffer after
+    /// this returns. Any other echo (a client must mask; compressed or small) is queued as
+    /// [`send`](Self::send) would, without calling `write`. Returns whether `write` was called.
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`] if the last item was not a text or binary message (or was
+    /// taken); [`Error::Closed`] after Close was sent; [`Error::Io`] from `write` (the frame
+    /// is queued whole all the same).
+    pub fn echo(
+        &mut self,
+        in_place_from: usize,
+        write: impl FnOnce(&[u8], &[u8]) -> std::io::Result<usize>,
+    ) -> Result<bool, Error> {
+        self.check_open()?;
+        if self.in_frame {
+            return Err(Error::InvalidInput("a zero-copy frame is in progress"));
+        }
+        let (opcode, payload) = match self.reader.view() {
+            Some(MessageRef::Binary(b)) => (OpCode::Binary, b),
+            Some(MessageRef::Text(t)) => (OpCode::Text, t.as_bytes()),
+            _ => {
+                return Err(Error::InvalidInput(
+                    "echo needs the text or binary message recv_ref just returned",
+                ))
+            }
+        };
+        if self.writer.role() == Role::Client
+            || payload.len() < in_place_from
+            || self.writer.will_compress(payload.len())
+        {
+            self.writer.encode_message(&mut self.out, opcode, payload);
+            return Ok(false);
+        }
+        let h = self.writer.header(opcode, true, false, payload.len());
+        self.out.extend_from_slice(h.encode().as_slice());
+        let queued = self.out.len() - self.out_pos;
+        let result = write(&self.out[self.out_pos..], payload);
+        let written = match &result {
+            Ok(n) => (*n).min(queued + payload.len()),
+            Err(_) => 0,
+        };
+        let from_out = written.min(queued);
+        self.out.extend_from_slice(&payload[written - from_out..]);
+        self.consume_output(from_out);
+        result.map_err(Error::Io)?;
+        Ok(true)
+    }
+
     /// Whether a data message of `len` bytes would be compressed by [`send`](Self::send).
     pub fn will_compress(&self, len: usize) -> bool {
         self.writer.will_compress(len)
