@@ -25,10 +25,7 @@ async fn echo_server(io: PipeEnd, config: Config) -> Result<Option<CloseFrame>, 
 }
 
 /// The same with `recv_ref` + `echo` (large messages go back from the receive buffer).
-async fn echo_server_in_place(
-    io: PipeEnd,
-    config: Config,
-) -> Result<Option<CloseFrame>, Error> {
+async fn echo_server_in_place(io: PipeEnd, config: Config) -> Result<Option<CloseFrame>, Error> {
     let mut ws = accept_with(io, config, |_| Decision::accept()).await?;
     loop {
         match ws.recv_ref().await? {
