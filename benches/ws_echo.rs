@@ -4,7 +4,7 @@
 //!
 //! `cargo bench -p sonic-benches --bench ws_echo` (options after `--`: `--runs N`,
 //! `--scale F` (multiplies every message count), `--client-core N`, `--server-core N`,
-//! `--only sonic|tungstenite|fastwebsockets`, `--size 64|1024|65536`,
+//! `--only sonic|sonic-busy|sonic-spin|tungstenite|fastwebsockets`, `--size 64|1024|65536`,
 //! `--variant pingpong|burst`).
 //!
 //! Each measurement uses one connection. The server runs on its own thread, pinned to
@@ -20,9 +20,12 @@
 //!   full socket buffer while the other waits for it.
 //!
 //! How each library is driven (its ordinary API, the cheapest way it offers):
-//! - sonic-ws: client `send_binary` (ping-pong) or `feed` + `flush` (burst) and `recv`; server
-//!   `recv` + `feed`: `recv` flushes queued frames before it waits for the socket, so echoes
-//!   leave in one write per read.
+//! - sonic-ws: client `send_binary` (ping-pong) or `feed` + `flush` (burst) and `recv_ref`;
+//!   server `recv_ref` + `echo`: small echoes are queued and `recv` flushes them before it waits
+//!   for the socket (one write per read); a large echo is written from the receive buffer next
+//!   to its header. Three runtime modes: parked (the default: sleep in epoll when idle),
+//!   busy-poll (never sleep, spin reads on the socket) and spin-park (poll for 200 µs after the
+//!   last event, then sleep).
 //! - tokio-tungstenite: `Sink::send` / `feed` + `flush` and `Stream::next`; the server forwards
 //!   like `StreamExt::forward` (feed while messages are ready, flush when the stream is pending)
 //!   without splitting the socket.
@@ -51,17 +54,26 @@ enum Lib {
     Sonic,
     /// sonic-ws on a busy-poll sonic-rt runtime with spin reads on the socket (both ends).
     SonicBusy,
+    /// sonic-ws on runtimes that poll for `sonic::SPIN` after the last event before sleeping.
+    SonicSpin,
     Tungstenite,
     Fast,
 }
 
-const LIBS: [Lib; 4] = [Lib::Sonic, Lib::SonicBusy, Lib::Tungstenite, Lib::Fast];
+const LIBS: [Lib; 5] = [
+    Lib::Sonic,
+    Lib::SonicBusy,
+    Lib::SonicSpin,
+    Lib::Tungstenite,
+    Lib::Fast,
+];
 
 impl Lib {
     fn name(self) -> &'static str {
         match self {
             Lib::Sonic => "sonic-ws",
             Lib::SonicBusy => "sonic-ws busy-poll",
+            Lib::SonicSpin => "sonic-ws spin-park",
             Lib::Tungstenite => "tokio-tungstenite",
             Lib::Fast => "fastwebsockets",
         }
@@ -71,6 +83,7 @@ impl Lib {
         match s {
             "sonic" | "sonic-ws" => Some(Lib::Sonic),
             "sonic-busy" => Some(Lib::SonicBusy),
+            "sonic-spin" => Some(Lib::SonicSpin),
             "tungstenite" | "tokio-tungstenite" => Some(Lib::Tungstenite),
             "fast" | "fastwebsockets" => Some(Lib::Fast),
             _ => None,
@@ -250,7 +263,7 @@ fn report(job: Job, samples: &[(Lib, Vec<Sample>)]) {
             rate * job.size as f64 / 1e6
         );
     }
-    for ours in [Lib::Sonic, Lib::SonicBusy] {
+    for ours in [Lib::Sonic, Lib::SonicBusy, Lib::SonicSpin] {
         if let Some(&(_, sonic)) = rates.iter().find(|(l, _)| *l == ours) {
             for &(lib, rate) in &rates {
                 if matches!(lib, Lib::Tungstenite | Lib::Fast) {
@@ -272,8 +285,9 @@ fn run_one(lib: Lib, job: Job, server_core: usize) -> io::Result<Sample> {
     let server = std::thread::spawn(move || {
         pin_thread(server_core);
         match lib {
-            Lib::Sonic => sonic::server(listener, false),
-            Lib::SonicBusy => sonic::server(listener, true),
+            Lib::Sonic => sonic::server(listener, sonic::Mode::Parked),
+            Lib::SonicBusy => sonic::server(listener, sonic::Mode::Busy),
+            Lib::SonicSpin => sonic::server(listener, sonic::Mode::Spin),
             Lib::Tungstenite => tung::server(listener),
             Lib::Fast => fast::server(listener),
         }
@@ -293,8 +307,9 @@ fn run_one(lib: Lib, job: Job, server_core: usize) -> io::Result<Sample> {
         })
     };
     let res = match lib {
-        Lib::Sonic => sonic::client(addr, job, false),
-        Lib::SonicBusy => sonic::client(addr, job, true),
+        Lib::Sonic => sonic::client(addr, job, sonic::Mode::Parked),
+        Lib::SonicBusy => sonic::client(addr, job, sonic::Mode::Busy),
+        Lib::SonicSpin => sonic::client(addr, job, sonic::Mode::Spin),
         Lib::Tungstenite => tung::client(addr, job),
         Lib::Fast => fast::client(addr, job),
     };
@@ -358,16 +373,39 @@ mod sonic {
         }
     }
 
-    fn runtime(busy: bool) -> io::Result<sonic_rt::Runtime> {
-        sonic_rt::Builder::new().busy_poll(busy).build()
+    /// How long a spin-park runtime keeps polling after its last event before it sleeps.
+    pub const SPIN: Duration = Duration::from_micros(200);
+
+    #[derive(Clone, Copy, PartialEq, Eq)]
+    pub enum Mode {
+        /// The default: sleep in the kernel as soon as there is nothing to do.
+        Parked,
+        /// Never sleep; spin reads on the socket.
+        Busy,
+        /// Poll for `SPIN` after the last event, then sleep.
+        Spin,
     }
 
-    pub fn server(listener: TcpListener, busy: bool) -> io::Result<()> {
-        runtime(busy)?.block_on(async move {
+    fn runtime(mode: Mode) -> io::Result<sonic_rt::Runtime> {
+        let mut b = sonic_rt::Builder::new();
+        match mode {
+            Mode::Parked => {}
+            Mode::Busy => {
+                b.busy_poll(true);
+            }
+            Mode::Spin => {
+                b.spin_before_park(SPIN);
+            }
+        }
+        b.build()
+    }
+
+    pub fn server(listener: TcpListener, mode: Mode) -> io::Result<()> {
+        runtime(mode)?.block_on(async move {
             let listener = sonic_net::TcpListener::from_std(listener)?;
             let (s, _) = listener.accept().await?;
             s.set_nodelay(true)?;
-            s.set_spin_reads(busy);
+            s.set_spin_reads(mode == Mode::Busy);
             let mut ws = sonic_ws::accept(s).await.map_err(io_err)?;
             loop {
                 match ws.recv_ref().await {
@@ -382,11 +420,11 @@ mod sonic {
         })
     }
 
-    pub fn client(addr: SocketAddr, job: Job, busy: bool) -> io::Result<Sample> {
-        runtime(busy)?.block_on(async move {
+    pub fn client(addr: SocketAddr, job: Job, mode: Mode) -> io::Result<Sample> {
+        runtime(mode)?.block_on(async move {
             let s = sonic_net::TcpStream::connect(addr).await?;
             s.set_nodelay(true)?;
-            s.set_spin_reads(busy);
+            s.set_spin_reads(mode == Mode::Busy);
             let ws = sonic_ws::client(s, "ws://127.0.0.1/")
                 .await
                 .map_err(io_err)?;
