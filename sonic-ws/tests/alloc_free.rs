@@ -5,7 +5,7 @@
 
 use sonic_net::{TcpListener, TcpStream};
 use sonic_test_support::assert_steady_state_alloc_free;
-use sonic_ws::{CloseCode, MessageRef};
+use sonic_ws::{CloseCode, MessageRef, OpCode};
 
 #[global_allocator]
 static GLOBAL: sonic_test_support::CountingAlloc = sonic_test_support::CountingAlloc;
@@ -36,6 +36,23 @@ fn echo_round_trips(busy: bool) {
                 match ws.recv_ref().await.unwrap() {
                     MessageRef::Binary(b) => assert_eq!(b.len(), size),
                     other => panic!("{other:?}"),
+                }
+            });
+        }
+        // Bursts: several messages written with one flush, echoes read back together (the
+        // receive buffers grow to hold a window and must stay grown).
+        for (size, window) in [(64usize, 64), (64 << 10, 2), (64 << 10, 4)] {
+            let payload = vec![0xa5; size];
+            assert_steady_state_alloc_free!(format!("ws burst of {window} x {size} B"), {
+                for _ in 0..window {
+                    ws.feed(OpCode::Binary, &payload).await.unwrap();
+                }
+                ws.flush().await.unwrap();
+                for _ in 0..window {
+                    match ws.recv_ref().await.unwrap() {
+                        MessageRef::Binary(b) => assert_eq!(b.len(), size),
+                        other => panic!("{other:?}"),
+                    }
                 }
             });
         }

@@ -416,6 +416,30 @@ fn read_buffer_stays_bounded_with_many_small_frames() {
 }
 
 #[test]
+fn read_buffer_gives_back_a_huge_frame_but_keeps_a_read_window() {
+    let mut c = server();
+    let (m, e) = run(&mut c, &cframe(OpCode::Binary, true, &vec![1; 4 << 20]));
+    assert_eq!((m.len(), e), (1, None));
+    // The next read after the huge frame is gone shrinks the buffer...
+    let (m, e) = run(&mut c, &cframe(OpCode::Binary, true, &[2; 100]));
+    assert_eq!((m.len(), e), (1, None));
+    assert!(
+        c.reader().memory() < 512 << 10,
+        "memory {}",
+        c.reader().memory()
+    );
+    // ...while 64 KiB frames (within the largest read window) keep theirs between frames.
+    let f = cframe(OpCode::Binary, true, &vec![3; 64 << 10]);
+    run(&mut c, &f);
+    let kept = c.reader().memory();
+    for _ in 0..100 {
+        let (m, e) = run(&mut c, &f);
+        assert_eq!((m.len(), e), (1, None));
+        assert_eq!(c.reader().memory(), kept, "the read buffer was reallocated");
+    }
+}
+
+#[test]
 fn client_side_sends_masked_frames_server_reads_them() {
     let mut client = Connection::new(Role::Client, Limits::default(), None);
     client.send(OpCode::Text, b"hello").unwrap();

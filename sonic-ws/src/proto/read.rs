@@ -217,13 +217,21 @@ impl Reader {
                 let new_len = self.end + want_free.max(chunk);
                 self.buf.resize(new_len, 0);
             }
-        } else if have == 0 && self.buf.len() > 4 * chunk {
-            // A large frame is gone: give its memory back.
+        } else if have == 0 && self.buf.len() > self.keep_len() {
+            // A frame larger than any read window is gone: give its memory back. A buffer
+            // within the window is kept even while the chunk shrinks, so that a stream of
+            // large frames never returns memory only to allocate it again (for buffers this
+            // size the allocator maps and unmaps pages each time).
             self.buf.truncate(chunk);
             self.buf.shrink_to_fit();
         }
         self.offered = self.buf.len() - self.end;
         &mut self.buf[self.end..]
+    }
+
+    /// The largest read buffer kept while empty: two of the largest read chunks and a header.
+    fn keep_len(&self) -> usize {
+        2 * self.limits.read_buffer_size.max(MAX_HEADER_LEN) * READ_CHUNK_GROWTH + MAX_HEADER_LEN
     }
 
     /// Marks `n` bytes of [`read_buf`](Self::read_buf) as filled.
