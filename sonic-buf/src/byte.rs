@@ -86,6 +86,38 @@ impl ByteBuffer {
         self.moved
     }
 
+    /// The readable window, writable in place: for a decoder that transforms bytes where
+    /// they arrived (unmasking, decryption) before handing out borrowed views of them.
+    ///
+    /// ```
+    /// use sonic_buf::{ByteBuffer, Fifo};
+    ///
+    /// let mut buf = ByteBuffer::new();
+    /// buf.push(b"abc");
+    /// buf.data_mut().iter_mut().for_each(|b| *b ^= 0x20);
+    /// assert_eq!(buf.data(), b"ABC");
+    /// ```
+    pub fn data_mut(&mut self) -> &mut [u8] {
+        &mut self.buf[self.rd..self.wr]
+    }
+
+    /// Like [`claim`](Fifo::claim)`(min)`, but hands out the whole contiguous free tail, which
+    /// may be longer: for a `read(2)` that should take as much as the source has without
+    /// making the buffer grow for it.
+    ///
+    /// ```
+    /// use sonic_buf::{ByteBuffer, Fifo};
+    ///
+    /// let mut buf = ByteBuffer::with_capacity(4096);
+    /// buf.push(b"header");
+    /// assert_eq!(buf.claim_all(100).len(), 4096 - 6);
+    /// ```
+    pub fn claim_all(&mut self, min: usize) -> &mut [u8] {
+        let tail = self.make_room(min);
+        self.claimed = tail;
+        &mut self.buf[self.wr..self.wr + tail]
+    }
+
     fn readable(&self) -> usize {
         self.wr - self.rd
     }

@@ -83,3 +83,40 @@ fn clone_is_independent() {
     assert_eq!(a.data(), b"one");
     assert_eq!(b.data(), b"onetwo");
 }
+
+#[test]
+fn claim_all_offers_the_whole_tail_and_commits_what_was_written() {
+    let mut b = ByteBuffer::with_capacity(1024);
+    b.push(&[1; 100]);
+    b.consume(40);
+    // 924 bytes of tail: all offered, no move, no growth.
+    let space = b.claim_all(10);
+    assert_eq!(space.len(), 924);
+    space[..3].copy_from_slice(&[7, 8, 9]);
+    assert_eq!(b.commit(3), 3);
+    assert_eq!(b.len(), 63);
+    assert_eq!(&b.data()[60..], &[7, 8, 9]);
+    assert_eq!(b.bytes_moved(), 0);
+    // A minimum larger than the tail makes room (here: grows), then offers all of it.
+    let cap = b.capacity();
+    let space = b.claim_all(cap);
+    assert!(space.len() >= cap);
+    // Committing more than was claimed clamps to the claim.
+    let claimed = space.len();
+    assert_eq!(b.commit(usize::MAX), claimed);
+    assert_eq!(b.len(), 63 + claimed);
+    assert_eq!(&b.data()[60..63], &[7, 8, 9]);
+    // At the limit the claim is clamped, never a panic.
+    let mut small = ByteBuffer::new().with_limit(64);
+    assert_eq!(small.claim_all(1000).len(), 64);
+}
+
+#[test]
+fn data_mut_changes_bytes_in_place() {
+    let mut b = ByteBuffer::new();
+    b.push(b"hello world");
+    b.consume(6);
+    b.data_mut().make_ascii_uppercase();
+    assert_eq!(b.data(), b"WORLD");
+    assert_eq!(b.len(), 5);
+}

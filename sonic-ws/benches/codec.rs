@@ -71,10 +71,11 @@ fn bench_decode(len: usize, text: bool) {
     }
     let s = t.elapsed().as_secs_f64();
     println!(
-        "decode+unmask{} {len:>8} B: {:>7.2} GB/s {:>8.2} M msg/s",
+        "decode+unmask{} {len:>8} B: {:>7.2} GB/s {:>8.2} M msg/s  reader memory {} B",
         if text { "+utf8" } else { "     " },
         gbps(wire.len() * rounds, s),
-        msgs as f64 / s / 1e6
+        msgs as f64 / s / 1e6,
+        server.reader().memory()
     );
 }
 

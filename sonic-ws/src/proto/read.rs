@@ -22,6 +22,7 @@ use super::message::{Message, MessageRef};
 use super::utf8::Utf8Validator;
 use super::Role;
 use crate::error::ProtocolError;
+use sonic_buf::{ByteBuffer, Fifo};
 
 /// Limits applied by a [`Reader`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -55,6 +56,18 @@ impl Default for Limits {
 
 /// How far the read chunk may grow over [`Limits::read_buffer_size`] for a streaming peer.
 pub const READ_CHUNK_GROWTH: usize = 8;
+
+fn max_chunk(limits: &Limits) -> usize {
+    limits.read_buffer_size.max(MAX_HEADER_LEN) * READ_CHUNK_GROWTH
+}
+
+/// The read buffer never grows past one whole frame, its header and a read chunk.
+fn read_buffer_limit(limits: &Limits) -> usize {
+    limits
+        .max_frame_size
+        .saturating_add(MAX_HEADER_LEN)
+        .saturating_add(max_chunk(limits))
+}
 
 /// Text or binary.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -125,9 +138,9 @@ struct Assembly {
 pub struct Reader {
     role: Role,
     limits: Limits,
-    buf: Vec<u8>,
-    start: usize,
-    end: usize,
+    /// Received bytes; positions below are relative to the start of its readable window, which
+    /// stays put until `pending_consume` is applied.
+    buf: ByteBuffer,
     pending_consume: usize,
     /// Current read chunk: between `read_buffer_size` and `READ_CHUNK_GROWTH` times it.
     chunk: usize,
@@ -150,9 +163,7 @@ impl Reader {
         Reader {
             role,
             limits,
-            buf: Vec::new(),
-            start: 0,
-            end: 0,
+            buf: ByteBuffer::new().with_limit(read_buffer_limit(&limits)),
             pending_consume: 0,
             chunk: limits.read_buffer_size.max(MAX_HEADER_LEN),
             offered: 0,
@@ -179,7 +190,7 @@ impl Reader {
 
     /// Bytes buffered but not yet returned.
     pub fn buffered(&self) -> usize {
-        self.end - self.start - self.pending_consume
+        self.buf.len() - self.pending_consume
     }
 
     /// Bytes of memory held by the read and assembly buffers.
@@ -189,49 +200,39 @@ impl Reader {
 
     fn consume_pending(&mut self) {
         self.last = None;
-        self.start += self.pending_consume;
+        self.buf.consume(self.pending_consume);
         self.pending_consume = 0;
-        if self.start == self.end {
-            self.start = 0;
-            self.end = 0;
-        }
     }
 
     /// Free space to read into, sized for the frame in progress. Ends any [`view`](Self::view).
     pub fn read_buf(&mut self) -> &mut [u8] {
         self.consume_pending();
-        let have = self.end - self.start;
+        let have = self.buf.len();
         let need_total = match &self.frame {
             Some(f) => f.header_len + f.payload_len,
             None => MAX_HEADER_LEN,
         };
-        let chunk = self.chunk;
-        let want_free = need_total.saturating_sub(have).max(chunk / 2).max(1);
-        if self.buf.len() - self.end < want_free {
-            if self.start > 0 {
-                self.buf.copy_within(self.start..self.end, 0);
-                self.end = have;
-                self.start = 0;
-            }
-            if self.buf.len() - self.end < want_free {
-                let new_len = self.end + want_free.max(chunk);
-                self.buf.resize(new_len, 0);
-            }
-        } else if have == 0 && self.buf.len() > self.keep_len() {
+        if have == 0 && self.buf.capacity() > self.keep_len() {
             // A frame larger than any read window is gone: give its memory back. A buffer
             // within the window is kept even while the chunk shrinks, so that a stream of
             // large frames never returns memory only to allocate it again (for buffers this
             // size the allocator maps and unmaps pages each time).
-            self.buf.truncate(chunk);
-            self.buf.shrink_to_fit();
+            self.buf = ByteBuffer::with_capacity(self.chunk).with_limit(self.buf.limit());
         }
-        self.offered = self.buf.len() - self.end;
-        &mut self.buf[self.end..]
+        // The rest of the frame in progress, and at least a read chunk (all the free tail is
+        // offered, so a read takes as much as the socket has). The buffer moves the
+        // unread bytes to the front only when that copy is paid for by as many bytes consumed
+        // (sonic-buf's lazy compaction), else grows; its limit keeps it within
+        // `max_frame_size` + a header + the largest chunk.
+        let want = need_total.saturating_sub(have).max(self.chunk);
+        let space = self.buf.claim_all(want);
+        self.offered = space.len();
+        space
     }
 
     /// The largest read buffer kept while empty: two of the largest read chunks and a header.
     fn keep_len(&self) -> usize {
-        2 * self.limits.read_buffer_size.max(MAX_HEADER_LEN) * READ_CHUNK_GROWTH + MAX_HEADER_LEN
+        2 * max_chunk(&self.limits) + MAX_HEADER_LEN
     }
 
     /// Marks `n` bytes of [`read_buf`](Self::read_buf) as filled.
@@ -246,7 +247,7 @@ impl Reader {
             self.chunk = (self.chunk / 2).max(base);
         }
         self.offered = 0;
-        self.end = (self.end + n).min(self.buf.len());
+        self.buf.commit(n);
     }
 
     /// Copies `data` in (for tests, fuzzing and callers that already hold bytes).
@@ -332,9 +333,7 @@ impl Reader {
             let f = match self.frame {
                 Some(f) => f,
                 None => {
-                    let Some((header, header_len)) =
-                        FrameHeader::decode(&self.buf[self.start..self.end])?
-                    else {
+                    let Some((header, header_len)) = FrameHeader::decode(self.buf.data())? else {
                         return Ok(None);
                     };
                     self.check_header(&header)?;
@@ -360,11 +359,11 @@ impl Reader {
                     f
                 }
             };
-            let p0 = self.start + f.header_len;
-            // The header stays buffered until the frame completes, so `end - start >= header_len`.
-            let have = (self.end - self.start - f.header_len).min(f.payload_len);
+            let p0 = f.header_len;
+            // The header stays buffered until the frame completes, so `len >= header_len`.
+            let have = (self.buf.len() - f.header_len).min(f.payload_len);
             if have > f.done {
-                let seg = &mut self.buf[p0 + f.done..p0 + have];
+                let seg = &mut self.buf.data_mut()[p0 + f.done..p0 + have];
                 if let Some(key) = f.header.mask {
                     apply_mask(seg, key, f.done);
                 }
@@ -388,7 +387,7 @@ impl Reader {
                 OpCode::Ping => return Ok(Some(Ready::Ping(p0, p1))),
                 OpCode::Pong => return Ok(Some(Ready::Pong(p0, p1))),
                 OpCode::Close => {
-                    let parsed = parse_close_payload(&self.buf[p0..p1])?;
+                    let parsed = parse_close_payload(&self.buf.data()[p0..p1])?;
                     self.closed = true;
                     return Ok(Some(match parsed {
                         None => Ready::Close(None, p1, p1),
@@ -436,7 +435,7 @@ impl Reader {
         let Some(m) = self.msg else {
             return Err(ProtocolError::UnexpectedContinuation);
         };
-        let payload = &self.buf[p0..p1];
+        let payload = &self.buf.data()[p0..p1];
         if m.compressed {
             let inflater = self.inflater.as_mut().ok_or(ProtocolError::ReservedBits)?;
             let before = self.assembled.len();
@@ -477,17 +476,17 @@ impl Reader {
     /// `&mut self` call.
     pub fn view(&self) -> Option<MessageRef<'_>> {
         Some(match self.last? {
-            Ready::Ping(a, b) => MessageRef::Ping(&self.buf[a..b]),
-            Ready::Pong(a, b) => MessageRef::Pong(&self.buf[a..b]),
+            Ready::Ping(a, b) => MessageRef::Ping(&self.buf.data()[a..b]),
+            Ready::Pong(a, b) => MessageRef::Pong(&self.buf.data()[a..b]),
             Ready::Close(None, _, _) => MessageRef::Close(None),
             Ready::Close(Some(code), a, b) => MessageRef::Close(Some((
                 code,
                 // Validated by parse_close_payload; a failure here is impossible and maps to "".
-                std::str::from_utf8(&self.buf[a..b]).unwrap_or(""),
+                std::str::from_utf8(&self.buf.data()[a..b]).unwrap_or(""),
             ))),
             Ready::Data(kind, loc) => {
                 let bytes = match loc {
-                    Loc::Buf(a, b) => &self.buf[a..b],
+                    Loc::Buf(a, b) => &self.buf.data()[a..b],
                     Loc::Assembled => &self.assembled[..],
                 };
                 match kind {
