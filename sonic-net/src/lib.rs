@@ -8,7 +8,8 @@
 //! the reactor only after `EAGAIN`. The steady-state read/write path allocates nothing.
 //!
 //! - [`TcpStream`] and [`UnixStream`] implement futures-io `AsyncRead`/`AsyncWrite` (vectored
-//!   writes included; `poll_close` shuts the write side down), and so do TCP's split halves.
+//!   writes included; `poll_close` shuts the write side down), and so do the split halves of
+//!   TCP and Unix streams.
 //! - With the `tokio` cargo feature, the same types also implement `tokio::io::AsyncRead` /
 //!   `AsyncWrite`, directly: reads go into the `ReadBuf`'s uninitialised part with no copy and no
 //!   zeroing.
@@ -55,6 +56,7 @@ mod sockopt;
 mod stream_io;
 
 pub mod multicast;
+pub mod split;
 pub mod tcp;
 pub mod udp;
 pub mod unix;
@@ -81,6 +83,8 @@ const _: fn() = || {
     <tcp::OwnedWriteHalf as AmbiguousIfSend<_>>::check();
     <UdpSocket as AmbiguousIfSend<_>>::check();
     <UnixStream as AmbiguousIfSend<_>>::check();
+    <unix::OwnedReadHalf as AmbiguousIfSend<_>>::check();
+    <unix::OwnedWriteHalf as AmbiguousIfSend<_>>::check();
     <UnixListener as AmbiguousIfSend<_>>::check();
     <UnixDatagram as AmbiguousIfSend<_>>::check();
 };

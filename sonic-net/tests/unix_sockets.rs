@@ -19,6 +19,8 @@ each_mode!(
     datagram_pair_and_connect,
     listener_incoming,
     std_round_trip,
+    owned_halves_from_two_tasks_and_reunite,
+    borrowed_halves_under_join,
 );
 
 fn stream_pair_echo(rt: &Runtime) {
@@ -36,7 +38,8 @@ fn stream_pair_echo(rt: &Runtime) {
             }
         });
         let payload: Vec<u8> = (0..200_000u32).map(|i| i as u8).collect();
-        let (mut rd, mut wr) = (&mut a).split();
+        // futures' lock-based split over `&mut UnixStream` (the inherent one is tested below).
+        let (mut rd, mut wr) = AsyncReadExt::split(&mut a);
         let write = async {
             wr.write_all(&payload).await.unwrap();
             wr.close().await.unwrap();
@@ -212,4 +215,93 @@ fn std_round_trip(rt: &Runtime) {
         drop(y);
     });
     assert_eq!(rt.io_sources(), 0);
+}
+
+fn owned_halves_from_two_tasks_and_reunite(rt: &Runtime) {
+    const TOTAL: usize = 1 << 20;
+    rt.block_on(within(30, async {
+        let (a, mut echo) = UnixStream::pair().unwrap();
+        // The peer echoes everything back, then half-closes when we do.
+        let server = sonic_rt::spawn(async move {
+            let mut buf = vec![0u8; 32 << 10];
+            loop {
+                let n = echo.read(&mut buf).await.unwrap();
+                if n == 0 {
+                    echo.shutdown(Shutdown::Write).unwrap();
+                    return;
+                }
+                echo.write_all(&buf[..n]).await.unwrap();
+            }
+        });
+        let (mut rd, mut wr) = a.into_split();
+        assert!(rd.peer_addr().is_ok() && wr.local_addr().is_ok());
+        // 1 MiB each way at once: neither half could finish alone once the buffers fill.
+        let writer = sonic_rt::spawn(async move {
+            let chunk: Vec<u8> = (0..4096).map(|i| (i % 253) as u8).collect();
+            for _ in 0..TOTAL / chunk.len() {
+                wr.write_all(&chunk).await.unwrap();
+            }
+            wr
+        });
+        let reader = sonic_rt::spawn(async move {
+            let mut buf = vec![0u8; 65536];
+            let mut got = 0;
+            while got < TOTAL {
+                let n = rd.read(&mut buf).await.unwrap();
+                assert!(n > 0, "early EOF at {got}");
+                for (k, b) in buf[..n].iter().enumerate() {
+                    assert_eq!(*b, (((got + k) % 4096) % 253) as u8);
+                }
+                got += n;
+            }
+            rd
+        });
+        let wr = writer.await.unwrap();
+        let rd = reader.await.unwrap();
+        // Halves of different streams do not reunite; their own do.
+        let (b, _b_peer) = UnixStream::pair().unwrap();
+        let (br, bw) = b.into_split();
+        let err = rd.reunite(bw).unwrap_err();
+        assert!(err.to_string().contains("not from the same"));
+        let a = err.0.reunite(wr).unwrap();
+        drop(br.reunite(err.1).unwrap());
+        // Dropping an owned write half shuts the write side down: the peer sees EOF and
+        // answers with its own.
+        let (mut rd, wr) = a.into_split();
+        drop(wr);
+        let mut rest = Vec::new();
+        rd.read_to_end(&mut rest).await.unwrap();
+        assert!(rest.is_empty());
+        server.await.unwrap();
+    }));
+}
+
+fn borrowed_halves_under_join(rt: &Runtime) {
+    rt.block_on(within(30, async {
+        let (mut a, mut b) = UnixStream::pair().unwrap();
+        let data = vec![9u8; 300_000];
+        let (mut rd, mut wr) = UnixStream::split(&mut a);
+        let write = async {
+            wr.write_all(&data).await.unwrap();
+            wr.close().await.unwrap(); // half-close through the borrowed half
+        };
+        let echo = async {
+            let mut buf = vec![0u8; 16 << 10];
+            loop {
+                let n = b.read(&mut buf).await.unwrap();
+                if n == 0 {
+                    b.shutdown(Shutdown::Write).unwrap();
+                    return;
+                }
+                b.write_all(&buf[..n]).await.unwrap();
+            }
+        };
+        let read = async {
+            let mut out = Vec::new();
+            rd.read_to_end(&mut out).await.unwrap();
+            out
+        };
+        let ((), (), out) = futures_util::join!(write, echo, read);
+        assert_eq!(out, data);
+    }));
 }

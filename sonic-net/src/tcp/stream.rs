@@ -1,8 +1,9 @@
 //! `TcpStream`: a connected TCP socket.
 
-use super::split::{self, OwnedReadHalf, OwnedWriteHalf, ReadHalf, WriteHalf};
+use super::split::{OwnedReadHalf, OwnedWriteHalf, ReadHalf, WriteHalf};
 use crate::addr::each_addr;
 use crate::sockopt;
+use crate::split;
 use crate::stream_io::{self, impl_async_read, impl_async_write};
 use socket2::{Domain, Protocol, SockAddr, SockRef, Type};
 use sonic_rt::io::Async;

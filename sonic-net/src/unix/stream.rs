@@ -1,6 +1,8 @@
 //! `UnixStream`: a connected Unix stream socket.
 
+use super::split::{OwnedReadHalf, OwnedWriteHalf, ReadHalf, WriteHalf};
 use crate::sockopt;
+use crate::split;
 use crate::stream_io::{self, impl_async_read, impl_async_write};
 use socket2::{Domain, SockAddr, Type};
 use sonic_rt::io::Async;
@@ -113,6 +115,24 @@ impl UnixStream {
     /// Waits until the stream is (probably) writable.
     pub async fn writable(&self) -> io::Result<()> {
         self.io.writable().await
+    }
+
+    pub(crate) fn async_io(&self) -> &Async<net::UnixStream> {
+        &self.io
+    }
+
+    /// Borrowed read and write halves, for use by two futures at once (for example under
+    /// `join`). Free: no allocation, no reference count. (With futures' `AsyncReadExt` in
+    /// scope, write `UnixStream::split(&mut s)`: see [`TcpStream::split`](crate::TcpStream::split).)
+    pub fn split(&mut self) -> (ReadHalf<'_>, WriteHalf<'_>) {
+        split::split(self)
+    }
+
+    /// Owned read and write halves that can move into two tasks. One `Rc` allocation; no lock.
+    /// Dropping the write half shuts the write side down; `reunite` puts the stream back
+    /// together.
+    pub fn into_split(self) -> (OwnedReadHalf, OwnedWriteHalf) {
+        split::into_split(self)
     }
 }
 
