@@ -201,13 +201,45 @@ impl<S: SplitStream> AsRef<S> for OwnedWriteHalf<S> {
     }
 }
 
-/// Puts futures-io (and tokio's) read/write traits on the four halves of one stream type.
-macro_rules! impl_split_io {
-    ($stream:ty) => {
+/// Declares a stream type's halves under tokio's names (`ReadHalf`, `WriteHalf`, `OwnedReadHalf`,
+/// `OwnedWriteHalf`, `ReuniteError`) in the calling module, implements [`SplitStream`] through
+/// the stream's own address methods, and puts futures-io (and tokio's) traits on the halves.
+/// The stream needs `local_addr`, `peer_addr`, `shutdown(Shutdown)` and `async_io()`.
+macro_rules! stream_halves {
+    ($stream:ident, $addr:ty) => {
+        #[doc = concat!("The read half of [`", stringify!($stream), "::split`]: implements `AsyncRead`.")]
+        pub type ReadHalf<'a> = $crate::split::ReadHalf<'a, $stream>;
+        #[doc = concat!("The write half of [`", stringify!($stream), "::split`]: implements `AsyncWrite`; `poll_close` shuts the write side down.")]
+        pub type WriteHalf<'a> = $crate::split::WriteHalf<'a, $stream>;
+        #[doc = concat!("The read half of [`", stringify!($stream), "::into_split`]: implements `AsyncRead`.")]
+        pub type OwnedReadHalf = $crate::split::OwnedReadHalf<$stream>;
+        #[doc = concat!("The write half of [`", stringify!($stream), "::into_split`]: implements `AsyncWrite`; dropping it shuts the write side down.")]
+        pub type OwnedWriteHalf = $crate::split::OwnedWriteHalf<$stream>;
+        /// Returned by `reunite` when the two halves are not from the same stream.
+        pub type ReuniteError = $crate::split::ReuniteError<$stream>;
+
+        impl $crate::split::sealed::Sealed for $stream {}
+
+        impl $crate::split::SplitStream for $stream {
+            type Addr = $addr;
+
+            fn local_addr(&self) -> std::io::Result<$addr> {
+                $stream::local_addr(self)
+            }
+
+            fn peer_addr(&self) -> std::io::Result<$addr> {
+                $stream::peer_addr(self)
+            }
+
+            fn shutdown_write(&self) -> std::io::Result<()> {
+                self.shutdown(std::net::Shutdown::Write)
+            }
+        }
+
         $crate::stream_io::impl_async_read!(['a] $crate::split::ReadHalf<'a, $stream>, |s| s.0.async_io());
         $crate::stream_io::impl_async_write!(['a] $crate::split::WriteHalf<'a, $stream>, |s| s.0.async_io());
         $crate::stream_io::impl_async_read!([] $crate::split::OwnedReadHalf<$stream>, |s| s.inner.async_io());
         $crate::stream_io::impl_async_write!([] $crate::split::OwnedWriteHalf<$stream>, |s| s.inner.async_io());
     };
 }
-pub(crate) use impl_split_io;
+pub(crate) use stream_halves;

@@ -1,40 +1,11 @@
 //! `TcpStream`'s halves: aliases of the generic halves in [`crate::split`], plus `peek`.
 
 use super::TcpStream;
-use crate::split::{self, impl_split_io, SplitStream};
+use crate::split::stream_halves;
 use std::io;
-use std::net::{Shutdown, SocketAddr};
+use std::net::SocketAddr;
 
-/// The read half of [`TcpStream::split`]: implements `AsyncRead`.
-pub type ReadHalf<'a> = split::ReadHalf<'a, TcpStream>;
-/// The write half of [`TcpStream::split`]: implements `AsyncWrite`; `poll_close` shuts the
-/// write side of the stream down.
-pub type WriteHalf<'a> = split::WriteHalf<'a, TcpStream>;
-/// The read half of [`TcpStream::into_split`]: implements `AsyncRead`.
-pub type OwnedReadHalf = split::OwnedReadHalf<TcpStream>;
-/// The write half of [`TcpStream::into_split`]: implements `AsyncWrite`; dropping it shuts the
-/// write side down.
-pub type OwnedWriteHalf = split::OwnedWriteHalf<TcpStream>;
-/// Returned by `reunite` when the two halves are not from the same stream.
-pub type ReuniteError = split::ReuniteError<TcpStream>;
-
-impl split::sealed::Sealed for TcpStream {}
-
-impl SplitStream for TcpStream {
-    type Addr = SocketAddr;
-
-    fn local_addr(&self) -> io::Result<SocketAddr> {
-        TcpStream::local_addr(self)
-    }
-
-    fn peer_addr(&self) -> io::Result<SocketAddr> {
-        TcpStream::peer_addr(self)
-    }
-
-    fn shutdown_write(&self) -> io::Result<()> {
-        self.shutdown(Shutdown::Write)
-    }
-}
+stream_halves!(TcpStream, SocketAddr);
 
 impl ReadHalf<'_> {
     /// See [`TcpStream::peek`].
@@ -49,5 +20,3 @@ impl OwnedReadHalf {
         self.inner.peek(buf).await
     }
 }
-
-impl_split_io!(TcpStream);
