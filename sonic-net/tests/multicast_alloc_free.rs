@@ -1,8 +1,9 @@
 //! Proves with a counting global allocator that a steady-state multicast loop (send_to, then
-//! recv_msg with IP_PKTINFO and timestamp control messages, or recv_from, on both loop modes) allocates
-//! nothing. Membership changes may allocate (the table); the datagram path may not.
+//! recv_msg with IP_PKTINFO and timestamp control messages, recv_from, or recv_batch through
+//! recvmmsg, on both loop modes) allocates nothing. Membership changes may allocate (the
+//! table); the datagram path may not.
 
-use sonic_net::multicast::Peer;
+use sonic_net::multicast::{Peer, RecvMeta};
 use std::net::{Ipv4Addr, SocketAddr};
 
 #[global_allocator]
@@ -24,6 +25,8 @@ fn steady_state_multicast_loop_allocates_nothing() {
             tx.set_outbound(Ipv4Addr::LOCALHOST).unwrap();
             let to = SocketAddr::from((g, rx.local_addr().port()));
             let mut buf = [0u8; 256];
+            let mut bufs = [[0u8; 64]; 4];
+            let mut metas = [RecvMeta::default(); 4];
 
             let mut round = async |i: u32| {
                 tx.send_to(&i.to_be_bytes(), to).await.unwrap();
@@ -33,6 +36,18 @@ fn steady_state_multicast_loop_allocates_nothing() {
                 tx.send_to(&i.to_be_bytes(), to).await.unwrap();
                 let (n, _) = rx.recv_from(&mut buf).await.unwrap();
                 assert_eq!(n, 4);
+                // A burst of 4 through recvmmsg.
+                for _ in 0..4 {
+                    tx.send_to(&i.to_be_bytes(), to).await.unwrap();
+                }
+                let mut got = 0;
+                while got < 4 {
+                    got += rx
+                        .recv_batch(&mut bufs[got..], &mut metas[got..])
+                        .await
+                        .unwrap();
+                }
+                assert!(metas.iter().all(|m| m.len == 4 && m.destination.is_some()));
             };
             for i in 0..200 {
                 round(i).await;

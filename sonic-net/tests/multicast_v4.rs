@@ -361,3 +361,59 @@ fn bad_input_is_an_error_not_a_panic() {
         assert_eq!(kind(p.set_outbound("no-such-if0")), ErrorKind::NotFound);
     });
 }
+
+#[test]
+fn batch_receive_takes_a_burst_with_metadata_in_order() {
+    both_modes(|busy| async move {
+        let (g1, g2) = (Ipv4Addr::new(239, 77, 9, 1), Ipv4Addr::new(239, 77, 9, 2));
+        let (rx, port) = receiver();
+        rx.set_spin_reads(busy);
+        rx.join_on(g1, LO).unwrap();
+        rx.join_on(g2, LO).unwrap();
+        rx.set_recv_destination(true).unwrap();
+        rx.set_recv_timestamp(true).unwrap();
+        let (tx1, tx2) = (sender(S1), sender(S2));
+        // A burst of 50 from two sources to two groups, the 8th one too long for its buffer.
+        const BURST: usize = 50;
+        for i in 0..BURST {
+            let (tx, g) = if i % 2 == 0 { (&tx1, g1) } else { (&tx2, g2) };
+            let len = if i == 7 { 300 } else { 20 };
+            tx.send_to(&vec![i as u8; len], to(g, port)).await.unwrap();
+        }
+        let mut bufs = vec![[0u8; 64]; BURST];
+        let mut metas = vec![sonic_net::multicast::RecvMeta::default(); BURST];
+        let mut got = 0;
+        let mut calls = 0;
+        while got < BURST {
+            let n = rx
+                .recv_batch(&mut bufs[got..], &mut metas[got..])
+                .await
+                .unwrap();
+            assert!((1..=sonic_net::multicast::MAX_BATCH).contains(&n));
+            got += n;
+            calls += 1;
+        }
+        // All queued before the first call: at most 32 per call, so two calls suffice.
+        assert!(calls <= 3, "{calls} calls for {BURST} queued datagrams");
+        for (i, (m, b)) in metas.iter().zip(&bufs).enumerate() {
+            let (src, g) = if i % 2 == 0 { (S1, g1) } else { (S2, g2) };
+            assert_eq!(b[0], i as u8, "order");
+            assert_eq!(m.source.ip(), IpAddr::from(src));
+            assert_eq!(m.destination, Some(IpAddr::from(g)));
+            assert!(m.timestamp.is_some());
+            assert_eq!(
+                (m.len, m.truncated),
+                if i == 7 { (64, true) } else { (20, false) }
+            );
+        }
+        // Nothing queued: try_ says WouldBlock; empty lists take nothing.
+        let e = rx.try_recv_batch(&mut bufs, &mut metas).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::WouldBlock);
+        let none: &mut [[u8; 64]] = &mut [];
+        assert_eq!(rx.recv_batch(none, &mut metas).await.unwrap(), 0);
+        // A later datagram still wakes a waiting batch receive.
+        tx1.send_to(b"late", to(g1, port)).await.unwrap();
+        let n = rx.recv_batch(&mut bufs, &mut metas).await.unwrap();
+        assert_eq!((n, metas[0].len, &bufs[0][..4]), (1, 4, &b"late"[..]));
+    });
+}

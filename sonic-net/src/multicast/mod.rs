@@ -98,4 +98,4 @@ mod sys;
 pub use interface::Interface;
 pub use membership::Membership;
 pub use peer::Peer;
-pub use recv::RecvMeta;
+pub use recv::{RecvMeta, MAX_BATCH};

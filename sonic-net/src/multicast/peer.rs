@@ -12,7 +12,7 @@ use std::future::poll_fn;
 use std::io;
 use std::net::{Ipv4Addr, SocketAddr, UdpSocket};
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
-use std::task::{Context, Poll};
+use std::task::{ready, Context, Poll};
 
 /// A UDP multicast peer on the current sonic runtime: it joins groups (any-source or
 /// source-specific) on chosen interfaces, filters sources at run time, and sends and receives
@@ -164,14 +164,12 @@ impl Peer {
     /// `IP_BOUND_IF` / `IPV6_BOUND_IF` on macOS); [`Interface::Unspecified`] removes the binding.
     /// This is the Go peer's `SetInbound`. Joining on an interface is usually what you want;
     /// this also filters unicast and keeps a wildcard-bound socket off the other interfaces.
+    ///
+    /// FreeBSD has no per-socket interface binding: there this fails with
+    /// [`io::ErrorKind::Unsupported`] (join on the interface instead).
     pub fn set_inbound(&self, iface: impl Into<Interface>) -> io::Result<()> {
         let index = iface.into().index()?;
-        let nz = std::num::NonZeroU32::new(index);
-        if self.is_v6() {
-            self.sock().bind_device_by_index_v6(nz)?;
-        } else {
-            self.sock().bind_device_by_index_v4(nz)?;
-        }
+        sys::bind_inbound(&self.sock(), self.is_v6(), index)?;
         self.inbound.set(index);
         Ok(())
     }
@@ -355,6 +353,81 @@ impl Peer {
     /// Receives one datagram with its metadata if one is queued: `WouldBlock` otherwise.
     pub fn try_recv_msg(&self, buf: &mut [u8]) -> io::Result<RecvMeta> {
         let res = recv::recv_msg(self.fd(), buf);
+        if matches!(&res, Err(e) if e.kind() == io::ErrorKind::WouldBlock) {
+            self.io.clear_readable();
+        }
+        res
+    }
+
+    /// Receives up to [`MAX_BATCH`](super::MAX_BATCH) queued datagrams at once, with one
+    /// `recvmmsg` on Linux (a loop of `recvmsg` elsewhere): datagram `i` goes into `bufs[i]` and
+    /// its metadata (as for [`recv_msg`](Self::recv_msg)) into `metas[i]`. Returns how many
+    /// arrived: at least 1, at most `min(bufs.len(), metas.len(), MAX_BATCH)`; 0 only when one
+    /// of the lists is empty. For a feed that delivers bursts, one wake-up and one syscall then
+    /// serve the whole burst. Nothing is allocated.
+    ///
+    /// ```
+    /// use sonic_net::multicast::{Peer, RecvMeta};
+    /// use std::net::Ipv4Addr;
+    ///
+    /// sonic_rt::block_on(async {
+    ///     let rx = Peer::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
+    ///     let tx = Peer::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
+    ///     for i in 0..3u8 {
+    ///         tx.send_to(&[i; 10], rx.local_addr()).await.unwrap();
+    ///     }
+    ///     let mut bufs = [[0u8; 1500]; 8];
+    ///     let mut metas = [RecvMeta::default(); 8];
+    ///     let mut got = 0;
+    ///     while got < 3 {
+    ///         let n = rx.recv_batch(&mut bufs[got..], &mut metas[got..]).await.unwrap();
+    ///         got += n;
+    ///     }
+    ///     assert_eq!(metas[2].len, 10);
+    ///     assert_eq!(bufs[2][0], 2);
+    /// });
+    /// ```
+    pub fn poll_recv_batch<B: AsMut<[u8]>>(
+        &self,
+        cx: &mut Context<'_>,
+        bufs: &mut [B],
+        metas: &mut [RecvMeta],
+    ) -> Poll<io::Result<usize>> {
+        let want = bufs.len().min(metas.len()).min(super::MAX_BATCH);
+        if want == 0 {
+            return Poll::Ready(Ok(0));
+        }
+        let n =
+            ready!(self
+                .io
+                .poll_read_with(cx, |s| recv::recv_batch(s.as_raw_fd(), bufs, metas)))?;
+        if n < want {
+            // The queue ran dry during the call: skip the EAGAIN the next attempt would make.
+            // A datagram arriving now raises a new edge, seen after this clear.
+            self.io.clear_readable();
+        }
+        Poll::Ready(Ok(n))
+    }
+
+    /// Receives a batch of datagrams; see [`poll_recv_batch`](Self::poll_recv_batch).
+    ///
+    /// Cancel safe.
+    pub async fn recv_batch<B: AsMut<[u8]>>(
+        &self,
+        bufs: &mut [B],
+        metas: &mut [RecvMeta],
+    ) -> io::Result<usize> {
+        poll_fn(|cx| self.poll_recv_batch(cx, bufs, metas)).await
+    }
+
+    /// Receives the datagrams already queued (up to a batch), without waiting: `WouldBlock`
+    /// if there are none.
+    pub fn try_recv_batch<B: AsMut<[u8]>>(
+        &self,
+        bufs: &mut [B],
+        metas: &mut [RecvMeta],
+    ) -> io::Result<usize> {
+        let res = recv::recv_batch(self.fd(), bufs, metas);
         if matches!(&res, Err(e) if e.kind() == io::ErrorKind::WouldBlock) {
             self.io.clear_readable();
         }

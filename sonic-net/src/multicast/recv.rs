@@ -1,5 +1,6 @@
 //! `recvmsg(2)` with the destination address of each datagram, parsed from control messages in
-//! a buffer on the stack: no allocation per datagram.
+//! a buffer on the stack: no allocation per datagram. `recvmmsg(2)` (Linux) takes up to
+//! [`MAX_BATCH`] datagrams in one call the same way; elsewhere a batch is a loop of `recvmsg`.
 
 use std::io;
 use std::mem::{size_of, MaybeUninit};
@@ -29,10 +30,66 @@ pub struct RecvMeta {
     pub timestamp: Option<SystemTime>,
 }
 
+impl Default for RecvMeta {
+    /// An empty slot for [`Peer::recv_batch`](super::Peer::recv_batch) to fill: length 0,
+    /// source `0.0.0.0:0`, no metadata.
+    fn default() -> Self {
+        RecvMeta {
+            len: 0,
+            source: SocketAddr::from((Ipv4Addr::UNSPECIFIED, 0)),
+            destination: None,
+            interface: None,
+            truncated: false,
+            timestamp: None,
+        }
+    }
+}
+
+/// Most datagrams one [`Peer::recv_batch`](super::Peer::recv_batch) call receives (the rest
+/// of a longer buffer list is left alone).
+pub const MAX_BATCH: usize = 32;
+
 /// Room for one `in_pktinfo` / `in6_pktinfo` control message and a few more, aligned for
 /// `cmsghdr` (whose alignment is at most 8 on every supported OS).
 #[repr(C, align(8))]
+#[derive(Clone, Copy)]
 struct CmsgBuf([u8; 128]);
+
+/// The metadata of a received `msghdr`: its source, truncation flag and control messages.
+///
+/// # Safety
+/// `msg` must be a header the kernel just filled by a successful `recvmsg`/`recvmmsg`: its
+/// `msg_name` holds `msg_namelen` bytes of socket address and its `msg_control` holds
+/// `msg_controllen` bytes of control messages.
+unsafe fn meta_of(msg: &libc::msghdr, len: usize) -> io::Result<RecvMeta> {
+    let source = if msg.msg_namelen > 0 {
+        // SAFETY: the kernel wrote a socket address of `msg_namelen` bytes, family first.
+        unsafe { super::sys::sockaddr_std(msg.msg_name.cast_const().cast()) }
+    } else {
+        None
+    };
+    let source =
+        source.ok_or_else(|| io::Error::other("recvmsg returned no IPv4/IPv6 source address"))?;
+    let mut meta = RecvMeta {
+        len,
+        source,
+        destination: None,
+        interface: None,
+        truncated: msg.msg_flags & libc::MSG_TRUNC != 0,
+        timestamp: None,
+    };
+    // SAFETY: the kernel set msg_controllen to the bytes of control data it wrote;
+    // CMSG_FIRSTHDR / CMSG_NXTHDR never return a header that does not fit in those bytes, so
+    // everything read below was written by the kernel.
+    unsafe {
+        let mut c = libc::CMSG_FIRSTHDR(msg);
+        while !c.is_null() {
+            parse_one(c, &mut meta);
+            c = libc::CMSG_NXTHDR(msg, c);
+        }
+    }
+    Ok(meta)
+}
 
 /// One non-blocking `recvmsg` into `buf`.
 pub(crate) fn recv_msg(fd: RawFd, buf: &mut [u8]) -> io::Result<RecvMeta> {
@@ -57,34 +114,84 @@ pub(crate) fn recv_msg(fd: RawFd, buf: &mut [u8]) -> io::Result<RecvMeta> {
     if n < 0 {
         return Err(io::Error::last_os_error());
     }
-    let source = if msg.msg_namelen > 0 {
-        // SAFETY: the kernel wrote a socket address of `msg_namelen` bytes, family first.
-        unsafe { super::sys::sockaddr_std(addr.as_ptr().cast()) }
-    } else {
-        None
-    };
-    let source =
-        source.ok_or_else(|| io::Error::other("recvmsg returned no IPv4/IPv6 source address"))?;
+    // SAFETY: `msg` was just filled by a successful recvmsg.
+    unsafe { meta_of(&msg, n as usize) }
+}
 
-    let mut meta = RecvMeta {
-        len: n as usize,
-        source,
-        destination: None,
-        interface: None,
-        truncated: msg.msg_flags & libc::MSG_TRUNC != 0,
-        timestamp: None,
-    };
-    // SAFETY: the kernel set msg_controllen to the bytes of control data it wrote into `cmsg`;
-    // CMSG_FIRSTHDR / CMSG_NXTHDR never return a header that does not fit in those bytes, so
-    // everything read below was written by the kernel.
-    unsafe {
-        let mut c = libc::CMSG_FIRSTHDR(&msg);
-        while !c.is_null() {
-            parse_one(c, &mut meta);
-            c = libc::CMSG_NXTHDR(&msg, c);
-        }
+/// Receives up to `min(bufs.len(), metas.len(), MAX_BATCH)` datagrams with one non-blocking
+/// `recvmmsg`: datagram `i` into `bufs[i]`, its metadata into `metas[i]`. Returns how many
+/// (at least 1), or `WouldBlock` when none is queued.
+#[cfg(any(target_os = "linux", target_os = "android"))]
+pub(crate) fn recv_batch<B: AsMut<[u8]>>(
+    fd: RawFd,
+    bufs: &mut [B],
+    metas: &mut [RecvMeta],
+) -> io::Result<usize> {
+    let k = bufs.len().min(metas.len()).min(MAX_BATCH);
+    if k == 0 {
+        return Ok(0);
     }
-    Ok(meta)
+    let mut addrs = [MaybeUninit::<libc::sockaddr_storage>::uninit(); MAX_BATCH];
+    let mut cmsgs = [MaybeUninit::<CmsgBuf>::uninit(); MAX_BATCH];
+    // SAFETY: iovec and mmsghdr are plain data; all-zero is valid for both.
+    let mut iovs: [libc::iovec; MAX_BATCH] = unsafe { std::mem::zeroed() };
+    // SAFETY: as above.
+    let mut msgs: [libc::mmsghdr; MAX_BATCH] = unsafe { std::mem::zeroed() };
+    for i in 0..k {
+        let buf = bufs[i].as_mut();
+        iovs[i] = libc::iovec {
+            iov_base: buf.as_mut_ptr().cast(),
+            iov_len: buf.len(),
+        };
+        let h = &mut msgs[i].msg_hdr;
+        h.msg_name = addrs[i].as_mut_ptr().cast();
+        h.msg_namelen = size_of::<libc::sockaddr_storage>() as libc::socklen_t;
+        h.msg_iov = &mut iovs[i];
+        h.msg_iovlen = 1;
+        h.msg_control = cmsgs[i].as_mut_ptr().cast();
+        h.msg_controllen = size_of::<CmsgBuf>() as _;
+    }
+    // SAFETY: the first `k` headers point at live locals (addresses, iovecs, control buffers)
+    // and at the caller's buffers, each with its true length, all outliving the call; the
+    // kernel writes at most `k` entries.
+    let n = unsafe {
+        libc::recvmmsg(
+            fd,
+            msgs.as_mut_ptr(),
+            k as _,
+            libc::MSG_DONTWAIT,
+            std::ptr::null_mut(),
+        )
+    };
+    if n < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    let n = n as usize;
+    for i in 0..n {
+        // SAFETY: recvmmsg filled the first `n` headers (and set each msg_len).
+        metas[i] = unsafe { meta_of(&msgs[i].msg_hdr, msgs[i].msg_len as usize) }?;
+    }
+    Ok(n)
+}
+
+/// A batch as a loop of `recvmsg` where there is no `recvmmsg`.
+#[cfg(not(any(target_os = "linux", target_os = "android")))]
+pub(crate) fn recv_batch<B: AsMut<[u8]>>(
+    fd: RawFd,
+    bufs: &mut [B],
+    metas: &mut [RecvMeta],
+) -> io::Result<usize> {
+    let k = bufs.len().min(metas.len()).min(MAX_BATCH);
+    let mut n = 0;
+    while n < k {
+        match recv_msg(fd, bufs[n].as_mut()) {
+            Ok(m) => metas[n] = m,
+            Err(e) if n > 0 && e.kind() == io::ErrorKind::WouldBlock => break,
+            Err(e) => return Err(e),
+        }
+        n += 1;
+    }
+    Ok(n)
 }
 
 /// Reads one control message into `meta` if it is a packet-info or timestamp message.
@@ -100,6 +207,26 @@ unsafe fn parse_one(c: *const libc::cmsghdr, meta: &mut RecvMeta) {
     let (level, ty, len) = unsafe { ((*c).cmsg_level, (*c).cmsg_type, (*c).cmsg_len as usize) };
     // SAFETY: CMSG_LEN is plain arithmetic.
     let need = |data: usize| unsafe { libc::CMSG_LEN(data as _) } as usize;
+    #[cfg(target_os = "freebsd")]
+    if level == libc::IPPROTO_IP && ty == libc::IP_RECVDSTADDR {
+        if len >= need(size_of::<libc::in_addr>()) {
+            // SAFETY: cmsg_len says the data holds a whole in_addr (read unaligned, as below).
+            let a: libc::in_addr = unsafe { std::ptr::read_unaligned(libc::CMSG_DATA(c).cast()) };
+            meta.destination = Some(Ipv4Addr::from(a.s_addr.to_ne_bytes()).into());
+        }
+        return;
+    }
+    #[cfg(target_os = "freebsd")]
+    if level == libc::IPPROTO_IP && ty == libc::IP_RECVIF {
+        if len >= need(size_of::<libc::sockaddr_dl>()) {
+            // SAFETY: as above, for a whole sockaddr_dl (the interface's link address).
+            let dl: libc::sockaddr_dl =
+                unsafe { std::ptr::read_unaligned(libc::CMSG_DATA(c).cast()) };
+            meta.interface = Some(u32::from(dl.sdl_index));
+        }
+        return;
+    }
+    #[cfg(not(target_os = "freebsd"))]
     if level == libc::IPPROTO_IP && ty == libc::IP_PKTINFO {
         if len >= need(size_of::<libc::in_pktinfo>()) {
             // SAFETY: cmsg_len says the data holds a whole in_pktinfo; the read is unaligned
@@ -109,7 +236,9 @@ unsafe fn parse_one(c: *const libc::cmsghdr, meta: &mut RecvMeta) {
             meta.destination = Some(Ipv4Addr::from(info.ipi_addr.s_addr.to_ne_bytes()).into());
             meta.interface = Some(info.ipi_ifindex as u32);
         }
-    } else if level == libc::IPPROTO_IPV6
+        return;
+    }
+    if level == libc::IPPROTO_IPV6
         && ty == libc::IPV6_PKTINFO
         && len >= need(size_of::<libc::in6_pktinfo>())
     {

@@ -199,14 +199,43 @@ pub(crate) fn set_recv_timestamp(fd: RawFd, on: bool) -> io::Result<()> {
     setsockopt(fd, libc::SOL_SOCKET, SO_RECV_TIME, &libc::c_int::from(on))
 }
 
+/// Binds the socket to interface `index` for receiving (0 removes the binding):
+/// `SO_BINDTOIFINDEX` on Linux, `IP_BOUND_IF` / `IPV6_BOUND_IF` on macOS.
+#[cfg(not(target_os = "freebsd"))]
+pub(crate) fn bind_inbound(sock: &socket2::SockRef<'_>, v6: bool, index: u32) -> io::Result<()> {
+    let nz = std::num::NonZeroU32::new(index);
+    if v6 {
+        sock.bind_device_by_index_v6(nz)
+    } else {
+        sock.bind_device_by_index_v4(nz)
+    }
+}
+
+/// FreeBSD has no per-socket interface binding.
+#[cfg(target_os = "freebsd")]
+pub(crate) fn bind_inbound(_: &socket2::SockRef<'_>, _: bool, _: u32) -> io::Result<()> {
+    Err(io::Error::new(
+        io::ErrorKind::Unsupported,
+        "set_inbound: FreeBSD cannot bind a socket to an interface; join on it instead",
+    ))
+}
+
 /// Turns per-packet destination address and interface reporting on or off
-/// (`IP_PKTINFO` / `IPV6_RECVPKTINFO`).
+/// (`IP_PKTINFO` / `IPV6_RECVPKTINFO`; FreeBSD has no `IP_PKTINFO` and reports the two for
+/// IPv4 with `IP_RECVDSTADDR` + `IP_RECVIF`).
 pub(crate) fn set_recv_pktinfo(fd: RawFd, v6: bool, on: bool) -> io::Result<()> {
     let on = libc::c_int::from(on);
     if v6 {
-        setsockopt(fd, libc::IPPROTO_IPV6, libc::IPV6_RECVPKTINFO, &on)
-    } else {
+        return setsockopt(fd, libc::IPPROTO_IPV6, libc::IPV6_RECVPKTINFO, &on);
+    }
+    #[cfg(not(target_os = "freebsd"))]
+    {
         setsockopt(fd, libc::IPPROTO_IP, libc::IP_PKTINFO, &on)
+    }
+    #[cfg(target_os = "freebsd")]
+    {
+        setsockopt(fd, libc::IPPROTO_IP, libc::IP_RECVDSTADDR, &on)?;
+        setsockopt(fd, libc::IPPROTO_IP, libc::IP_RECVIF, &on)
     }
 }
 
