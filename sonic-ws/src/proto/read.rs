@@ -61,7 +61,7 @@ fn max_chunk(limits: &Limits) -> usize {
     limits.read_buffer_size.max(MAX_HEADER_LEN) * READ_CHUNK_GROWTH
 }
 
-/// The read buffer never grows past one whole frame, its header and a read chunk.
+/// The read buffer never grows past one whole frame, its header and the largest read chunk.
 fn read_buffer_limit(limits: &Limits) -> usize {
     limits
         .max_frame_size
