@@ -15,7 +15,7 @@
 //! `--block ADDR` (repeatable, any-source only) `--count 20` (stop after that many datagrams)
 //! `--idle-secs 10` (stop after that long without one) `--busy-poll`.
 
-use sonic_net::multicast::Peer;
+use sonic_net::multicast::{Peer, RecvMeta};
 use std::io;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -67,45 +67,53 @@ fn main() -> io::Result<()> {
 
         let (mut received, mut gaps, mut next) = (0u64, 0u64, None::<u64>);
         let mut latency_sum = 0u64;
-        let mut buf = [0u8; 2048];
-        while received < args.count {
-            let m = match sonic_rt::time::timeout(args.idle, peer.recv_msg(&mut buf)).await {
+        // A burst that queued up while we were busy is taken with one recvmmsg (up to 16 here).
+        let mut bufs = [[0u8; 2048]; 16];
+        let mut metas = [RecvMeta::default(); 16];
+        'recv: while received < args.count {
+            let batch = sonic_rt::time::timeout(args.idle, peer.recv_batch(&mut bufs, &mut metas));
+            let n = match batch.await {
                 Ok(r) => r?,
                 Err(_) => {
                     println!("no datagram for {:?}; stopping", args.idle);
                     break;
                 }
             };
-            received += 1;
-            if m.len < 16 {
-                println!(
-                    "{} bytes from {} (not a publisher datagram)",
-                    m.len, m.source
-                );
-                continue;
-            }
-            let seq = u64::from_be_bytes(buf[..8].try_into().unwrap());
-            let sent = u64::from_be_bytes(buf[8..16].try_into().unwrap());
-            let latency = now_ns().saturating_sub(sent);
-            latency_sum += latency;
-            if let Some(want) = next {
-                if seq > want {
-                    gaps += seq - want;
+            for (buf, m) in bufs.iter().zip(&metas).take(n) {
+                if received == args.count {
+                    break 'recv;
                 }
+                received += 1;
+                if m.len < 16 {
+                    println!(
+                        "{} bytes from {} (not a publisher datagram)",
+                        m.len, m.source
+                    );
+                    continue;
+                }
+                let seq = u64::from_be_bytes(buf[..8].try_into().unwrap());
+                let sent = u64::from_be_bytes(buf[8..16].try_into().unwrap());
+                let latency = now_ns().saturating_sub(sent);
+                latency_sum += latency;
+                if let Some(want) = next {
+                    if seq > want {
+                        gaps += seq - want;
+                    }
+                }
+                next = Some(seq + 1);
+                let to = m.destination.map_or("?".into(), |d| d.to_string());
+                let on = m.interface.unwrap_or(0);
+                let queued = m
+                    .timestamp
+                    .and_then(|t| SystemTime::now().duration_since(t).ok())
+                    .map_or(0.0, |d| d.as_nanos() as f64 / 1e3);
+                println!(
+                    "seq {seq:>5} from {} to {to} on ifindex {on}: {:.1} us one-way, {queued:.1} \
+                     us since the kernel received it (batch of {n})",
+                    m.source,
+                    latency as f64 / 1e3
+                );
             }
-            next = Some(seq + 1);
-            let to = m.destination.map_or("?".into(), |d| d.to_string());
-            let on = m.interface.unwrap_or(0);
-            let queued = m
-                .timestamp
-                .and_then(|t| SystemTime::now().duration_since(t).ok())
-                .map_or(0.0, |d| d.as_nanos() as f64 / 1e3);
-            println!(
-                "seq {seq:>5} from {} to {to} on ifindex {on}: {:.1} us one-way, {queued:.1} us \
-                 since the kernel received it",
-                m.source,
-                latency as f64 / 1e3
-            );
         }
         if received > 0 {
             println!(
