@@ -408,11 +408,13 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocket<S> {
     ///
     /// A server writes a large echo (at least `vectored_threshold` bytes, uncompressed) straight
     /// from the receive buffer next to its header with one vectored write, then flushes: the
-    /// payload is never copied unless the stream takes only part of it (the rest is queued).
+    /// payload is not copied unless the stream takes only part of it (the rest is queued; a
+    /// stream without a real vectored write, which takes only the first slice, always does).
     /// A small echo is queued like [`feed`](Self::feed) and goes out with the next flush (a
     /// `recv` that runs out of input flushes), so a burst is answered with one write. A client
-    /// echo is masked while it is copied into the queue. Cancel-safe: nothing refers to the
-    /// receive buffer once the write attempt returns.
+    /// echo is masked while it is copied into the queue. A message is echoed once (a second
+    /// call fails with [`Error::InvalidInput`]). Cancel-safe: nothing refers to the receive
+    /// buffer once the write attempt returns, and a cancelled flush loses nothing.
     ///
     /// ```
     /// # async fn serve<S: futures_io::AsyncRead + futures_io::AsyncWrite + Unpin>(

@@ -69,6 +69,12 @@ fn large_echo_hands_the_receive_buffer_to_the_writer() {
         .unwrap();
     assert!(called);
     assert_eq!(s.queued(), 0, "nothing copied into the queue");
+    // Echoed once: a retry (say after a cancelled flush) cannot send it twice.
+    assert!(s.view().is_none());
+    assert!(matches!(
+        s.echo(0, |_, _| Ok(0)),
+        Err(Error::InvalidInput(_))
+    ));
     assert_eq!(
         client_reads(&mut c, &wire, &mut s),
         vec![Message::Binary(payload)]

@@ -460,3 +460,39 @@ fn client_side_sends_masked_frames_server_reads_them() {
         ]
     );
 }
+
+#[test]
+fn feed_takes_more_than_the_read_buffer_limit() {
+    // Regression: with a small limit, feeding many whole frames at once (what follows a
+    // handshake in the same read) spun forever once the buffer was full.
+    let limits = Limits {
+        max_frame_size: 1000,
+        read_buffer_size: 64,
+        ..Limits::default()
+    };
+    let frame = cframe(OpCode::Binary, true, &[5; 900]);
+    let burst: Vec<u8> = frame
+        .iter()
+        .copied()
+        .cycle()
+        .take(frame.len() * 5)
+        .collect();
+    let mut c = server_with(limits);
+    let (m, e) = run(&mut c, &burst);
+    assert_eq!((m.len(), e), (5, None));
+    // Twice without advancing in between: the second feed must not stop either.
+    let mut c = server_with(limits);
+    c.feed(&burst);
+    c.feed(&burst);
+    let (m, e) = drain(&mut c);
+    assert_eq!((m.len(), e), (10, None));
+    assert!(m.iter().all(|m| *m == Message::binary(vec![5; 900])));
+    // And the buffer returns to its bound once drained: a later frame needs no big buffer.
+    let (m, e) = run(&mut c, &cframe(OpCode::Binary, true, &[6; 10]));
+    assert_eq!((m.len(), e), (1, None));
+    assert!(
+        c.reader().memory() < 64 << 10,
+        "memory {}",
+        c.reader().memory()
+    );
+}

@@ -349,3 +349,38 @@ fn errors_do_not_panic_when_used_after_failure() {
     assert!(matches!(r.2, Err(Error::Closed)));
     run(async {});
 }
+
+#[test]
+fn frames_sent_with_the_handshake_beyond_the_read_limit_do_not_hang() {
+    // Regression: bytes that arrive in the same read as the handshake go in through `feed`;
+    // with small limits 8 KiB of them used to spin `from_raw` forever.
+    let limits = sonic_ws::Limits {
+        max_frame_size: 1024,
+        read_buffer_size: 512,
+        ..sonic_ws::Limits::default()
+    };
+    let mut client = sonic_ws::proto::conn::Connection::new(
+        sonic_ws::Role::Client,
+        sonic_ws::Limits::default(),
+        None,
+    );
+    for _ in 0..12 {
+        client.send(sonic_ws::OpCode::Binary, &[9; 800]).unwrap();
+    }
+    let leftover = client.output().to_vec();
+    assert!(leftover.len() > 8 << 10);
+    let (a, _b) = util::pipe::duplex(1 << 20);
+    let config = sonic_ws::Config {
+        limits,
+        ..sonic_ws::Config::default()
+    };
+    let mut ws = sonic_ws::WebSocket::from_raw(a, sonic_ws::Role::Server, config, None, &leftover);
+    util::pipe::run(async move {
+        for _ in 0..12 {
+            assert_eq!(
+                ws.recv().await.unwrap(),
+                sonic_ws::Message::binary(vec![9; 800])
+            );
+        }
+    });
+}

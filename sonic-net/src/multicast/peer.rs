@@ -12,7 +12,7 @@ use std::future::poll_fn;
 use std::io;
 use std::net::{Ipv4Addr, SocketAddr, UdpSocket};
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
-use std::task::{ready, Context, Poll};
+use std::task::{Context, Poll};
 
 /// A UDP multicast peer on the current sonic runtime: it joins groups (any-source or
 /// source-specific) on chosen interfaces, filters sources at run time, and sends and receives
@@ -393,20 +393,14 @@ impl Peer {
         bufs: &mut [B],
         metas: &mut [RecvMeta],
     ) -> Poll<io::Result<usize>> {
-        let want = bufs.len().min(metas.len()).min(super::MAX_BATCH);
-        if want == 0 {
+        if bufs.is_empty() || metas.is_empty() {
             return Poll::Ready(Ok(0));
         }
-        let n =
-            ready!(self
-                .io
-                .poll_read_with(cx, |s| recv::recv_batch(s.as_raw_fd(), bufs, metas)))?;
-        if n < want {
-            // The queue ran dry during the call: skip the EAGAIN the next attempt would make.
-            // A datagram arriving now raises a new edge, seen after this clear.
-            self.io.clear_readable();
-        }
-        Poll::Ready(Ok(n))
+        // A short batch is not taken as "queue empty": recvmmsg also stops early at an error,
+        // which it keeps for the next call, and clearing readiness would hide it until the
+        // next datagram. The next attempt pays one EAGAIN instead.
+        self.io
+            .poll_read_with(cx, |s| recv::recv_batch(s.as_raw_fd(), bufs, metas))
     }
 
     /// Receives a batch of datagrams; see [`poll_recv_batch`](Self::poll_recv_batch).

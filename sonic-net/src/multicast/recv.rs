@@ -159,7 +159,7 @@ pub(crate) fn recv_batch<B: AsMut<[u8]>>(
             fd,
             msgs.as_mut_ptr(),
             k as _,
-            libc::MSG_DONTWAIT,
+            libc::MSG_DONTWAIT as _, // c_int on glibc, c_uint on musl
             std::ptr::null_mut(),
         )
     };
@@ -169,7 +169,12 @@ pub(crate) fn recv_batch<B: AsMut<[u8]>>(
     let n = n as usize;
     for i in 0..n {
         // SAFETY: recvmmsg filled the first `n` headers (and set each msg_len).
-        metas[i] = unsafe { meta_of(&msgs[i].msg_hdr, msgs[i].msg_len as usize) }?;
+        match unsafe { meta_of(&msgs[i].msg_hdr, msgs[i].msg_len as usize) } {
+            Ok(m) => metas[i] = m,
+            // No IP source (never for a UDP socket): hand over what came before it.
+            Err(_) if i > 0 => return Ok(i),
+            Err(e) => return Err(e),
+        }
     }
     Ok(n)
 }
@@ -186,7 +191,9 @@ pub(crate) fn recv_batch<B: AsMut<[u8]>>(
     while n < k {
         match recv_msg(fd, bufs[n].as_mut()) {
             Ok(m) => metas[n] = m,
-            Err(e) if n > 0 && e.kind() == io::ErrorKind::WouldBlock => break,
+            // Queue drained, or an error after some datagrams: hand those over first (what
+            // recvmmsg does; a pending socket error comes back on the next call).
+            Err(_) if n > 0 => break,
             Err(e) => return Err(e),
         }
         n += 1;

@@ -248,6 +248,7 @@ impl Connection {
     /// so the queue still holds whole frames and nothing refers to the receive buffer after
     /// this returns. Any other echo (a client must mask; compressed or small) is queued as
     /// [`send`](Self::send) would, without calling `write`. Returns whether `write` was called.
+    /// The message can be echoed once: afterwards [`view`](Self::view) is `None`.
     ///
     /// # Errors
     /// [`Error::InvalidInput`] if the last item was not a text or binary message (or was
@@ -276,6 +277,7 @@ impl Connection {
             || self.writer.will_compress(payload.len())
         {
             self.writer.encode_message(&mut self.out, opcode, payload);
+            self.reader.release_view();
             return Ok(false);
         }
         let h = self.writer.header(opcode, true, false, payload.len());
@@ -288,6 +290,8 @@ impl Connection {
         };
         let from_out = written.min(queued);
         self.out.extend_from_slice(&payload[written - from_out..]);
+        // Echoed once: a retry after a cancelled flush must not send it again.
+        self.reader.release_view();
         self.consume_output(from_out);
         result.map_err(Error::Io)?;
         Ok(true)

@@ -10,8 +10,10 @@
 //!   frame is complete, so a bad byte fails the connection at once and a frame is touched once.
 //! - A single-frame uncompressed message is delivered in place; fragmented or compressed
 //!   messages are assembled (or inflated) into one buffer bounded by `max_message_size`.
-//! - Memory is bounded: the read buffer never grows past `max_frame_size` + a header + one read
-//!   chunk, the assembly buffer past `max_message_size` (+1 byte for detection).
+//! - Memory is bounded: filled through `read_buf`, the read buffer never grows past
+//!   `max_frame_size` + a header + the largest read chunk (bytes handed to `feed` always go in:
+//!   the caller holds them already), the assembly buffer past `max_message_size` (+1 byte for
+//!   detection).
 //! - After a Close frame nothing more is parsed.
 
 use super::close::{parse_close_payload, CloseCode};
@@ -33,10 +35,10 @@ pub struct Limits {
     pub max_message_size: usize,
     /// Most frames in one message (1009 beyond).
     pub max_fragments: usize,
-    /// Read chunk size and the buffer size kept between large frames. While reads keep
-    /// filling all the space offered (a streaming peer), the chunk doubles, up to
-    /// [`READ_CHUNK_GROWTH`] times this, so that a burst is read with few syscalls; it halves
-    /// again when reads come back small.
+    /// Read chunk size. While reads keep filling all the space offered (a streaming peer), the
+    /// chunk doubles, up to [`READ_CHUNK_GROWTH`] times this, so that a burst is read with few
+    /// syscalls; it halves again when reads come back small. An empty read buffer up to twice
+    /// the largest chunk is kept between frames; a larger one is given back.
     pub read_buffer_size: usize,
     /// Accept unmasked frames from clients (breaks RFC 6455; for testing only).
     pub accept_unmasked_frames: bool,
@@ -141,6 +143,8 @@ pub struct Reader {
     /// Received bytes; positions below are relative to the start of its readable window, which
     /// stays put until `pending_consume` is applied.
     buf: ByteBuffer,
+    /// `buf`'s growth limit (raised while `feed` copies bytes in).
+    buf_limit: usize,
     pending_consume: usize,
     /// Current read chunk: between `read_buffer_size` and `READ_CHUNK_GROWTH` times it.
     chunk: usize,
@@ -164,6 +168,7 @@ impl Reader {
             role,
             limits,
             buf: ByteBuffer::new().with_limit(read_buffer_limit(&limits)),
+            buf_limit: read_buffer_limit(&limits),
             pending_consume: 0,
             chunk: limits.read_buffer_size.max(MAX_HEADER_LEN),
             offered: 0,
@@ -205,6 +210,10 @@ impl Reader {
     }
 
     /// Free space to read into, sized for the frame in progress. Ends any [`view`](Self::view).
+    ///
+    /// Empty only when the buffer is at its limit, which cannot happen if
+    /// [`advance`](Self::advance) ran until `Ok(None)` since the last fill (the limit leaves a
+    /// whole frame plus the largest chunk), or if the allocator refused.
     pub fn read_buf(&mut self) -> &mut [u8] {
         self.consume_pending();
         let have = self.buf.len();
@@ -217,7 +226,7 @@ impl Reader {
             // within the window is kept even while the chunk shrinks, so that a stream of
             // large frames never returns memory only to allocate it again (for buffers this
             // size the allocator maps and unmaps pages each time).
-            self.buf = ByteBuffer::with_capacity(self.chunk).with_limit(self.buf.limit());
+            self.buf = ByteBuffer::with_capacity(self.chunk).with_limit(self.buf_limit);
         }
         // The rest of the frame in progress, and at least a read chunk (all the free tail is
         // offered, so a read takes as much as the socket has). The buffer moves the
@@ -250,15 +259,38 @@ impl Reader {
         self.buf.commit(n);
     }
 
-    /// Copies `data` in (for tests, fuzzing and callers that already hold bytes).
+    /// Copies `data` in (for tests, fuzzing and callers that already hold bytes, such as what
+    /// followed a handshake in the same read). All of it goes in, even past the read buffer's
+    /// limit (several whole frames not yet advanced can exceed it): the caller already holds
+    /// the bytes, so this bounds nothing, and a full buffer must not stop the copy.
     pub fn feed(&mut self, mut data: &[u8]) {
+        let limit = read_buffer_limit(&self.limits);
+        let room = limit
+            .saturating_add(self.buf.len())
+            .saturating_add(data.len());
+        self.set_buffer_limit(room);
         while !data.is_empty() {
             let dst = self.read_buf();
             let n = dst.len().min(data.len());
+            if n == 0 {
+                // The limit leaves room for all of `data`, so only the allocator can refuse:
+                // report it as `Vec` would, never drop bytes or spin.
+                std::alloc::handle_alloc_error(
+                    std::alloc::Layout::array::<u8>(data.len())
+                        .unwrap_or(std::alloc::Layout::new::<u8>()),
+                );
+            }
             dst[..n].copy_from_slice(&data[..n]);
             self.commit(n);
             data = &data[n..];
         }
+        self.set_buffer_limit(limit);
+    }
+
+    /// Sets the read buffer's growth limit; a buffer already larger keeps its memory.
+    fn set_buffer_limit(&mut self, limit: usize) {
+        self.buf_limit = limit;
+        self.buf = std::mem::take(&mut self.buf).with_limit(limit);
     }
 
     fn check_header(&self, h: &FrameHeader) -> Result<(), ProtocolError> {
@@ -500,6 +532,12 @@ impl Reader {
                 }
             }
         })
+    }
+
+    /// Ends the current [`view`](Self::view) without taking the item (its bytes are released
+    /// at the next fill or advance as usual).
+    pub(crate) fn release_view(&mut self) {
+        self.last = None;
     }
 
     /// Takes the last item as an owned [`Message`]: an assembled message's buffer moves out
