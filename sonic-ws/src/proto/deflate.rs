@@ -101,16 +101,22 @@ impl Inflater {
         let start_in = self.d.total_in();
         loop {
             let consumed = (self.d.total_in() - start_in) as usize;
-            // Room for one byte past the limit, so that "over the limit" is detectable.
+            // Room for one byte past the limit, so that "over the limit" is detectable. The
+            // output goes into a slice of exactly that size: `decompress_vec` would fill all
+            // spare capacity, which a reused or doubled Vec has more of than the limit allows.
             let room = (limit + 1)
                 .saturating_sub(out.len())
                 .min((input.len() - consumed).saturating_mul(4).max(4096));
-            out.reserve(room);
             let before_out = out.len();
-            let status = self
-                .d
-                .decompress_vec(&input[consumed..], out, FlushDecompress::Sync)
-                .map_err(|_| ProtocolError::BadCompressedData)?;
+            out.resize(before_out + room, 0);
+            let total_out = self.d.total_out();
+            let status = self.d.decompress(
+                &input[consumed..],
+                &mut out[before_out..],
+                FlushDecompress::Sync,
+            );
+            out.truncate(before_out + (self.d.total_out() - total_out) as usize);
+            let status = status.map_err(|_| ProtocolError::BadCompressedData)?;
             if out.len() > limit {
                 return Err(ProtocolError::MessageTooLarge);
             }
@@ -119,7 +125,8 @@ impl Inflater {
                 return Ok(());
             }
             let consumed_now = (self.d.total_in() - start_in) as usize;
-            let room_left = out.len() < out.capacity();
+            // Output space left over means the decompressor has nothing more to give for now.
+            let room_left = out.len() < before_out + room;
             let progress = consumed_now != consumed || out.len() != before_out;
             if (consumed_now == input.len() && room_left) || !progress {
                 return Ok(());
