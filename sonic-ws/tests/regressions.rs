@@ -37,7 +37,11 @@ fn inflating_never_writes_past_the_limit_into_spare_capacity() {
         let mut out = Vec::with_capacity(spare);
         let r = i.inflate(&z, &mut out, limit);
         assert_eq!(r, Err(sonic_ws::ProtocolError::MessageTooLarge));
-        assert!(out.len() <= limit + 1, "{} bytes for a {limit} limit", out.len());
+        assert!(
+            out.len() <= limit + 1,
+            "{} bytes for a {limit} limit",
+            out.len()
+        );
         // Within the limit the whole message still comes out, whatever the spare capacity.
         let mut i = Inflater::new(false);
         let mut out = Vec::with_capacity(spare);
