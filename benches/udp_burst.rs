@@ -107,6 +107,21 @@ fn bound() -> (UdpSocket, SocketAddr) {
     (s, a)
 }
 
+/// Sends `$o.bursts` bursts; times only `$drain` (which receives one burst) after each.
+/// A macro so that `$drain` may `.await` inside any runtime's `block_on`.
+macro_rules! timed_bursts {
+    ($o:expr, $tx:expr, $to:expr, $payload:expr, $drain:block) => {{
+        let mut total = Duration::ZERO;
+        for _ in 0..$o.bursts {
+            send_burst($tx, $to, $payload);
+            let t = Instant::now();
+            $drain
+            total += t.elapsed();
+        }
+        total
+    }};
+}
+
 /// Runs `o.bursts` bursts through `mode`; returns the total time spent draining.
 fn run(mode: Mode, o: Opts, tx: &UdpSocket, payload: &[u8]) -> Duration {
     let (rx, to) = bound();
@@ -119,9 +134,7 @@ fn run(mode: Mode, o: Opts, tx: &UdpSocket, payload: &[u8]) -> Duration {
                 let mut one = [0u8; 2048];
                 let mut bufs = [[0u8; 2048]; BURST];
                 let mut metas = [RecvMeta::default(); BURST];
-                for _ in 0..o.bursts {
-                    send_burst(tx, to, payload);
-                    let t = Instant::now();
+                total = timed_bursts!(o, tx, to, payload, {
                     if mode == Mode::SonicEach {
                         for _ in 0..BURST {
                             black_box(peer.recv_msg(&mut one).await.expect("recv"));
@@ -135,8 +148,7 @@ fn run(mode: Mode, o: Opts, tx: &UdpSocket, payload: &[u8]) -> Duration {
                                 .expect("recv");
                         }
                     }
-                    total += t.elapsed();
-                }
+                });
             });
         }
         Mode::SonicRecvFrom => {
@@ -144,26 +156,20 @@ fn run(mode: Mode, o: Opts, tx: &UdpSocket, payload: &[u8]) -> Duration {
             rt.block_on(async {
                 let sock = sonic_net::UdpSocket::from_std(rx).expect("socket");
                 let mut one = [0u8; 2048];
-                for _ in 0..o.bursts {
-                    send_burst(tx, to, payload);
-                    let t = Instant::now();
+                total = timed_bursts!(o, tx, to, payload, {
                     for _ in 0..BURST {
                         black_box(sock.recv_from(&mut one).await.expect("recv"));
                     }
-                    total += t.elapsed();
-                }
+                });
             });
         }
         Mode::RawRecvFrom => {
             let mut one = [0u8; 2048];
-            for _ in 0..o.bursts {
-                send_burst(tx, to, payload);
-                let t = Instant::now();
+            total = timed_bursts!(o, tx, to, payload, {
                 for _ in 0..BURST {
                     black_box(rx.recv_from(&mut one).expect("recv"));
                 }
-                total += t.elapsed();
-            }
+            });
         }
         Mode::TokioEach => {
             let rt = tokio::runtime::Builder::new_current_thread()
@@ -174,14 +180,11 @@ fn run(mode: Mode, o: Opts, tx: &UdpSocket, payload: &[u8]) -> Duration {
                 rx.set_nonblocking(true).expect("nonblocking");
                 let sock = tokio::net::UdpSocket::from_std(rx).expect("tokio socket");
                 let mut one = [0u8; 2048];
-                for _ in 0..o.bursts {
-                    send_burst(tx, to, payload);
-                    let t = Instant::now();
+                total = timed_bursts!(o, tx, to, payload, {
                     for _ in 0..BURST {
                         black_box(sock.recv_from(&mut one).await.expect("recv"));
                     }
-                    total += t.elapsed();
-                }
+                });
             });
         }
         Mode::RawEach | Mode::RawBatch => {
@@ -205,9 +208,7 @@ fn run(mode: Mode, o: Opts, tx: &UdpSocket, payload: &[u8]) -> Duration {
                 msgs[i].msg_hdr.msg_iov = &mut iovs[i];
                 msgs[i].msg_hdr.msg_iovlen = 1;
             }
-            for _ in 0..o.bursts {
-                send_burst(tx, to, payload);
-                let t = Instant::now();
+            total = timed_bursts!(o, tx, to, payload, {
                 if mode == Mode::RawEach {
                     for m in msgs.iter_mut() {
                         m.msg_hdr.msg_namelen = size_of::<libc::sockaddr_storage>() as _;
@@ -232,9 +233,8 @@ fn run(mode: Mode, o: Opts, tx: &UdpSocket, payload: &[u8]) -> Duration {
                         got += n as usize;
                     }
                 }
-                total += t.elapsed();
                 black_box(&bufs);
-            }
+            });
         }
     }
     total
