@@ -37,10 +37,10 @@ mod reactor;
 mod runtime;
 #[cfg(unix)]
 pub mod signal;
+mod slab;
 pub mod sync;
 pub mod task;
 pub mod time;
-mod util;
 
 pub use runtime::{block_on, Builder, EnterGuard, Handle, PostError, Runtime};
 pub use task::{spawn, spawn_local, JoinHandle};

@@ -1,6 +1,6 @@
 //! `JoinHandle` and `JoinError`: awaiting, aborting and detaching a spawned task.
 
-use super::task::{raw, Header, CANCELLED, COMPLETE, JOIN_INTEREST, RUNNING, SCHEDULED};
+use super::cell::{raw, Header, CANCELLED, COMPLETE, JOIN_INTEREST, RUNNING, SCHEDULED};
 use super::waker;
 use std::any::Any;
 use std::fmt;

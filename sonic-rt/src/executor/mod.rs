@@ -9,12 +9,14 @@
 //!   code may spawn, wake and drop tasks freely.
 
 pub(crate) mod budget;
+pub(crate) mod cell;
 pub(crate) mod join;
-pub(crate) mod task;
+pub(crate) mod remote;
 pub(crate) mod waker;
 
-use crate::runtime::shared::Shared;
-use crate::util::slab::Slab;
+use crate::executor::remote::Shared;
+use crate::slab::Slab;
+use cell::{raw, Header, TaskRef, CANCELLED, COMPLETE, JOIN_INTEREST, RUNNING, SCHEDULED};
 use join::JoinHandle;
 use std::cell::RefCell;
 use std::collections::VecDeque;
@@ -22,7 +24,6 @@ use std::future::Future;
 use std::ptr::NonNull;
 use std::sync::Arc;
 use std::task::{Context, Poll};
-use task::{raw, Header, TaskRef, CANCELLED, COMPLETE, JOIN_INTEREST, RUNNING, SCHEDULED};
 
 pub(crate) struct Executor {
     queue: RefCell<VecDeque<NonNull<Header>>>,
@@ -44,7 +45,7 @@ impl Executor {
         F: Future + 'static,
         F::Output: 'static,
     {
-        let ptr = task::allocate(future, shared.clone());
+        let ptr = cell::allocate(future, shared.clone());
         let key = self.tasks.borrow_mut().insert(TaskRef::from_counted(ptr));
         let Some(key) = key else {
             panic!("sonic-rt: more than 2^32 live tasks on one runtime");

@@ -4,7 +4,7 @@
 //! syscall. A wake from anywhere else sends a counted reference through the remote queue, which
 //! wakes a sleeping reactor.
 
-use super::task::{raw, Header, TaskRef};
+use super::cell::{raw, Header, TaskRef};
 use crate::context;
 use std::mem::ManuallyDrop;
 use std::ptr::NonNull;

@@ -30,7 +30,7 @@ mod kqueue;
 pub(crate) use poller::{Events, Notifier, Poller};
 pub(crate) use source::{Direction, ScheduledIo};
 
-use crate::util::slab::{Key, Slab};
+use crate::slab::{Key, Slab};
 use std::io;
 use std::os::fd::RawFd;
 use std::rc::Rc;

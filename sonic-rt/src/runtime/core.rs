@@ -1,6 +1,6 @@
 //! The runtime's state on its own thread, and one turn of the event loop.
 
-use super::shared::{Remote, Shared};
+use crate::executor::remote::{Remote, Shared};
 use crate::executor::Executor;
 use crate::reactor::Reactor;
 use crate::time::clock::Clock;

@@ -1,7 +1,7 @@
 //! `Handle`: the `Send` door into a runtime for other threads.
 
-use super::shared::{Remote, Shared};
 use crate::context;
+use crate::executor::remote::{Remote, Shared};
 use std::fmt;
 use std::future::Future;
 use std::sync::Arc;

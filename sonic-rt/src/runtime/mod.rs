@@ -3,15 +3,14 @@
 mod builder;
 pub(crate) mod core;
 mod handle;
-pub(crate) mod shared;
 
 pub use builder::Builder;
 pub use handle::{Handle, PostError};
 
 use crate::context::Enter;
+use crate::executor::remote::Shared;
 use crate::executor::{self, join::JoinHandle};
 use core::Core;
-use shared::Shared;
 use std::fmt;
 use std::future::Future;
 use std::io;

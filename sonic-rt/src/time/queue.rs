@@ -9,7 +9,7 @@
 //! - Deadlines are nanoseconds on the runtime clock; an entry fires only once `now >= deadline`,
 //!   so a timer never fires early.
 
-use crate::util::slab::{Key, Slab};
+use crate::slab::{Key, Slab};
 use std::task::Waker;
 
 const FIRED: u32 = u32::MAX;

@@ -3,7 +3,7 @@
 use super::Instant;
 use crate::context;
 use crate::runtime::core::Core;
-use crate::util::slab::Key;
+use crate::slab::Key;
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;

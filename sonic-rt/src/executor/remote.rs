@@ -7,7 +7,7 @@
 //!   not block. Both sides use `SeqCst`, so at least one of them sees the other: either the owner
 //!   skips the wait or the producer wakes it. Wakes on the owner thread never come here.
 
-use crate::executor::task::TaskRef;
+use crate::executor::cell::TaskRef;
 use crate::reactor::Notifier;
 use std::fmt;
 use std::sync::atomic::{AtomicBool, Ordering};

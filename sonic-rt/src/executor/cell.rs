@@ -13,8 +13,8 @@
 //! - The future never moves: it is pinned inside the cell until dropped in place.
 
 use super::join::JoinError;
-use crate::runtime::shared::Shared;
-use crate::util::slab::Key;
+use crate::executor::remote::Shared;
+use crate::slab::Key;
 use std::any::Any;
 use std::cell::{Cell, UnsafeCell};
 use std::future::Future;

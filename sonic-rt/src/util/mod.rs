@@ -1,2 +1,0 @@
-//! Small internal helpers.
-pub(crate) mod slab;
