@@ -240,6 +240,157 @@ fn spawn_from_inside_tasks(rt: &Runtime) {
     assert_eq!(n, 5);
 }
 
+fn task_ids_are_distinct_and_seen_from_inside(rt: &Runtime) {
+    rt.block_on(async {
+        assert_eq!(
+            sonic_rt::task::try_id(),
+            None,
+            "block_on's future is not a task"
+        );
+        let handles: Vec<_> = (0..5)
+            .map(|_| {
+                spawn(async {
+                    let before = sonic_rt::task::id();
+                    yield_now().await;
+                    assert_eq!(sonic_rt::task::id(), before, "an id is stable across polls");
+                    before
+                })
+            })
+            .collect();
+        let ids: Vec<_> = handles.iter().map(|h| h.id()).collect();
+        for (h, id) in handles.into_iter().zip(&ids) {
+            assert_eq!(h.abort_handle().id(), *id);
+            assert_eq!(h.await.unwrap(), *id);
+        }
+        let mut sorted = ids.clone();
+        sorted.sort();
+        sorted.dedup();
+        assert_eq!(sorted.len(), ids.len(), "ids are unique: {ids:?}");
+        assert_eq!(sonic_rt::task::try_id(), None, "reset after each poll");
+    });
+}
+
+/// Records, when dropped, the current task id and whether a panic is unwinding.
+struct DropProbe(Rc<Cell<Option<DropSeen>>>);
+
+/// The current task id and `thread::panicking()`, as a destructor saw them.
+type DropSeen = (Option<sonic_rt::task::Id>, bool);
+
+impl Drop for DropProbe {
+    fn drop(&mut self) {
+        self.0
+            .set(Some((sonic_rt::task::try_id(), std::thread::panicking())));
+    }
+}
+
+fn join_error_reads_like_tokio(rt: &Runtime) {
+    rt.block_on(async {
+        let h = spawn(async { panic!("boom") });
+        let id = h.id();
+        let e = h.await.unwrap_err();
+        assert_eq!(e.id(), id);
+        assert_eq!(
+            e.to_string(),
+            format!("task {id} panicked with message \"boom\"")
+        );
+        assert_eq!(
+            format!("{e:?}"),
+            format!("JoinError::Panic(Id({id}), \"boom\", ...)")
+        );
+
+        let h = spawn(async { std::panic::panic_any(17u8) });
+        let id = h.id();
+        let e = h.await.unwrap_err();
+        assert_eq!(e.to_string(), format!("task {id} panicked"));
+        assert_eq!(format!("{e:?}"), format!("JoinError::Panic(Id({id}), ...)"));
+
+        let h = spawn(pending::<()>());
+        let id = h.id();
+        h.abort();
+        let e = h.await.unwrap_err();
+        assert!(e.is_cancelled());
+        assert_eq!(e.to_string(), format!("task {id} was cancelled"));
+        assert_eq!(format!("{e:?}"), format!("JoinError::Cancelled(Id({id}))"));
+        let io: std::io::Error = e.into();
+        assert!(io.to_string().contains("was cancelled"), "{io}");
+    });
+}
+
+/// As in tokio: a panicking task's future is dropped while the panic unwinds (its destructors
+/// see `thread::panicking()`), and as the current task.
+fn panicking_task_drops_its_future_during_the_unwind(rt: &Runtime) {
+    let seen = Rc::new(Cell::new(None));
+    let probe = DropProbe(seen.clone());
+    let id = rt.block_on(async move {
+        let h = spawn(async move {
+            let _probe = probe;
+            yield_now().await;
+            panic!("boom");
+        });
+        let id = h.id();
+        assert!(h.await.unwrap_err().is_panic());
+        id
+    });
+    assert_eq!(seen.get(), Some((Some(id), true)));
+}
+
+/// A future dropped by abort, by shutdown, and an output dropped with its handle: each drop runs
+/// as its task (`task::try_id()`), not while panicking.
+fn destructors_run_as_their_task(_rt: &Runtime) {
+    let rt = common::rt(false);
+    let (aborted, at_shutdown, output) = (
+        Rc::new(Cell::new(None)),
+        Rc::new(Cell::new(None)),
+        Rc::new(Cell::new(None)),
+    );
+    let (p1, p2, p3) = (
+        DropProbe(aborted.clone()),
+        DropProbe(at_shutdown.clone()),
+        DropProbe(output.clone()),
+    );
+    let (id1, id2, id3) = rt.block_on(async move {
+        let h1 = spawn(async move {
+            let _p = p1;
+            pending::<()>().await
+        });
+        let h2 = spawn(async move {
+            let _p = p2;
+            pending::<()>().await
+        });
+        let h3 = spawn(async move { p3 });
+        yield_now().await;
+        let ids = (h1.id(), h2.id(), h3.id());
+        h1.abort();
+        assert!(h1.await.unwrap_err().is_cancelled());
+        while !h3.is_finished() {
+            yield_now().await;
+        }
+        drop(h3); // drops the unclaimed output
+        drop(h2); // detached: dropped at shutdown
+        ids
+    });
+    drop(rt);
+    assert_eq!(aborted.get(), Some((Some(id1), false)));
+    assert_eq!(output.get(), Some((Some(id3), false)));
+    assert_eq!(at_shutdown.get(), Some((Some(id2), false)));
+}
+
+each_mode!(
+    task_ids_are_distinct_and_seen_from_inside,
+    join_error_reads_like_tokio,
+    panicking_task_drops_its_future_during_the_unwind,
+    destructors_run_as_their_task,
+);
+
+#[test]
+fn task_id_outside_a_task_panics_clearly() {
+    let msg = panic_message(|| {
+        let _ = sonic_rt::task::id();
+    });
+    assert!(msg.contains("outside a task"), "{msg}");
+    assert_eq!(sonic_rt::task::try_id(), None);
+}
+
 each_mode!(
     tasks_run_in_spawn_order,
     join_returns_output_of_many_tasks,

@@ -1,11 +1,19 @@
 //! The task cell: one heap allocation holding a header, then the future or its output.
 //!
 //! Rules (who may touch what):
-//! - `refs` and `shared` may be touched from any thread: wakers are `Send + Sync`, so a clone, a
-//!   drop or a wake can come from anywhere. `refs` is atomic; `shared` never changes.
+//! - `refs`, `shared` and `id` may be touched from any thread: wakers are `Send + Sync`, so a
+//!   clone, a drop or a wake can come from anywhere. `refs` is atomic; the other two never change.
 //! - Everything else (`state`, `key`, `join_waker`, the stage) is touched only on the runtime's
 //!   own thread. A wake from another thread never touches it: it sends a counted reference through
 //!   the runtime's remote queue, and the owner thread does the rest.
+//! - The stage is reached only through a [`StageLock`], which sets `RUNNING` while it lives and
+//!   cannot be taken while `RUNNING` is set. User code runs while a lock is held (the future's
+//!   poll, its destructor, the output's destructor); if that code reaches the task again (drops
+//!   or polls its own `JoinHandle`, aborts itself), it finds the stage locked and leaves it alone,
+//!   and the lock holder finishes the job when it releases. So a stage is never dropped twice, and
+//!   never read while it is being dropped.
+//! - `COMPLETE` is set only once the stage holds the output (or an error), by the lock holder,
+//!   and never cleared.
 //! - The future (and a non-`Send` output) is dropped only on the owner thread: when the task
 //!   completes, is aborted, when its `JoinHandle` drops the output, or at runtime shutdown. So
 //!   when the last reference goes away, possibly on another thread, the stage is already
@@ -13,11 +21,14 @@
 //! - The future never moves: it is pinned inside the cell until dropped in place.
 
 use super::join::JoinError;
-use crate::executor::remote::Shared;
+use super::remote::Shared;
 use crate::slab::Key;
+use crate::task::{CurrentTask, Id};
 use std::any::Any;
 use std::cell::{Cell, UnsafeCell};
 use std::future::Future;
+use std::marker::PhantomData;
+use std::mem;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::pin::Pin;
 use std::ptr::{self, NonNull};
@@ -27,7 +38,7 @@ use std::task::{Context, Poll, Waker};
 
 /// The task is in the local run queue.
 pub(crate) const SCHEDULED: u8 = 1 << 0;
-/// The task's future is being polled.
+/// The stage is locked: the future is being polled, or the future or output is being dropped.
 pub(crate) const RUNNING: u8 = 1 << 1;
 /// The future is gone: the output (or error) is stored or already taken.
 pub(crate) const COMPLETE: u8 = 1 << 2;
@@ -36,15 +47,24 @@ pub(crate) const CANCELLED: u8 = 1 << 3;
 /// A `JoinHandle` exists and wants the output.
 pub(crate) const JOIN_INTEREST: u8 = 1 << 4;
 
+/// The type-specific half of a task. Every entry takes the header pointer of a task of the
+/// vtable's own type (`TaskCell<F>`); the `# Safety` of each says what else the caller promises.
 pub(crate) struct Vtable {
-    /// Polls the future; on completion stores the output and returns `Ready`.
+    /// # Safety
+    /// The stage is locked by the caller (a live [`StageLock`]), on the owner thread.
     poll: unsafe fn(NonNull<Header>, &mut Context<'_>) -> Poll<()>,
-    /// Drops the future in place and stores a cancellation error.
+    /// # Safety
+    /// The stage is locked by the caller, on the owner thread.
     cancel: unsafe fn(NonNull<Header>),
-    /// Drops whatever the stage holds and leaves it `Consumed`.
+    /// # Safety
+    /// The stage is locked by the caller, on the owner thread.
     drop_stage: unsafe fn(NonNull<Header>),
-    /// Moves a finished output into `*mut Poll<Result<T, JoinError>>`.
+    /// # Safety
+    /// The stage is locked by the caller, on the owner thread, and `dst` points at a valid
+    /// `Poll<Result<F::Output, JoinError>>` for this task's `F`.
     read_output: unsafe fn(NonNull<Header>, *mut ()),
+    /// # Safety
+    /// The last reference is gone (nothing else can reach the cell), any thread.
     dealloc: unsafe fn(NonNull<Header>),
 }
 
@@ -53,9 +73,52 @@ pub(crate) struct Header {
     refs: AtomicUsize,
     vtable: &'static Vtable,
     shared: Arc<Shared>,
-    pub(crate) state: Cell<u8>,
+    id: Id,
+    state: Cell<u8>,
     pub(crate) key: Cell<Key>,
-    pub(crate) join_waker: UnsafeCell<Option<Waker>>,
+    join_waker: UnsafeCell<Option<Waker>>,
+}
+
+impl Header {
+    pub(crate) fn state(&self) -> u8 {
+        self.state.get()
+    }
+
+    pub(crate) fn set_state(&self, state: u8) {
+        self.state.set(state);
+    }
+
+    pub(crate) fn id(&self) -> Id {
+        self.id
+    }
+
+    pub(crate) fn shared(&self) -> &Arc<Shared> {
+        &self.shared
+    }
+
+    /// Takes the join waker out of its slot. Owner thread only (module rules).
+    pub(crate) fn take_join_waker(&self) -> Option<Waker> {
+        // SAFETY: the slot is touched only on the owner thread, and only inside this method and
+        // `set_join_waker`, whose borrows run no user code; so no other borrow overlaps this one.
+        unsafe { (*self.join_waker.get()).take() }
+    }
+
+    /// Stores `waker` as the join waker unless the stored one already wakes the same task.
+    /// Owner thread only (module rules).
+    pub(crate) fn set_join_waker(&self, waker: &Waker) {
+        // SAFETY: as in `take_join_waker`; `will_wake` compares pointers and runs no user code.
+        if unsafe { &*self.join_waker.get() }
+            .as_ref()
+            .is_some_and(|w| w.will_wake(waker))
+        {
+            return;
+        }
+        // Cloned, and the old waker dropped, outside any borrow of the slot: both may run code.
+        let new = waker.clone();
+        // SAFETY: as above; `replace` runs no user code.
+        let old = unsafe { (*self.join_waker.get()).replace(new) };
+        drop(old);
+    }
 }
 
 enum Stage<F: Future> {
@@ -70,13 +133,15 @@ struct TaskCell<F: Future> {
     stage: UnsafeCell<Stage<F>>,
 }
 
-/// Allocates a task with two references (the executor's and the `JoinHandle`'s).
+/// Allocates a task with two references (the executor's and the `JoinHandle`'s) and returns
+/// its header pointer. The caller owns both references.
 pub(crate) fn allocate<F: Future + 'static>(future: F, shared: Arc<Shared>) -> NonNull<Header> {
     let cell = Box::new(TaskCell {
         header: Header {
             refs: AtomicUsize::new(2),
             vtable: &TaskCell::<F>::VTABLE,
             shared,
+            id: Id::next(),
             state: Cell::new(0),
             key: Cell::new(Key {
                 index: 0,
@@ -90,6 +155,24 @@ pub(crate) fn allocate<F: Future + 'static>(future: F, shared: Arc<Shared>) -> N
     NonNull::from(Box::leak(cell)).cast()
 }
 
+/// Drops a stage in place if the code that polls or drops the future unwinds, and leaves it
+/// `Consumed`: the future's destructor runs while the panic is in flight (it sees
+/// `std::thread::panicking()`), as in tokio.
+struct ConsumeOnUnwind<F: Future>(*mut Stage<F>);
+
+impl<F: Future> Drop for ConsumeOnUnwind<F> {
+    fn drop(&mut self) {
+        // SAFETY: the guard is made from the stage pointer of a locked stage and forgotten on
+        // every path that returns normally, so this runs only during an unwind out of the
+        // future's poll; the borrow of the future that the poll held has ended with its frame.
+        // A second panic here aborts the process (as in tokio), so the write always follows.
+        unsafe {
+            ptr::drop_in_place(self.0);
+            ptr::write(self.0, Stage::Consumed);
+        }
+    }
+}
+
 impl<F: Future + 'static> TaskCell<F> {
     const VTABLE: Vtable = Vtable {
         poll: Self::poll,
@@ -100,20 +183,22 @@ impl<F: Future + 'static> TaskCell<F> {
     };
 
     /// # Safety
-    /// `ptr` is a live task of this type, on its owner thread, with no other borrow of the stage.
+    /// `ptr` is the header of a live `TaskCell<F>`.
     unsafe fn stage(ptr: NonNull<Header>) -> *mut Stage<F> {
-        // SAFETY: the header is the first field of a repr(C) TaskCell<F> (caller's contract).
-        unsafe { (*ptr.cast::<TaskCell<F>>().as_ptr()).stage.get() }
+        // SAFETY: the header is the first field of a repr(C) TaskCell<F> (caller's contract);
+        // the field pointer is taken without making a reference.
+        unsafe { UnsafeCell::raw_get(ptr::addr_of!((*ptr.cast::<TaskCell<F>>().as_ptr()).stage)) }
     }
 
-    /// Drops the stage in place, catching a panicking destructor, and leaves `Consumed`.
+    /// Drops the stage in place, catching a panicking destructor, and writes `with`.
     ///
     /// # Safety
-    /// As for [`Self::stage`].
+    /// `ptr` is the header of a live `TaskCell<F>` whose stage the caller has locked.
     unsafe fn replace_stage(ptr: NonNull<Header>, with: Stage<F>) -> Option<Box<dyn Any + Send>> {
         // SAFETY: caller's contract; the stage is valid and dropped exactly once, in place, so a
         // pinned future is never moved. If its destructor panics, drop glue has still dropped
-        // every field, so writing the new value over it does not leak or double-drop.
+        // every field, so writing the new value over it does not leak or double-drop. The lock
+        // keeps any code run by the destructor from reaching this stage.
         unsafe {
             let stage = Self::stage(ptr);
             let panic = catch_unwind(AssertUnwindSafe(|| ptr::drop_in_place(stage))).err();
@@ -122,60 +207,86 @@ impl<F: Future + 'static> TaskCell<F> {
         }
     }
 
+    /// # Safety
+    /// As the `poll` entry of [`Vtable`].
     unsafe fn poll(ptr: NonNull<Header>, cx: &mut Context<'_>) -> Poll<()> {
-        // SAFETY: the executor calls this on the owner thread with a live task.
-        let stage = unsafe { &mut *Self::stage(ptr) };
-        let Stage::Running(future) = stage else {
-            return Poll::Ready(());
+        // SAFETY: caller's contract (a live cell of this type).
+        let stage = unsafe { Self::stage(ptr) };
+        let polled = catch_unwind(AssertUnwindSafe(|| {
+            let guard = ConsumeOnUnwind(stage);
+            // SAFETY: the stage is locked by the caller, so this is the only borrow of it; it
+            // ends before the guard can touch the stage (on unwind) or `forget` runs.
+            let Stage::Running(future) = (unsafe { &mut *stage }) else {
+                mem::forget(guard);
+                return None;
+            };
+            // SAFETY: the future lives in the heap cell and is only ever dropped in place.
+            let poll = unsafe { Pin::new_unchecked(future) }.poll(cx);
+            mem::forget(guard);
+            Some(poll)
+        }));
+        let result = match polled {
+            Ok(None) => return Poll::Ready(()),
+            Ok(Some(Poll::Pending)) => return Poll::Pending,
+            Ok(Some(Poll::Ready(output))) => {
+                // SAFETY: as above; the borrow of the future ended with the poll.
+                match unsafe { Self::replace_stage(ptr, Stage::Consumed) } {
+                    None => Ok(output),
+                    Some(payload) => Err(JoinError::panic(Self::id(ptr), payload)),
+                }
+            }
+            // The guard has dropped the future and left the stage `Consumed`.
+            Err(payload) => Err(JoinError::panic(Self::id(ptr), payload)),
         };
-        // SAFETY: the future lives in the heap cell and is only ever dropped in place.
-        let future = unsafe { Pin::new_unchecked(future) };
-        let result = match catch_unwind(AssertUnwindSafe(|| future.poll(cx))) {
-            Ok(Poll::Pending) => return Poll::Pending,
-            Ok(Poll::Ready(output)) => Ok(output),
-            Err(payload) => Err(JoinError::panic(payload)),
-        };
-        // SAFETY: as above; the borrow of the future ended with the poll.
-        let drop_panic = unsafe { Self::replace_stage(ptr, Stage::Consumed) };
-        let result = match (result, drop_panic) {
-            (Ok(_), Some(payload)) => Err(JoinError::panic(payload)),
-            (result, _) => result,
-        };
-        // SAFETY: as above; the stage is `Consumed`, so overwriting it drops nothing.
-        unsafe { ptr::write(Self::stage(ptr), Stage::Finished(result)) };
+        // SAFETY: locked stage, now `Consumed`, so overwriting it drops nothing.
+        unsafe { ptr::write(stage, Stage::Finished(result)) };
         Poll::Ready(())
     }
 
+    fn id(ptr: NonNull<Header>) -> Id {
+        // SAFETY: only called from the entries above, whose callers keep the task live.
+        unsafe { ptr.as_ref() }.id
+    }
+
+    /// # Safety
+    /// As the `cancel` entry of [`Vtable`].
     unsafe fn cancel(ptr: NonNull<Header>) {
-        // SAFETY: owner thread, live task (executor's contract).
+        // SAFETY: caller's contract.
         let panic = unsafe { Self::replace_stage(ptr, Stage::Consumed) };
+        let id = Self::id(ptr);
         let err = match panic {
-            Some(payload) => JoinError::panic(payload),
-            None => JoinError::cancelled(),
+            Some(payload) => JoinError::panic(id, payload),
+            None => JoinError::cancelled(id),
         };
         // SAFETY: as above; the stage is `Consumed`.
         unsafe { ptr::write(Self::stage(ptr), Stage::Finished(Err(err))) };
     }
 
+    /// # Safety
+    /// As the `drop_stage` entry of [`Vtable`].
     unsafe fn drop_stage(ptr: NonNull<Header>) {
-        // SAFETY: owner thread, live task (caller's contract). A panic in an output's destructor
-        // is swallowed: there is nobody left to report it to.
+        // SAFETY: caller's contract. A panic in an output's destructor is swallowed: there is
+        // nobody left to report it to.
         drop(unsafe { Self::replace_stage(ptr, Stage::Consumed) });
     }
 
+    /// # Safety
+    /// As the `read_output` entry of [`Vtable`].
     unsafe fn read_output(ptr: NonNull<Header>, dst: *mut ()) {
-        // SAFETY: owner thread, live task; `dst` points at a `Poll<Result<F::Output, JoinError>>`
-        // (the JoinHandle<F::Output> that calls this was created for this very task type).
+        // SAFETY: caller's contract: a locked stage of this type, and `dst` of the matching type.
+        // Moving the output out runs no user code; the old `*dst` is a `Poll::Pending`.
         unsafe {
             let stage = &mut *Self::stage(ptr);
             if let Stage::Finished(_) = stage {
-                if let Stage::Finished(out) = std::mem::replace(stage, Stage::Consumed) {
+                if let Stage::Finished(out) = mem::replace(stage, Stage::Consumed) {
                     *dst.cast::<Poll<Result<F::Output, JoinError>>>() = Poll::Ready(out);
                 }
             }
         }
     }
 
+    /// # Safety
+    /// As the `dealloc` entry of [`Vtable`].
     unsafe fn dealloc(ptr: NonNull<Header>) {
         // SAFETY: the last reference is gone, so nothing else can reach the cell; it was made
         // by `Box::new` in `allocate`. The stage is `Consumed` or a `Send` error (module rules),
@@ -184,72 +295,120 @@ impl<F: Future + 'static> TaskCell<F> {
     }
 }
 
-/// Operations on a task through its header pointer.
-///
-/// Every function takes a pointer to a live task: one for which the caller holds a reference
-/// (a `TaskRef`, a waker, a `JoinHandle`) or which the executor's slab keeps alive.
+/// Operations on a task through its header pointer, for code that holds a reference it counted
+/// itself (a waker, the executor's queue entry kept alive by its slab).
 pub(crate) mod raw {
     use super::*;
 
-    pub(crate) fn header<'a>(ptr: NonNull<Header>) -> &'a Header {
-        // SAFETY: module contract: the task is live. Off the owner thread only the atomic
-        // `refs` and the immutable `shared` are read through this reference.
+    /// # Safety
+    /// `ptr` is a live task (the caller holds a counted reference or the executor's slab keeps
+    /// it), and the returned reference does not outlive that. Off the owner thread only the
+    /// atomic `refs` and the immutable `shared` and `id` may be read through it.
+    pub(crate) unsafe fn header<'a>(ptr: NonNull<Header>) -> &'a Header {
+        // SAFETY: caller's contract.
         unsafe { ptr.as_ref() }
     }
 
-    pub(crate) fn ref_inc(ptr: NonNull<Header>) {
-        let old = header(ptr).refs.fetch_add(1, Ordering::Relaxed);
+    /// Counts one more reference.
+    ///
+    /// # Safety
+    /// `ptr` is a live task and the caller holds a reference to it (so the count is not zero).
+    pub(crate) unsafe fn ref_inc(ptr: NonNull<Header>) {
+        // SAFETY: caller's contract. Relaxed suffices: a new reference is made from an existing
+        // one, which already orders the task's memory for this thread.
+        let old = unsafe { header(ptr) }.refs.fetch_add(1, Ordering::Relaxed);
         if old > isize::MAX as usize {
             std::process::abort();
         }
     }
 
-    pub(crate) fn ref_dec(ptr: NonNull<Header>) {
-        if header(ptr).refs.fetch_sub(1, Ordering::Release) == 1 {
+    /// Releases one reference; the last one frees the cell.
+    ///
+    /// # Safety
+    /// `ptr` is a live task and the caller gives up a reference it counted; it must not use
+    /// `ptr` afterwards.
+    pub(crate) unsafe fn ref_dec(ptr: NonNull<Header>) {
+        // SAFETY: caller's contract: the reference being released keeps the cell alive here.
+        let header = unsafe { header(ptr) };
+        if header.refs.fetch_sub(1, Ordering::Release) == 1 {
+            // Pairs with the Release of every other decrement: their uses of the cell happen
+            // before it is freed.
             fence(Ordering::Acquire);
-            let dealloc = header(ptr).vtable.dealloc;
+            let dealloc = header.vtable.dealloc;
             // SAFETY: that was the last reference.
             unsafe { dealloc(ptr) };
         }
     }
 
-    pub(crate) fn shared<'a>(ptr: NonNull<Header>) -> &'a Arc<Shared> {
-        &header(ptr).shared
+    /// Locks the stage, or `None` if it is locked already (code inside the task's own poll or
+    /// destructor reached it: the lock holder will finish the job).
+    ///
+    /// # Safety
+    /// `ptr` is a live task, on its owner thread, and stays live while the lock does.
+    pub(crate) unsafe fn lock_stage<'a>(ptr: NonNull<Header>) -> Option<StageLock<'a>> {
+        // SAFETY: caller's contract.
+        let header = unsafe { header(ptr) };
+        let state = header.state();
+        if state & RUNNING != 0 {
+            return None;
+        }
+        header.set_state(state | RUNNING);
+        Some(StageLock {
+            ptr,
+            _current: CurrentTask::enter(header.id),
+            _header: PhantomData,
+        })
+    }
+}
+
+/// The right to touch a task's stage (see the module rules). While it lives, `RUNNING` is set
+/// and the task is the current task ([`crate::task::try_id`]).
+pub(crate) struct StageLock<'a> {
+    ptr: NonNull<Header>,
+    _current: CurrentTask,
+    _header: PhantomData<&'a Header>,
+}
+
+impl StageLock<'_> {
+    fn header(&self) -> &Header {
+        // SAFETY: `lock_stage`'s caller keeps the task live while the lock exists.
+        unsafe { self.ptr.as_ref() }
     }
 
-    /// # Safety
-    /// Owner thread only, and not re-entrantly (not from inside the task's own poll).
-    pub(crate) unsafe fn poll(ptr: NonNull<Header>, cx: &mut Context<'_>) -> Poll<()> {
-        // SAFETY: forwarded contract.
-        unsafe { (header(ptr).vtable.poll)(ptr, cx) }
+    /// Polls the future; on completion (or a panic) the output or error is stored and this
+    /// returns `Ready`. `Ready` at once if the future is gone already.
+    pub(crate) fn poll(&self, cx: &mut Context<'_>) -> Poll<()> {
+        // SAFETY: the stage is locked, on the owner thread (`lock_stage`'s contract); a panic
+        // unwinding out of the future is caught inside.
+        unsafe { (self.header().vtable.poll)(self.ptr, cx) }
     }
 
-    /// # Safety
-    /// Owner thread only, not from inside the task's own poll.
-    pub(crate) unsafe fn cancel(ptr: NonNull<Header>) {
-        // SAFETY: forwarded contract.
-        unsafe { (header(ptr).vtable.cancel)(ptr) }
+    /// Drops the future in place and stores a cancellation error (or the destructor's panic).
+    pub(crate) fn cancel(&self) {
+        // SAFETY: as in `poll`.
+        unsafe { (self.header().vtable.cancel)(self.ptr) }
     }
 
-    /// # Safety
-    /// Owner thread only, not from inside the task's own poll.
-    pub(crate) unsafe fn drop_stage(ptr: NonNull<Header>) {
-        // SAFETY: forwarded contract.
-        unsafe { (header(ptr).vtable.drop_stage)(ptr) }
+    /// Drops whatever the stage holds and leaves it `Consumed`.
+    pub(crate) fn drop_stage(&self) {
+        // SAFETY: as in `poll`.
+        unsafe { (self.header().vtable.drop_stage)(self.ptr) }
     }
 
+    /// Moves a finished output into `*dst`; leaves `*dst` alone if there is none.
+    ///
     /// # Safety
-    /// Owner thread only; `dst` points at a `Poll<Result<T, JoinError>>` for the task's `T`.
-    pub(crate) unsafe fn read_output(ptr: NonNull<Header>, dst: *mut ()) {
-        // SAFETY: forwarded contract.
-        unsafe { (header(ptr).vtable.read_output)(ptr, dst) }
+    /// `dst` points at a valid `Poll<Result<T, JoinError>>` where `T` is the task's output type.
+    pub(crate) unsafe fn read_output(&self, dst: *mut ()) {
+        // SAFETY: the stage is locked on the owner thread; the type of `dst` is the caller's.
+        unsafe { (self.header().vtable.read_output)(self.ptr, dst) }
     }
+}
 
-    /// # Safety
-    /// Owner thread only.
-    pub(crate) unsafe fn join_waker<'a>(ptr: NonNull<Header>) -> &'a mut Option<Waker> {
-        // SAFETY: the join waker is touched only on the owner thread, never re-entrantly.
-        unsafe { &mut *header(ptr).join_waker.get() }
+impl Drop for StageLock<'_> {
+    fn drop(&mut self) {
+        let header = self.header();
+        header.set_state(header.state() & !RUNNING);
     }
 }
 
@@ -257,12 +416,16 @@ pub(crate) mod raw {
 pub(crate) struct TaskRef(NonNull<Header>);
 
 // SAFETY: off the owner thread a TaskRef only changes the atomic count or reads the immutable
-// `shared` pointer (module rules); the last release frees memory that holds no non-Send value.
+// `shared` (module rules; its safe methods touch nothing else); the last release frees memory
+// that holds no non-Send value.
 unsafe impl Send for TaskRef {}
 
 impl TaskRef {
     /// Takes over one reference the caller already counted.
-    pub(crate) fn from_counted(ptr: NonNull<Header>) -> TaskRef {
+    ///
+    /// # Safety
+    /// `ptr` is a live task and the caller transfers one counted reference to the `TaskRef`.
+    pub(crate) unsafe fn from_counted(ptr: NonNull<Header>) -> TaskRef {
         TaskRef(ptr)
     }
 
@@ -273,6 +436,7 @@ impl TaskRef {
 
 impl Drop for TaskRef {
     fn drop(&mut self) {
-        raw::ref_dec(self.0);
+        // SAFETY: the TaskRef owns one counted reference and is never used again.
+        unsafe { raw::ref_dec(self.0) };
     }
 }

@@ -1,7 +1,8 @@
-//! `JoinHandle` and `JoinError`: awaiting, aborting and detaching a spawned task.
+//! `JoinHandle`, `AbortHandle` and `JoinError`: awaiting, aborting and detaching a spawned task.
 
 use super::cell::{raw, Header, CANCELLED, COMPLETE, JOIN_INTEREST, RUNNING, SCHEDULED};
 use super::waker;
+use crate::task::Id;
 use std::any::Any;
 use std::fmt;
 use std::future::Future;
@@ -14,7 +15,8 @@ use std::task::{Context, Poll};
 /// An owned permission to await a spawned task's output.
 ///
 /// Awaiting it gives `Ok(output)`, or `Err(JoinError)` if the task panicked or was aborted.
-/// Dropping it *detaches* the task: it keeps running and its output is dropped.
+/// Dropping it *detaches* the task: it keeps running and its output is dropped. So, as in tokio,
+/// it is not `#[must_use]`: `spawn(fut);` on its own line is the idiom for a detached task.
 /// It is `!Send`, like the task: it belongs to the runtime's thread.
 ///
 /// # Examples
@@ -25,35 +27,49 @@ use std::task::{Context, Poll};
 /// });
 /// assert_eq!(v, 42);
 /// ```
-#[must_use = "dropping a JoinHandle detaches the task; await it or call .abort()"]
 pub struct JoinHandle<T> {
     raw: NonNull<Header>,
     _marker: PhantomData<(T, Rc<()>)>,
 }
 
 impl<T> JoinHandle<T> {
-    pub(crate) fn new(raw: NonNull<Header>) -> JoinHandle<T> {
+    /// # Safety
+    /// `raw` is a live task whose output type is `T`, on its owner thread, and the caller
+    /// transfers to the handle one counted reference and the task's `JOIN_INTEREST`.
+    pub(crate) unsafe fn new(raw: NonNull<Header>) -> JoinHandle<T> {
         JoinHandle {
             raw,
             _marker: PhantomData,
         }
     }
 
+    fn header(&self) -> &Header {
+        // SAFETY: the handle holds a counted reference, and it is `!Send`, so this is the owner
+        // thread, where every field of the header may be read.
+        unsafe { raw::header(self.raw) }
+    }
+
     /// Asks the task to stop. Its future is dropped the next time the runtime runs (at once if
     /// it is running now, when its current poll returns), and awaiting this handle then gives a
     /// cancelled `JoinError`. A task that already finished keeps its output.
     pub fn abort(&self) {
-        abort_task(self.raw);
+        abort_task(self.header(), self.raw);
     }
 
     /// Whether the task has finished (completed, panicked or been aborted).
     pub fn is_finished(&self) -> bool {
-        raw::header(self.raw).state.get() & COMPLETE != 0
+        self.header().state() & COMPLETE != 0
+    }
+
+    /// The task's [`Id`].
+    pub fn id(&self) -> Id {
+        self.header().id()
     }
 
     /// A handle that can abort the task without awaiting it.
     pub fn abort_handle(&self) -> AbortHandle {
-        raw::ref_inc(self.raw);
+        // SAFETY: this handle holds a reference, so the task is live and the count non-zero.
+        unsafe { raw::ref_inc(self.raw) };
         AbortHandle {
             raw: self.raw,
             _marker: PhantomData,
@@ -61,15 +77,18 @@ impl<T> JoinHandle<T> {
     }
 }
 
-fn abort_task(ptr: NonNull<Header>) {
-    let header = raw::header(ptr);
-    let state = header.state.get();
+/// Marks the task cancelled and makes sure the executor looks at it. `ptr` is `header`'s task,
+/// kept alive by the caller's handle.
+fn abort_task(header: &Header, ptr: NonNull<Header>) {
+    let state = header.state();
     if state & (COMPLETE | CANCELLED) != 0 {
         return;
     }
-    header.state.set(state | CANCELLED);
+    header.set_state(state | CANCELLED);
+    // A task being polled (or whose future is being dropped) is looked at when that returns.
     if state & (SCHEDULED | RUNNING) == 0 {
-        waker::schedule(ptr);
+        // SAFETY: the caller's handle holds a reference to the task.
+        unsafe { waker::schedule(ptr) };
     }
 }
 
@@ -77,51 +96,49 @@ impl<T> Future for JoinHandle<T> {
     type Output = Result<T, JoinError>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let header = raw::header(self.raw);
-        if header.state.get() & COMPLETE != 0 {
-            let mut out: Poll<Result<T, JoinError>> = Poll::Pending;
-            // SAFETY: JoinHandle is !Send, so this is the owner thread; `out` has the type the
-            // task was spawned with.
-            unsafe {
-                raw::read_output(
-                    self.raw,
-                    (&mut out as *mut Poll<Result<T, JoinError>>).cast(),
-                )
-            };
-            if out.is_pending() {
-                panic!("JoinHandle polled after it returned the task's output");
+        let header = self.header();
+        if header.state() & COMPLETE != 0 {
+            // SAFETY: the handle's reference keeps the task live, on the owner thread (`!Send`).
+            // A locked stage (the task's own destructor polls this handle) has no output for us
+            // yet: that is `Pending` below.
+            if let Some(lock) = unsafe { raw::lock_stage(self.raw) } {
+                let mut out: Poll<Result<T, JoinError>> = Poll::Pending;
+                // SAFETY: `out` has the output type this handle was created for.
+                unsafe { lock.read_output((&mut out as *mut Poll<Result<T, JoinError>>).cast()) };
+                drop(lock);
+                if out.is_pending() {
+                    panic!("JoinHandle polled after it returned the task's output");
+                }
+                return out;
             }
-            return out;
         }
-        // SAFETY: owner thread (JoinHandle is !Send); no other borrow of the join waker is live.
-        let slot = unsafe { raw::join_waker(self.raw) };
-        match slot {
-            Some(w) if w.will_wake(cx.waker()) => {}
-            _ => *slot = Some(cx.waker().clone()),
-        }
+        header.set_join_waker(cx.waker());
         Poll::Pending
     }
 }
 
 impl<T> Drop for JoinHandle<T> {
     fn drop(&mut self) {
-        let header = raw::header(self.raw);
-        let state = header.state.get();
-        header.state.set(state & !JOIN_INTEREST);
-        // SAFETY: owner thread (JoinHandle is !Send).
-        unsafe {
-            raw::join_waker(self.raw).take();
-            if state & COMPLETE != 0 {
-                raw::drop_stage(self.raw);
+        let header = self.header();
+        let state = header.state();
+        header.set_state(state & !JOIN_INTEREST);
+        drop(header.take_join_waker());
+        if state & COMPLETE != 0 {
+            // SAFETY: live task (our reference), owner thread. If the stage is locked, its
+            // holder finds `JOIN_INTEREST` gone when it finishes and drops the output itself.
+            if let Some(lock) = unsafe { raw::lock_stage(self.raw) } {
+                lock.drop_stage();
             }
         }
-        raw::ref_dec(self.raw);
+        // SAFETY: the handle's counted reference, released once; `self.raw` is not used again.
+        unsafe { raw::ref_dec(self.raw) };
     }
 }
 
 impl<T> fmt::Debug for JoinHandle<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("JoinHandle")
+            .field("id", &self.id())
             .field("finished", &self.is_finished())
             .finish()
     }
@@ -134,26 +151,38 @@ pub struct AbortHandle {
 }
 
 impl AbortHandle {
+    fn header(&self) -> &Header {
+        // SAFETY: as in `JoinHandle::header`: a counted reference on the owner thread.
+        unsafe { raw::header(self.raw) }
+    }
+
     /// See [`JoinHandle::abort`].
     pub fn abort(&self) {
-        abort_task(self.raw);
+        abort_task(self.header(), self.raw);
     }
 
     /// See [`JoinHandle::is_finished`].
     pub fn is_finished(&self) -> bool {
-        raw::header(self.raw).state.get() & COMPLETE != 0
+        self.header().state() & COMPLETE != 0
+    }
+
+    /// The task's [`Id`].
+    pub fn id(&self) -> Id {
+        self.header().id()
     }
 }
 
 impl Drop for AbortHandle {
     fn drop(&mut self) {
-        raw::ref_dec(self.raw);
+        // SAFETY: the handle's counted reference, released once.
+        unsafe { raw::ref_dec(self.raw) };
     }
 }
 
 impl fmt::Debug for AbortHandle {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("AbortHandle")
+            .field("id", &self.id())
             .field("finished", &self.is_finished())
             .finish()
     }
@@ -173,24 +202,41 @@ struct SyncPayload(Box<dyn Any + Send + 'static>);
 unsafe impl Sync for SyncPayload {}
 
 /// Why a task did not produce its output: it was aborted, or it panicked.
+///
+/// `Display` reads as tokio's: `task 7 was cancelled`, `task 7 panicked with message "boom"`.
+///
+/// # Examples
+/// ```
+/// sonic_rt::block_on(async {
+///     let h = sonic_rt::spawn(async { panic!("boom") });
+///     let id = h.id();
+///     let err = h.await.unwrap_err();
+///     assert!(err.is_panic());
+///     assert_eq!(err.id(), id);
+///     assert_eq!(err.to_string(), format!("task {id} panicked with message \"boom\""));
+/// });
+/// ```
 pub struct JoinError {
     repr: Repr,
+    id: Id,
 }
 
 impl JoinError {
-    pub(crate) fn cancelled() -> JoinError {
+    pub(crate) fn cancelled(id: Id) -> JoinError {
         JoinError {
             repr: Repr::Cancelled,
+            id,
         }
     }
 
-    pub(crate) fn panic(payload: Box<dyn Any + Send + 'static>) -> JoinError {
+    pub(crate) fn panic(id: Id, payload: Box<dyn Any + Send + 'static>) -> JoinError {
         let message = payload
             .downcast_ref::<&'static str>()
             .map(|s| s.to_string())
             .or_else(|| payload.downcast_ref::<String>().cloned());
         JoinError {
             repr: Repr::Panic(SyncPayload(payload), message),
+            id,
         }
     }
 
@@ -202,6 +248,11 @@ impl JoinError {
     /// The task panicked.
     pub fn is_panic(&self) -> bool {
         matches!(self.repr, Repr::Panic(..))
+    }
+
+    /// The [`Id`] of the task that failed.
+    pub fn id(&self) -> Id {
+        self.id
     }
 
     /// The panic payload, to resume the panic with `std::panic::resume_unwind`.
@@ -231,20 +282,22 @@ impl JoinError {
 
 impl fmt::Display for JoinError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let id = self.id;
         match (&self.repr, self.panic_message()) {
-            (Repr::Cancelled, _) => f.write_str("task was cancelled"),
-            (Repr::Panic(..), Some(msg)) => write!(f, "task panicked: {msg}"),
-            (Repr::Panic(..), None) => f.write_str("task panicked"),
+            (Repr::Cancelled, _) => write!(f, "task {id} was cancelled"),
+            (Repr::Panic(..), Some(msg)) => write!(f, "task {id} panicked with message {msg:?}"),
+            (Repr::Panic(..), None) => write!(f, "task {id} panicked"),
         }
     }
 }
 
 impl fmt::Debug for JoinError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let id = self.id;
         match (&self.repr, self.panic_message()) {
-            (Repr::Cancelled, _) => f.write_str("JoinError::Cancelled"),
-            (Repr::Panic(..), Some(msg)) => write!(f, "JoinError::Panic({msg:?})"),
-            (Repr::Panic(..), None) => f.write_str("JoinError::Panic(..)"),
+            (Repr::Cancelled, _) => write!(f, "JoinError::Cancelled({id:?})"),
+            (Repr::Panic(..), Some(msg)) => write!(f, "JoinError::Panic({id:?}, {msg:?}, ...)"),
+            (Repr::Panic(..), None) => write!(f, "JoinError::Panic({id:?}, ...)"),
         }
     }
 }

@@ -14,10 +14,10 @@ pub(crate) mod join;
 pub(crate) mod remote;
 pub(crate) mod waker;
 
-use crate::executor::remote::Shared;
-use crate::slab::Slab;
-use cell::{raw, Header, TaskRef, CANCELLED, COMPLETE, JOIN_INTEREST, RUNNING, SCHEDULED};
+use crate::slab::{Key, Slab};
+use cell::{raw, Header, StageLock, TaskRef, CANCELLED, COMPLETE, JOIN_INTEREST, SCHEDULED};
 use join::JoinHandle;
+use remote::Shared;
 use std::cell::RefCell;
 use std::collections::VecDeque;
 use std::future::Future;
@@ -46,25 +46,39 @@ impl Executor {
         F::Output: 'static,
     {
         let ptr = cell::allocate(future, shared.clone());
-        let key = self.tasks.borrow_mut().insert(TaskRef::from_counted(ptr));
+        // SAFETY: `allocate` counted two references: one goes to the slab here, the other to
+        // the JoinHandle below.
+        let key = self
+            .tasks
+            .borrow_mut()
+            .insert(unsafe { TaskRef::from_counted(ptr) });
         let Some(key) = key else {
             panic!("sonic-rt: more than 2^32 live tasks on one runtime");
         };
-        let header = raw::header(ptr);
+        // SAFETY: the slab keeps the new task live; this is its owner thread.
+        let header = unsafe { raw::header(ptr) };
         header.key.set(key);
-        header.state.set(SCHEDULED | JOIN_INTEREST);
+        header.set_state(SCHEDULED | JOIN_INTEREST);
         self.queue.borrow_mut().push_back(ptr);
-        JoinHandle::new(ptr)
+        // SAFETY: a live task of output type `F::Output`, on its owner thread; the handle takes
+        // the second reference and the JOIN_INTEREST set above.
+        unsafe { JoinHandle::new(ptr) }
     }
 
     /// Queues a task on the owner thread unless it is queued or done already.
-    pub(crate) fn schedule_local(&self, ptr: NonNull<Header>) {
-        let header = raw::header(ptr);
-        let state = header.state.get();
+    ///
+    /// # Safety
+    /// `ptr` is a live task of this executor, this is its owner thread, and the caller holds a
+    /// reference to it for the duration of the call.
+    pub(crate) unsafe fn schedule_local(&self, ptr: NonNull<Header>) {
+        // SAFETY: caller's contract.
+        let header = unsafe { raw::header(ptr) };
+        let state = header.state();
         if state & (SCHEDULED | COMPLETE) != 0 {
             return;
         }
-        header.state.set(state | SCHEDULED);
+        // A task that is not complete is in the slab, which keeps it live while it is queued.
+        header.set_state(state | SCHEDULED);
         self.queue.borrow_mut().push_back(ptr);
     }
 
@@ -84,76 +98,108 @@ impl Executor {
         while ran < max {
             let next = self.queue.borrow_mut().pop_front();
             let Some(ptr) = next else { break };
-            self.run_task(ptr);
+            // SAFETY: a queued task is in the slab (module rules), which keeps it live until
+            // `run_task` itself releases it; owner thread.
+            unsafe { self.run_task(ptr) };
             ran += 1;
         }
         ran
     }
 
-    fn run_task(&self, ptr: NonNull<Header>) {
-        let header = raw::header(ptr);
-        let state = header.state.get() & !SCHEDULED;
+    /// # Safety
+    /// `ptr` was just popped from the run queue (so it is in the slab), on the owner thread.
+    unsafe fn run_task(&self, ptr: NonNull<Header>) {
+        // SAFETY: caller's contract.
+        let header = unsafe { raw::header(ptr) };
+        let state = header.state() & !SCHEDULED;
+        header.set_state(state);
         if state & COMPLETE != 0 {
-            header.state.set(state);
-            self.release(ptr);
+            // Completed while queued: the slab's reference goes now.
+            self.release(header.key.get());
             return;
         }
+        // SAFETY: live (in the slab) and on the owner thread. The executor never re-enters a
+        // task's poll, so the lock is free unless the task is complete, excluded above.
+        let Some(lock) = (unsafe { raw::lock_stage(ptr) }) else {
+            return;
+        };
         if state & CANCELLED != 0 {
-            header.state.set(state);
-            // SAFETY: owner thread, the task is live (in the slab) and not being polled.
-            unsafe { raw::cancel(ptr) };
-            self.complete(ptr);
+            lock.cancel();
+            // SAFETY: as above.
+            unsafe {
+                self.finish(ptr, lock);
+                self.release_unless_queued(ptr);
+            }
             return;
         }
-        header.state.set(state | RUNNING);
-        let waker = waker::borrowed(ptr);
+        // SAFETY: the slab's reference outlives the poll; clones count their own.
+        let waker = unsafe { waker::borrowed(ptr) };
         let mut cx = Context::from_waker(&waker);
         let _reset = budget::Reset(budget::set(self.budget));
-        // SAFETY: owner thread, live task, and RUNNING guards against re-entrant polls (a task
-        // cannot reach its own cell except through wakers and handles, which never poll it).
-        let poll = unsafe { raw::poll(ptr, &mut cx) };
-        let state = header.state.get() & !RUNNING;
-        header.state.set(state);
-        match poll {
-            Poll::Ready(()) => self.complete(ptr),
-            Poll::Pending if state & CANCELLED != 0 => {
-                // SAFETY: as above; the poll has returned.
-                unsafe { raw::cancel(ptr) };
-                self.complete(ptr);
+        if lock.poll(&mut cx).is_pending() {
+            if header.state() & CANCELLED == 0 {
+                return;
             }
-            Poll::Pending => {}
+            // Aborted during its own poll: dropped now, not at its next wake.
+            lock.cancel();
+        }
+        // SAFETY: as above.
+        unsafe {
+            self.finish(ptr, lock);
+            self.release_unless_queued(ptr);
         }
     }
 
-    /// The stage now holds the output (or an error): hand it to the JoinHandle or drop it.
-    fn complete(&self, ptr: NonNull<Header>) {
-        let header = raw::header(ptr);
-        let state = header.state.get() | COMPLETE;
-        header.state.set(state);
-        if state & JOIN_INTEREST != 0 {
-            // SAFETY: owner thread; no other borrow of the join waker is live.
-            let waker = unsafe { raw::join_waker(ptr) }.take();
-            if let Some(waker) = waker {
+    /// The locked stage now holds the output (or an error): mark the task complete, unlock, and
+    /// hand the output to the JoinHandle or drop it.
+    ///
+    /// # Safety
+    /// `ptr` is a live task of this executor on its owner thread, and `lock` is its stage lock.
+    unsafe fn finish(&self, ptr: NonNull<Header>, lock: StageLock<'_>) {
+        // SAFETY: caller's contract.
+        let header = unsafe { raw::header(ptr) };
+        header.set_state(header.state() | COMPLETE);
+        // Unlocked before any user code runs, so a join waker that polls or drops the handle
+        // at once finds the output there.
+        drop(lock);
+        if header.state() & JOIN_INTEREST != 0 {
+            if let Some(waker) = header.take_join_waker() {
                 waker.wake();
             }
-        } else {
-            // SAFETY: owner thread, live task, not being polled.
-            unsafe { raw::drop_stage(ptr) };
+            return;
         }
-        if header.state.get() & SCHEDULED == 0 {
-            self.release(ptr);
+        // Nobody can want this output: `JOIN_INTEREST` never comes back once cleared.
+        // SAFETY: as for `header`.
+        if let Some(lock) = unsafe { raw::lock_stage(ptr) } {
+            lock.drop_stage();
         }
     }
 
-    /// Drops the executor's reference to a completed task.
-    fn release(&self, ptr: NonNull<Header>) {
-        let key = raw::header(ptr).key.get();
+    /// Releases a completed task unless it is queued again (it woke itself): then it is
+    /// released when popped, so the queue never holds a freed task.
+    ///
+    /// # Safety
+    /// `ptr` is a live task of this executor, in the slab, on its owner thread.
+    unsafe fn release_unless_queued(&self, ptr: NonNull<Header>) {
+        let (state, key) = {
+            // SAFETY: caller's contract; the reference ends before the task may be freed.
+            let header = unsafe { raw::header(ptr) };
+            (header.state(), header.key.get())
+        };
+        if state & SCHEDULED == 0 {
+            self.release(key);
+        }
+    }
+
+    /// Drops the executor's reference to a completed task (which may free it).
+    fn release(&self, key: Key) {
         let task = self.tasks.borrow_mut().remove(key);
         drop(task);
     }
 
     /// Drops every task's future (and unclaimed output) on the owner thread. Tasks spawned by
-    /// destructors while this runs are dropped too.
+    /// destructors while this runs are dropped too. Join wakers are woken: a handle polled
+    /// after this gives a cancelled `JoinError`.
     pub(crate) fn shutdown(&self) {
         loop {
             self.queue.borrow_mut().clear();
@@ -163,21 +209,21 @@ impl Executor {
             }
             for task in tasks {
                 let ptr = task.ptr();
-                let header = raw::header(ptr);
-                let state = header.state.get() & !SCHEDULED;
-                header.state.set(state | COMPLETE);
-                if state & COMPLETE == 0 {
-                    // SAFETY: owner thread, live task, not being polled (shutdown runs outside
-                    // any poll).
-                    unsafe { raw::cancel(ptr) };
-                }
-                if state & JOIN_INTEREST == 0 {
-                    // SAFETY: as above.
-                    unsafe { raw::drop_stage(ptr) };
-                } else {
-                    // SAFETY: owner thread.
-                    let waker = unsafe { raw::join_waker(ptr) }.take();
-                    drop(waker);
+                // SAFETY: `task` is the slab's reference, held until the end of this iteration;
+                // owner thread.
+                let header = unsafe { raw::header(ptr) };
+                let state = header.state() & !SCHEDULED;
+                header.set_state(state);
+                // SAFETY: as above. The lock is free: shutdown runs outside every poll, and a
+                // complete task's stage is only locked for a moment by handle code.
+                if let Some(lock) = unsafe { raw::lock_stage(ptr) } {
+                    if state & COMPLETE == 0 {
+                        lock.cancel();
+                        // SAFETY: as above.
+                        unsafe { self.finish(ptr, lock) };
+                    } else if state & JOIN_INTEREST == 0 {
+                        lock.drop_stage();
+                    }
                 }
                 drop(task);
             }

@@ -166,7 +166,9 @@ impl Core {
         let n = items.len();
         for item in items.drain(..) {
             match item {
-                Remote::Wake(task) => self.executor.schedule_local(task.ptr()),
+                // SAFETY: this runtime's remote queue carries only its own tasks, each with a
+                // counted reference (`task`) held across the call; this is the owner thread.
+                Remote::Wake(task) => unsafe { self.executor.schedule_local(task.ptr()) },
                 Remote::Run(f) => {
                     if let Err(panic) = catch_unwind(AssertUnwindSafe(f)) {
                         report_posted_panic(&*panic);

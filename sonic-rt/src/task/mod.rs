@@ -1,6 +1,10 @@
 //! Tasks: spawning, joining, aborting and yielding.
 
+mod id;
+
 pub use crate::executor::join::{AbortHandle, JoinError, JoinHandle};
+pub(crate) use id::CurrentTask;
+pub use id::{id, try_id, Id};
 
 use crate::context;
 use std::future::Future;
