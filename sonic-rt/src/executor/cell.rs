@@ -232,19 +232,23 @@ impl<F: Future + 'static> TaskCell<F> {
                 // SAFETY: as above; the borrow of the future ended with the poll.
                 match unsafe { Self::replace_stage(ptr, Stage::Consumed) } {
                     None => Ok(output),
-                    Some(payload) => Err(JoinError::panic(Self::id(ptr), payload)),
+                    // SAFETY: the caller keeps the task live.
+                    Some(payload) => Err(JoinError::panic(unsafe { Self::id(ptr) }, payload)),
                 }
             }
             // The guard has dropped the future and left the stage `Consumed`.
-            Err(payload) => Err(JoinError::panic(Self::id(ptr), payload)),
+            // SAFETY: the caller keeps the task live.
+            Err(payload) => Err(JoinError::panic(unsafe { Self::id(ptr) }, payload)),
         };
         // SAFETY: locked stage, now `Consumed`, so overwriting it drops nothing.
         unsafe { ptr::write(stage, Stage::Finished(result)) };
         Poll::Ready(())
     }
 
-    fn id(ptr: NonNull<Header>) -> Id {
-        // SAFETY: only called from the entries above, whose callers keep the task live.
+    /// # Safety
+    /// `ptr` is a live task.
+    unsafe fn id(ptr: NonNull<Header>) -> Id {
+        // SAFETY: caller's contract; `id` never changes, so any thread may read it.
         unsafe { ptr.as_ref() }.id
     }
 
@@ -253,7 +257,8 @@ impl<F: Future + 'static> TaskCell<F> {
     unsafe fn cancel(ptr: NonNull<Header>) {
         // SAFETY: caller's contract.
         let panic = unsafe { Self::replace_stage(ptr, Stage::Consumed) };
-        let id = Self::id(ptr);
+        // SAFETY: caller's contract.
+        let id = unsafe { Self::id(ptr) };
         let err = match panic {
             Some(payload) => JoinError::panic(id, payload),
             None => JoinError::cancelled(id),

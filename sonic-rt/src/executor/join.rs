@@ -53,7 +53,8 @@ impl<T> JoinHandle<T> {
     /// it is running now, when its current poll returns), and awaiting this handle then gives a
     /// cancelled `JoinError`. A task that already finished keeps its output.
     pub fn abort(&self) {
-        abort_task(self.header(), self.raw);
+        // SAFETY: the handle holds a reference, and is `!Send`: this is the owner thread.
+        unsafe { abort_task(self.raw) };
     }
 
     /// Whether the task has finished (completed, panicked or been aborted).
@@ -77,9 +78,13 @@ impl<T> JoinHandle<T> {
     }
 }
 
-/// Marks the task cancelled and makes sure the executor looks at it. `ptr` is `header`'s task,
-/// kept alive by the caller's handle.
-fn abort_task(header: &Header, ptr: NonNull<Header>) {
+/// Marks the task cancelled and makes sure the executor looks at it.
+///
+/// # Safety
+/// `ptr` is a live task on its owner thread, and the caller holds a reference to it.
+unsafe fn abort_task(ptr: NonNull<Header>) {
+    // SAFETY: caller's contract.
+    let header = unsafe { raw::header(ptr) };
     let state = header.state();
     if state & (COMPLETE | CANCELLED) != 0 {
         return;
@@ -87,7 +92,7 @@ fn abort_task(header: &Header, ptr: NonNull<Header>) {
     header.set_state(state | CANCELLED);
     // A task being polled (or whose future is being dropped) is looked at when that returns.
     if state & (SCHEDULED | RUNNING) == 0 {
-        // SAFETY: the caller's handle holds a reference to the task.
+        // SAFETY: caller's contract.
         unsafe { waker::schedule(ptr) };
     }
 }
@@ -158,7 +163,8 @@ impl AbortHandle {
 
     /// See [`JoinHandle::abort`].
     pub fn abort(&self) {
-        abort_task(self.header(), self.raw);
+        // SAFETY: the handle holds a reference, and is `!Send`: this is the owner thread.
+        unsafe { abort_task(self.raw) };
     }
 
     /// See [`JoinHandle::is_finished`].
