@@ -32,6 +32,7 @@
 mod context;
 mod executor;
 pub mod io;
+mod loom;
 mod macros;
 mod reactor;
 mod runtime;

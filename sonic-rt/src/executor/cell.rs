@@ -22,6 +22,7 @@
 
 use super::join::JoinError;
 use super::remote::Shared;
+use crate::loom::{fence, AtomicUsize, Ordering};
 use crate::slab::Key;
 use crate::task::{CurrentTask, Id};
 use std::any::Any;
@@ -32,7 +33,6 @@ use std::mem;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::pin::Pin;
 use std::ptr::{self, NonNull};
-use std::sync::atomic::{fence, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 

@@ -11,6 +11,8 @@
 pub(crate) mod budget;
 pub(crate) mod cell;
 pub(crate) mod join;
+#[cfg(all(test, sonic_loom))]
+mod loom_tests;
 pub(crate) mod remote;
 pub(crate) mod waker;
 

@@ -4,14 +4,26 @@
 //! - A remote producer pushes under the lock, sets `has_remote`, then swaps `parked` to false
 //!   and notifies the poller if it was set.
 //! - The owner sets `parked` before a blocking wait and then reads `has_remote`; if set, it does
-//!   not block. Both sides use `SeqCst`, so at least one of them sees the other: either the owner
-//!   skips the wait or the producer wakes it. Wakes on the owner thread never come here.
+//!   not block. Each side puts a `SeqCst` fence between its write and its read (the
+//!   store-buffering pattern), so at least one of them sees the other: either the owner skips
+//!   the wait or the producer wakes it. Wakes on the owner thread never come here.
+//! - Every write to `parked` and `has_remote` is a swap, so each flag's history is one chain
+//!   of read-modify-writes and the fences alone order the two chains. (On x86 the swaps cost what
+//!   the `SeqCst` stores they replace did. loom models fences exactly but treats `SeqCst`
+//!   accesses as acquire/release and leaves plain stores unordered against concurrent swaps;
+//!   with either it reports lost wake-ups that C11 rules out, so the code says what loom can
+//!   check.)
+//! - The owner clears `has_remote` (a swap) before it takes the queue under the lock, so an
+//!   item pushed after the take sets the flag again: nothing is left behind unseen.
+//! - `closed` is set under the lock, so after `close` no push succeeds and every item pushed
+//!   before it is handed back.
+//!
+//! Model-checked with loom (`executor/loom_tests.rs`), generic over the notifier for that.
 
-use crate::executor::cell::TaskRef;
+use super::cell::TaskRef;
+use crate::loom::{fence, AtomicBool, Mutex, Ordering};
 use crate::reactor::Notifier;
 use std::fmt;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Mutex;
 
 pub(crate) enum Remote {
     /// A task woken from another thread (a counted reference).
@@ -20,17 +32,31 @@ pub(crate) enum Remote {
     Run(Box<dyn FnOnce() + Send + 'static>),
 }
 
-pub(crate) struct Shared {
+/// Ends the owner's blocking wait (the reactor's eventfd / EVFILT_USER; a model in loom tests).
+pub(crate) trait Notify {
+    fn notify(&self);
+}
+
+impl Notify for Notifier {
+    fn notify(&self) {
+        Notifier::notify(self);
+    }
+}
+
+/// The runtime's remote queue, as the rest of the crate knows it.
+pub(crate) type Shared = RemoteQueue<Notifier>;
+
+pub(crate) struct RemoteQueue<N> {
     queue: Mutex<Vec<Remote>>,
     has_remote: AtomicBool,
     parked: AtomicBool,
     closed: AtomicBool,
-    notifier: Notifier,
+    notifier: N,
 }
 
-impl Shared {
-    pub(crate) fn new(notifier: Notifier) -> Shared {
-        Shared {
+impl<N: Notify> RemoteQueue<N> {
+    pub(crate) fn new(notifier: N) -> RemoteQueue<N> {
+        RemoteQueue {
             queue: Mutex::new(Vec::new()),
             has_remote: AtomicBool::new(false),
             parked: AtomicBool::new(false),
@@ -60,35 +86,38 @@ impl Shared {
 
     /// Tells the owner there is remote work and ends its wait if it is parked.
     pub(crate) fn unpark(&self) {
-        self.has_remote.store(true, Ordering::SeqCst);
-        if self.parked.swap(false, Ordering::SeqCst) {
+        self.has_remote.swap(true, Ordering::Release);
+        fence(Ordering::SeqCst);
+        if self.parked.swap(false, Ordering::AcqRel) {
             self.notifier.notify();
         }
     }
 
     /// Owner: about to block. Returns false if remote work is already waiting.
     pub(crate) fn park(&self) -> bool {
-        self.parked.store(true, Ordering::SeqCst);
-        if self.has_remote.load(Ordering::SeqCst) {
-            self.parked.store(false, Ordering::Relaxed);
+        self.parked.swap(true, Ordering::Relaxed);
+        fence(Ordering::SeqCst);
+        if self.has_remote.load(Ordering::Acquire) {
+            self.parked.swap(false, Ordering::Relaxed);
             return false;
         }
         true
     }
 
+    /// Owner: the blocking wait is over.
     pub(crate) fn unparked(&self) {
-        self.parked.store(false, Ordering::Relaxed);
+        self.parked.swap(false, Ordering::Relaxed);
     }
 
     /// Owner: a plain load, so the common case (nothing remote) costs no read-modify-write and
-    /// touches no buffer. A `true` is confirmed by [`Shared::take`].
+    /// touches no buffer. A `true` is confirmed by [`RemoteQueue::take`].
     pub(crate) fn may_have_remote(&self) -> bool {
         self.has_remote.load(Ordering::Relaxed)
     }
 
     /// Owner: swaps the queued items into `out` (keeping both vectors' capacity).
     pub(crate) fn take(&self, out: &mut Vec<Remote>) -> bool {
-        if !self.has_remote.swap(false, Ordering::SeqCst) {
+        if !self.has_remote.swap(false, Ordering::AcqRel) {
             return false;
         }
         let mut queue = self.queue.lock().unwrap_or_else(|p| p.into_inner());
@@ -108,10 +137,10 @@ impl Shared {
     }
 }
 
-impl fmt::Debug for Shared {
+impl<N> fmt::Debug for RemoteQueue<N> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Shared")
-            .field("closed", &self.is_closed())
+        f.debug_struct("RemoteQueue")
+            .field("closed", &self.closed.load(Ordering::Relaxed))
             .finish()
     }
 }
