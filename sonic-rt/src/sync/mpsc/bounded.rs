@@ -53,7 +53,9 @@ pub struct Sender<T> {
 impl<T> Sender<T> {
     /// Sends `value`, waiting for a free slot if the buffer is full.
     ///
-    /// Fails, giving the value back, if the receiver is dropped or closed (also while waiting).
+    /// Fails, giving the value back, if the receiver is dropped or closed (also while waiting, and
+    /// also if a slot was handed to this call just before the close: it goes back). `Ok` means
+    /// the value is buffered, not that it will be received.
     ///
     /// Cancellation safe: dropping the future while it waits gives up its place in the queue
     /// and loses no slot; the value was never sent (it is dropped with the future).

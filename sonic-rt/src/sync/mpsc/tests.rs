@@ -902,3 +902,45 @@ fn owned_permits_know_their_channel() {
     assert!(a.same_channel(&b) && !a.same_channel(&c));
     assert!(a.same_channel_as_sender(&tx) && !a.same_channel_as_sender(&other));
 }
+
+#[test]
+fn after_close_receives_drain_what_is_left_then_report_the_end() {
+    let (_counter, waker) = WakeCounter::new();
+    let (tx, mut rx) = channel(4);
+    let (utx, mut urx) = unbounded_channel();
+    for n in 1..=3 {
+        tx.try_send(n).unwrap();
+        utx.send(n).unwrap();
+    }
+    rx.close();
+    urx.close();
+    assert!(rx.is_closed() && urx.is_closed());
+    assert_eq!((rx.len(), urx.len()), (3, 3));
+    assert_eq!((rx.try_recv(), urx.try_recv()), (Ok(1), Ok(1)));
+    let mut buf = vec![0];
+    assert_eq!(rx.recv_many(&mut buf, 8).now_or_panic(&waker), 2);
+    assert_eq!(urx.recv_many(&mut buf, 8).now_or_panic(&waker), 2);
+    assert_eq!(buf, [0, 2, 3, 2, 3]);
+    // Drained: the end, and the buffer is left as it is.
+    assert_eq!(rx.recv_many(&mut buf, 8).now_or_panic(&waker), 0);
+    assert_eq!(urx.recv_many(&mut buf, 8).now_or_panic(&waker), 0);
+    assert_eq!(buf.len(), 5);
+    assert_eq!(rx.try_recv(), Err(TryRecvError::Disconnected));
+    assert_eq!(urx.try_recv(), Err(TryRecvError::Disconnected));
+    assert_eq!(poll_recv(&mut rx, &waker), Poll::Ready(None));
+    assert_eq!(poll_urecv(&mut urx, &waker), Poll::Ready(None));
+    // The capacity is all back.
+    assert_eq!((tx.capacity(), rx.capacity(), rx.max_capacity()), (4, 4, 4));
+}
+
+/// Polls a future that must be ready at once.
+trait NowOrPanic: std::future::Future + Sized {
+    fn now_or_panic(self, waker: &Waker) -> Self::Output {
+        match poll_once(pin!(self), waker) {
+            Poll::Ready(out) => out,
+            Poll::Pending => panic!("expected the future to be ready"),
+        }
+    }
+}
+
+impl<F: std::future::Future> NowOrPanic for F {}
