@@ -9,6 +9,7 @@ use futures_util::{AsyncReadExt, AsyncWriteExt, StreamExt};
 use sonic_net::{Shutdown, UnixDatagram, UnixListener, UnixStream};
 use sonic_rt::Runtime;
 use std::io;
+use std::os::unix::net::SocketAddr;
 
 each_mode!(
     stream_pair_echo,
@@ -21,6 +22,7 @@ each_mode!(
     std_round_trip,
     owned_halves_from_two_tasks_and_reunite,
     borrowed_halves_under_join,
+    socket_addr_variants_bind_connect_and_send,
 );
 
 fn stream_pair_echo(rt: &Runtime) {
@@ -304,4 +306,46 @@ fn borrowed_halves_under_join(rt: &Runtime) {
         let ((), (), out) = futures_util::join!(write, echo, read);
         assert_eq!(out, data);
     }));
+}
+
+/// `bind_addr`, `connect_addr` and `send_to_addr` take a `std` `SocketAddr` (here filesystem
+/// paths, which work on every Unix); the address a socket reports can be used as it is.
+fn socket_addr_variants_bind_connect_and_send(rt: &Runtime) {
+    let dir = temp_dir("addr");
+    rt.block_on(within(10, async {
+        let addr = SocketAddr::from_pathname(dir.join("l.sock")).unwrap();
+        let listener = UnixListener::bind_addr(&addr).unwrap();
+        let local = listener.local_addr().unwrap();
+        assert_eq!(local.as_pathname(), addr.as_pathname());
+        let mut client = UnixStream::connect_addr(&local).await.unwrap();
+        let (mut conn, _) = listener.accept().await.unwrap();
+        client.write_all(b"via addr").await.unwrap();
+        let mut buf = [0u8; 8];
+        conn.read_exact(&mut buf).await.unwrap();
+        assert_eq!(&buf, b"via addr");
+
+        // Nothing can be reached at an unnamed address.
+        let unnamed = client.local_addr().unwrap();
+        assert!(unnamed.is_unnamed());
+        let err = UnixStream::connect_addr(&unnamed).await.unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::InvalidInput, "{err}");
+
+        let (pa, pb) = (dir.join("a.sock"), dir.join("b.sock"));
+        let a = UnixDatagram::bind_addr(&SocketAddr::from_pathname(&pa).unwrap()).unwrap();
+        let b_addr = SocketAddr::from_pathname(&pb).unwrap();
+        let b = UnixDatagram::bind_addr(&b_addr).unwrap();
+        a.send_to_addr(b"to b", &b_addr).await.unwrap();
+        let mut buf = [0u8; 16];
+        let (n, from) = b.recv_from(&mut buf).await.unwrap();
+        assert_eq!(
+            (&buf[..n], from.as_pathname()),
+            (&b"to b"[..], Some(pa.as_path()))
+        );
+        b.connect_addr(&from).unwrap();
+        assert_eq!(b.peer_addr().unwrap().as_pathname(), Some(pa.as_path()));
+        b.send(b"back").await.unwrap();
+        let n = a.recv(&mut buf).await.unwrap();
+        assert_eq!(&buf[..n], b"back");
+    }));
+    std::fs::remove_dir_all(dir).unwrap();
 }

@@ -265,7 +265,36 @@ fn receiver_as_a_stream(rt: &Runtime) {
     });
 }
 
+/// A sender task waiting in `reserve` is handed the slot a receive frees, but the receiver closes
+/// before that task runs: as in tokio, the reservation fails (no permit on a closed channel), the
+/// slot goes back and the receiver sees the end of the stream.
+fn reserve_handed_a_slot_fails_if_the_receiver_closes_first(rt: &Runtime) {
+    rt.block_on(async {
+        let (tx, mut rx) = mpsc::channel::<u32>(1);
+        tx.send(0).await.unwrap();
+        let reserver = spawn({
+            let tx = tx.clone();
+            async move { tx.reserve().await.is_ok() }
+        });
+        let sender = spawn({
+            let tx = tx.clone();
+            async move { tx.send(2).await }
+        });
+        yield_now().await; // both queue behind the full buffer
+        assert_eq!(rx.recv().await, Some(0)); // the slot goes to the reserver...
+        rx.close(); // ...which has not run yet
+        assert!(
+            !reserver.await.unwrap(),
+            "reserve succeeded on a closed channel"
+        );
+        assert_eq!(sender.await.unwrap(), Err(SendError(2)));
+        assert_eq!(tx.capacity(), 1);
+        assert_eq!(timeout(GUARD, rx.recv()).await.unwrap(), None);
+    });
+}
+
 each_mode!(
+    reserve_handed_a_slot_fails_if_the_receiver_closes_first,
     ping_pong_between_tasks,
     many_producers_keep_their_own_order,
     blocked_senders_are_served_in_order,

@@ -113,7 +113,28 @@ fn runtime_drop_drops_unreceived_value_once(rt: &Runtime) {
     assert_eq!(drops.get(), 1);
 }
 
+/// As in tokio: a receiver awaited by reference is terminated once it returned, and awaiting it
+/// again panics (the task fails with a panic `JoinError`) instead of returning a second result.
+fn awaiting_a_completed_receiver_again_panics_the_task(rt: &Runtime) {
+    rt.block_on(async {
+        let (tx, mut rx) = oneshot::channel();
+        let sender = spawn(async move {
+            yield_now().await;
+            tx.send(5u8).unwrap();
+        });
+        let receiver = spawn(async move {
+            assert_eq!((&mut rx).await, Ok(5));
+            assert!(rx.is_terminated());
+            assert_eq!(rx.try_recv(), Err(TryRecvError::Closed));
+            let _ = (&mut rx).await;
+        });
+        sender.await.unwrap();
+        assert!(receiver.await.unwrap_err().is_panic());
+    });
+}
+
 each_mode!(
+    awaiting_a_completed_receiver_again_panics_the_task,
     value_crosses_tasks,
     value_sent_after_a_timer,
     dropped_sender_fails_the_receiver,

@@ -1,5 +1,6 @@
 //! `UnixDatagram`.
 
+use super::address;
 use sonic_rt::io::Async;
 use std::fmt;
 use std::future::poll_fn;
@@ -30,8 +31,40 @@ pub struct UnixDatagram {
 
 impl UnixDatagram {
     /// A socket bound to `path`.
+    ///
+    /// On Linux and Android a path that starts with a NUL byte (`"\0name"`) binds the name in
+    /// the abstract namespace instead, as for [`UnixListener::bind`](crate::UnixListener::bind)
+    /// (see the [module docs](super)).
     pub fn bind(path: impl AsRef<Path>) -> io::Result<UnixDatagram> {
-        UnixDatagram::from_std(net::UnixDatagram::bind(path)?)
+        UnixDatagram::bind_addr(&address::from_path(path.as_ref())?)
+    }
+
+    /// A socket bound to `addr`: for an address built with `std`, for example an abstract one
+    /// from `SocketAddrExt::from_abstract_name`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[cfg(target_os = "linux")]
+    /// # {
+    /// use sonic_net::UnixDatagram;
+    /// use std::os::linux::net::SocketAddrExt;
+    /// use std::os::unix::net::SocketAddr;
+    ///
+    /// sonic_rt::block_on(async {
+    ///     let name = format!("sonic-doc-dgram-{}", std::process::id());
+    ///     let addr = SocketAddr::from_abstract_name(&name).unwrap();
+    ///     let server = UnixDatagram::bind_addr(&addr).unwrap();
+    ///     let client = UnixDatagram::unbound().unwrap();
+    ///     client.send_to_addr(b"ping", &addr).await.unwrap();
+    ///     let mut buf = [0u8; 8];
+    ///     let (n, _from) = server.recv_from(&mut buf).await.unwrap();
+    ///     assert_eq!(&buf[..n], b"ping");
+    /// });
+    /// # }
+    /// ```
+    pub fn bind_addr(addr: &SocketAddr) -> io::Result<UnixDatagram> {
+        UnixDatagram::from_std(net::UnixDatagram::bind_addr(addr)?)
     }
 
     /// A socket bound to no address (it can send; replies need an address to come back to).
@@ -57,9 +90,15 @@ impl UnixDatagram {
         self.io.into_inner()
     }
 
-    /// Sets the default destination (and only accepted source) to the socket at `path`.
+    /// Sets the default destination (and only accepted source) to the socket at `path` (read as
+    /// in [`bind`](UnixDatagram::bind): a leading NUL names an abstract socket).
     pub fn connect(&self, path: impl AsRef<Path>) -> io::Result<()> {
-        self.io.get_ref().connect(path)
+        self.connect_addr(&address::from_path(path.as_ref())?)
+    }
+
+    /// Sets the default destination (and only accepted source) to the socket at `addr`.
+    pub fn connect_addr(&self, addr: &SocketAddr) -> io::Result<()> {
+        self.io.get_ref().connect_addr(addr)
     }
 
     /// The local address.
@@ -92,10 +131,16 @@ impl UnixDatagram {
         self.io.poll_read_with(cx, |s| s.recv(buf))
     }
 
-    /// Sends one datagram to the socket bound at `path`.
+    /// Sends one datagram to the socket bound at `path` (read as in
+    /// [`bind`](UnixDatagram::bind): a leading NUL names an abstract socket).
     pub async fn send_to(&self, buf: &[u8], path: impl AsRef<Path>) -> io::Result<usize> {
-        let path = path.as_ref();
-        poll_fn(|cx| self.io.poll_write_with(cx, |s| s.send_to(buf, path))).await
+        let addr = address::from_path(path.as_ref())?;
+        self.send_to_addr(buf, &addr).await
+    }
+
+    /// Sends one datagram to the socket at `addr`.
+    pub async fn send_to_addr(&self, buf: &[u8], addr: &SocketAddr) -> io::Result<usize> {
+        poll_fn(|cx| self.io.poll_write_with(cx, |s| s.send_to_addr(buf, addr))).await
     }
 
     /// Receives one datagram and the sender's address (unnamed if it was not bound).

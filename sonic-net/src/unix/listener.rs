@@ -1,6 +1,6 @@
 //! `UnixListener`.
 
-use super::UnixStream;
+use super::{address, UnixStream};
 use crate::backoff::{self, AcceptBackoff};
 use sonic_rt::io::Async;
 use std::fmt;
@@ -43,8 +43,38 @@ pub struct UnixListener {
 impl UnixListener {
     /// Binds to `path` and listens (backlog 128, as `std` does). Fails if the path exists
     /// (`AddrInUse`): remove a stale socket file first.
+    ///
+    /// On Linux and Android a path that starts with a NUL byte (`"\0name"`) binds the name in
+    /// the abstract namespace instead, as in tokio (see the [module docs](super)).
     pub fn bind(path: impl AsRef<Path>) -> io::Result<UnixListener> {
-        UnixListener::from_std(net::UnixListener::bind(path)?)
+        UnixListener::bind_addr(&address::from_path(path.as_ref())?)
+    }
+
+    /// Binds to `addr` and listens, like [`bind`](UnixListener::bind): for an address built
+    /// with `std`, for example an abstract one from `SocketAddrExt::from_abstract_name`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[cfg(target_os = "linux")]
+    /// # {
+    /// use sonic_net::{UnixListener, UnixStream};
+    /// use std::os::linux::net::SocketAddrExt;
+    /// use std::os::unix::net::SocketAddr;
+    ///
+    /// sonic_rt::block_on(async {
+    ///     let name = format!("sonic-doc-bind-addr-{}", std::process::id());
+    ///     let addr = SocketAddr::from_abstract_name(&name).unwrap();
+    ///     let listener = UnixListener::bind_addr(&addr).unwrap();
+    ///     let local = listener.local_addr().unwrap();
+    ///     assert_eq!(local.as_abstract_name(), Some(name.as_bytes()));
+    ///     let _client = UnixStream::connect_addr(&addr).await.unwrap();
+    ///     let (_conn, _) = listener.accept().await.unwrap();
+    /// });
+    /// # }
+    /// ```
+    pub fn bind_addr(addr: &SocketAddr) -> io::Result<UnixListener> {
+        UnixListener::from_std(net::UnixListener::bind_addr(addr)?)
     }
 
     /// Wraps a listening `std` socket: makes it non-blocking and registers it.

@@ -1,10 +1,11 @@
 //! `UnixStream`: a connected Unix stream socket.
 
+use super::address;
 use super::split::{OwnedReadHalf, OwnedWriteHalf, ReadHalf, WriteHalf};
 use crate::sockopt;
 use crate::split;
 use crate::stream_io::{self, impl_async_read, impl_async_write};
-use socket2::{Domain, SockAddr, Type};
+use socket2::{Domain, Type};
 use sonic_rt::io::Async;
 use std::fmt;
 use std::future::poll_fn;
@@ -38,11 +39,23 @@ pub struct UnixStream {
 impl UnixStream {
     /// Connects to the socket bound at `path`, without blocking the thread.
     ///
+    /// On Linux and Android a path that starts with a NUL byte (`"\0name"`) names a socket in
+    /// the abstract namespace, as in tokio (see the [module docs](super)).
+    ///
     /// If the listener's backlog is full, Linux fails a non-blocking Unix connect at once with
     /// `EAGAIN`; that surfaces as an error of kind [`io::ErrorKind::WouldBlock`] with a message
     /// saying so (retry later), never as a hang.
     pub async fn connect(path: impl AsRef<Path>) -> io::Result<UnixStream> {
-        let addr = SockAddr::unix(path)?;
+        let addr = address::from_path(path.as_ref())?;
+        UnixStream::connect_addr(&addr).await
+    }
+
+    /// Connects to the socket at `addr`, like [`connect`](UnixStream::connect): for an address
+    /// built with `std`, for example an abstract one from `SocketAddrExt::from_abstract_name`
+    /// (see [`UnixListener::bind_addr`](crate::UnixListener::bind_addr)). An unnamed address
+    /// fails with [`io::ErrorKind::InvalidInput`].
+    pub async fn connect_addr(addr: &SocketAddr) -> io::Result<UnixStream> {
+        let addr = address::to_sockaddr(addr)?;
         let socket = sockopt::new_socket(Domain::UNIX, Type::STREAM, None)?;
         let connected = match sockopt::start_connect(&socket, &addr) {
             Err(e) if e.raw_os_error() == Some(libc::EAGAIN) => {

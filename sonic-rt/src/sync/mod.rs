@@ -85,6 +85,7 @@ assert_not_impl!(Send:
     mpsc::Receiver<()>,
     mpsc::Permit<'static, ()>,
     mpsc::OwnedPermit<()>,
+    mpsc::PermitIterator<'static, ()>,
     mpsc::UnboundedSender<()>,
     mpsc::UnboundedReceiver<()>,
     mpsc::WeakSender<()>,

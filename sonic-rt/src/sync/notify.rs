@@ -7,8 +7,9 @@
 //! - `generation` counts `notify_waiters` calls. A `Notified` records it when it is created, so it
 //!   is completed by any `notify_waiters` that happens after its creation, even before its first
 //!   poll; queued waiters are woken directly.
-//! - A `Notified` chosen by `notify_one` but dropped before it saw the notification passes it on
-//!   (to the next waiter, or back into the permit). One woken by `notify_waiters` passes nothing.
+//! - A `Notified` chosen by `notify_one` (`notify_last`) but dropped before it saw the
+//!   notification passes it on the same way (to the oldest (newest) remaining waiter, or back into
+//!   the permit). One woken by `notify_waiters` passes nothing.
 
 use std::cell::Cell;
 use std::fmt;
@@ -23,7 +24,10 @@ use super::wait_list::{WaitList, WaiterKey};
 /// How a waiter was woken.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Wakeup {
+    /// By `notify_one`: passed on to the oldest waiter if dropped unseen.
     One,
+    /// By `notify_last`: passed on to the newest waiter if dropped unseen.
+    Last,
     All,
 }
 
@@ -119,6 +123,35 @@ impl Notify {
         }
     }
 
+    /// Wakes the task that started waiting most recently, or stores a permit if no task waits.
+    ///
+    /// Like [`notify_one`](Notify::notify_one) in every other way, including the single stored
+    /// permit.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use sonic_rt::sync::Notify;
+    /// use std::future::Future;
+    /// use std::pin::pin;
+    /// use std::task::{Context, Waker};
+    ///
+    /// let notify = Notify::new();
+    /// let mut cx = Context::from_waker(Waker::noop());
+    /// let mut first = pin!(notify.notified());
+    /// let mut second = pin!(notify.notified());
+    /// assert!(first.as_mut().poll(&mut cx).is_pending());
+    /// assert!(second.as_mut().poll(&mut cx).is_pending());
+    /// notify.notify_last();
+    /// assert!(second.as_mut().poll(&mut cx).is_ready());
+    /// assert!(first.as_mut().poll(&mut cx).is_pending());
+    /// ```
+    pub fn notify_last(&self) {
+        if !self.waiters.wake_last(Wakeup::Last) {
+            self.permit.set(true);
+        }
+    }
+
     /// Wakes every task that waits now, and every `Notified` created before this call even if it
     /// was never polled. Stores no permit and leaves a stored permit alone.
     pub fn notify_waiters(&self) {
@@ -191,8 +224,10 @@ impl Future for Notified<'_> {
 impl Drop for Notified<'_> {
     fn drop(&mut self) {
         if let State::Waiting(key) = mem::replace(&mut self.state, State::Done) {
-            if self.notify.waiters.cancel(key) == Some(Wakeup::One) {
-                self.notify.notify_one();
+            match self.notify.waiters.cancel(key).outcome {
+                Some(Wakeup::One) => self.notify.notify_one(),
+                Some(Wakeup::Last) => self.notify.notify_last(),
+                Some(Wakeup::All) | None => {}
             }
         }
     }

@@ -11,6 +11,9 @@
 //! - The sender's `Drop` marks it gone and wakes the receiver; `send` stores the value and lets
 //!   that `Drop` do the waking, so a send costs one wake.
 //! - The receiver's `Drop` closes the channel and drops a value that was sent but never received.
+//! - Once the receiver has produced its result (a `Ready` poll, or a `try_recv` that returned a
+//!   value or `Closed`) it is terminated: it lets go of the shared state as if dropped, `try_recv`
+//!   reports `Closed`, and polling it again panics, as tokio's does.
 //!
 //! # Examples
 //!
@@ -109,7 +112,7 @@ pub fn channel<T>() -> (Sender<T>, Receiver<T>) {
         Sender {
             inner: Rc::clone(&inner),
         },
-        Receiver { inner },
+        Receiver { inner: Some(inner) },
     )
 }
 
@@ -202,12 +205,16 @@ impl<T> fmt::Debug for Sender<T> {
 /// Receives the value of the paired [`Sender`]. Created by [`channel`].
 ///
 /// Awaiting the receiver gives `Ok(value)`, or `Err(RecvError)` if the sender was dropped without
-/// sending or the receiver was [closed](Receiver::close) before a value arrived. Once it has
-/// returned a value, polling it again gives `Err(RecvError)`.
+/// sending or the receiver was [closed](Receiver::close) before a value arrived.
+///
+/// Once the receiver has produced its result it is [terminated](Receiver::is_terminated), and
+/// polling it again panics, as in tokio: in a loop (`select!` over `&mut rx`, say) check
+/// `is_terminated` or stop polling it once it completed.
 ///
 /// Dropping the receiver closes the channel and drops a value that was sent but not received.
 pub struct Receiver<T> {
-    inner: Rc<Inner<T>>,
+    /// `None` once the receiver is terminated.
+    inner: Option<Rc<Inner<T>>>,
 }
 
 impl<T> Receiver<T> {
@@ -215,7 +222,8 @@ impl<T> Receiver<T> {
     ///
     /// Returns [`TryRecvError::Empty`] while the sender may still send, and
     /// [`TryRecvError::Closed`] once no value can come (the sender is gone, the value was already
-    /// taken, or the receiver was closed before a value arrived).
+    /// taken, or the receiver was closed before a value arrived). A call that returns a value or
+    /// `Closed` terminates the receiver: it must not be polled afterwards.
     ///
     /// # Examples
     ///
@@ -229,14 +237,82 @@ impl<T> Receiver<T> {
     /// assert_eq!(rx.try_recv(), Err(TryRecvError::Closed));
     /// ```
     pub fn try_recv(&mut self) -> Result<T, TryRecvError> {
-        if let Some(value) = self.inner.value.take() {
-            return Ok(value);
+        let Some(inner) = &self.inner else {
+            return Err(TryRecvError::Closed);
+        };
+        let result = match inner.value.take() {
+            Some(value) => Ok(value),
+            None if inner.tx_gone.get() || inner.rx_closed.get() => Err(TryRecvError::Closed),
+            None => return Err(TryRecvError::Empty),
+        };
+        self.terminate();
+        result
+    }
+
+    /// Returns true once the receiver has produced its result: awaiting it returned, or
+    /// [`try_recv`](Receiver::try_recv) returned a value or [`TryRecvError::Closed`]. A terminated
+    /// receiver must not be polled again (it panics).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use sonic_rt::sync::oneshot;
+    ///
+    /// sonic_rt::block_on(async {
+    ///     let (tx, mut rx) = oneshot::channel();
+    ///     tx.send(1).unwrap();
+    ///     assert!(!rx.is_terminated()); // sent, not yet received
+    ///     assert_eq!((&mut rx).await, Ok(1));
+    ///     assert!(rx.is_terminated());
+    /// });
+    /// ```
+    pub fn is_terminated(&self) -> bool {
+        self.inner.is_none()
+    }
+
+    /// Returns true if no value is waiting to be received: none was sent yet, the sender is gone
+    /// without sending, or the value was already received. An empty receiver is not necessarily
+    /// safe to poll (see [`is_terminated`](Receiver::is_terminated)).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use sonic_rt::sync::oneshot;
+    ///
+    /// let (tx, mut rx) = oneshot::channel();
+    /// assert!(rx.is_empty());
+    /// tx.send("v").unwrap();
+    /// assert!(!rx.is_empty());
+    /// assert_eq!(rx.try_recv(), Ok("v"));
+    /// assert!(rx.is_empty());
+    /// ```
+    pub fn is_empty(&self) -> bool {
+        let Some(inner) = &self.inner else {
+            return true;
+        };
+        // Peek by moving the value out and back; nothing is dropped or run in between.
+        let value = inner.value.take();
+        let empty = value.is_none();
+        inner.value.set(value);
+        empty
+    }
+
+    /// Lets go of the shared state after the result was produced, as a drop would.
+    fn terminate(&mut self) {
+        if let Some(inner) = self.inner.take() {
+            Self::release(&inner);
         }
-        if self.inner.tx_gone.get() || self.inner.rx_closed.get() {
-            Err(TryRecvError::Closed)
-        } else {
-            Err(TryRecvError::Empty)
+    }
+
+    /// What the receiver's end does to the shared state: close, forget the waker, drop a value
+    /// that was sent but never received.
+    fn release(inner: &Inner<T>) {
+        if !inner.rx_closed.replace(true) {
+            inner.tx_waker.wake();
         }
+        inner.rx_waker.clear();
+        // A value that was sent but never received dies with the receiver, not with the sender.
+        drop(inner.value.take());
     }
 
     /// Closes the channel without dropping the receiver: a later [`Sender::send`] fails, and a
@@ -254,8 +330,10 @@ impl<T> Receiver<T> {
     /// assert_eq!(tx.send(1), Err(1));
     /// ```
     pub fn close(&mut self) {
-        if !self.inner.rx_closed.replace(true) {
-            self.inner.tx_waker.wake();
+        if let Some(inner) = &self.inner {
+            if !inner.rx_closed.replace(true) {
+                inner.tx_waker.wake();
+            }
         }
     }
 }
@@ -263,31 +341,39 @@ impl<T> Receiver<T> {
 impl<T> Future for Receiver<T> {
     type Output = Result<T, RecvError>;
 
+    /// # Panics
+    ///
+    /// Panics if the receiver is [terminated](Receiver::is_terminated): it already produced its
+    /// result.
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let inner = &self.inner;
-        if let Some(value) = inner.value.take() {
-            return Poll::Ready(Ok(value));
-        }
-        if inner.tx_gone.get() || inner.rx_closed.get() {
-            return Poll::Ready(Err(RecvError(())));
-        }
-        inner.rx_waker.register(cx.waker());
-        Poll::Pending
+        let this = self.get_mut();
+        let Some(inner) = &this.inner else {
+            panic!("`oneshot::Receiver` polled after it completed");
+        };
+        let result = match inner.value.take() {
+            Some(value) => Ok(value),
+            None if inner.tx_gone.get() || inner.rx_closed.get() => Err(RecvError(())),
+            None => {
+                inner.rx_waker.register(cx.waker());
+                return Poll::Pending;
+            }
+        };
+        this.terminate();
+        Poll::Ready(result)
     }
 }
 
 impl<T> Drop for Receiver<T> {
     fn drop(&mut self) {
-        self.close();
-        self.inner.rx_waker.clear();
-        // A value that was sent but never received dies with the receiver, not with the sender.
-        drop(self.inner.value.take());
+        self.terminate();
     }
 }
 
 impl<T> fmt::Debug for Receiver<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Receiver").finish_non_exhaustive()
+        f.debug_struct("Receiver")
+            .field("is_terminated", &self.is_terminated())
+            .finish_non_exhaustive()
     }
 }
 

@@ -11,6 +11,11 @@
 //! - `wake_one` / `wake_all` unlink waiters and leave an outcome in their slots. The slot stays
 //!   allocated until its owner reads the outcome (`poll`) or gives it back (`cancel`): a future
 //!   dropped after it was chosen hands its outcome back to the caller, who passes it on.
+//! - A waiter may wait for several units (a sender reserving several slots). `assign` hands units
+//!   to the head of the queue and wakes a waiter only once it has all it asked for; a later waiter
+//!   never gets a unit while an earlier one still lacks some. What a waiter still lacks when it is
+//!   woken otherwise (`wake_all`) or cancelled is reported as `unfilled`, so its owner can give
+//!   back the units it did get.
 //! - No `RefCell` borrow is held while a `Waker` is cloned, woken or dropped: a waker may run
 //!   arbitrary code, including code that touches this queue again.
 
@@ -25,6 +30,15 @@ const NIL: usize = usize::MAX;
 #[derive(Debug)]
 pub(crate) struct WaiterKey(usize);
 
+/// What a waiter learns when it stops waiting.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Woken<O> {
+    /// The outcome it was woken with; `None` if it was still queued when it gave up.
+    pub(crate) outcome: Option<O>,
+    /// How many of the units it waited for it had not been assigned (0 after `assign` woke it).
+    pub(crate) unfilled: usize,
+}
+
 enum Slot<O> {
     Vacant {
         next_free: usize,
@@ -33,8 +47,13 @@ enum Slot<O> {
         waker: Waker,
         prev: usize,
         next: usize,
+        /// Units still needed before `assign` wakes this waiter (at least 1).
+        need: usize,
     },
-    Done(O),
+    Done {
+        outcome: O,
+        unfilled: usize,
+    },
 }
 
 struct List<O> {
@@ -48,11 +67,13 @@ struct List<O> {
 }
 
 impl<O: Copy> List<O> {
-    fn push_back(&mut self, waker: Waker) -> WaiterKey {
+    fn push_back(&mut self, waker: Waker, need: usize) -> WaiterKey {
+        debug_assert!(need > 0, "a waiter waits for at least one unit");
         let slot = Slot::Queued {
             waker,
             prev: self.tail,
             next: NIL,
+            need,
         };
         let index = if self.free == NIL {
             self.slots.push(slot);
@@ -89,10 +110,16 @@ impl<O: Copy> List<O> {
         }
     }
 
-    /// Unlinks the queued slot `index`, puts `replacement` in its place and returns its waker.
-    fn unlink(&mut self, index: usize, replacement: Slot<O>) -> Waker {
-        let (waker, prev, next) = match mem::replace(&mut self.slots[index], replacement) {
-            Slot::Queued { waker, prev, next } => (waker, prev, next),
+    /// Unlinks the queued slot `index`, puts `replacement` in its place and returns its waker and
+    /// the units it still needed.
+    fn unlink(&mut self, index: usize, replacement: Slot<O>) -> (Waker, usize) {
+        let (waker, prev, next, need) = match mem::replace(&mut self.slots[index], replacement) {
+            Slot::Queued {
+                waker,
+                prev,
+                next,
+                need,
+            } => (waker, prev, next, need),
             _ => unreachable!("unlinking a slot that is not queued"),
         };
         if prev == NIL {
@@ -106,26 +133,52 @@ impl<O: Copy> List<O> {
             *self.prev_of(next) = prev;
         }
         self.queued -= 1;
+        (waker, need)
+    }
+
+    /// Unlinks the slot `index` (queued) and records `outcome` in it, with the units it still
+    /// needed as `unfilled`.
+    fn complete(&mut self, index: usize, outcome: O) -> Waker {
+        let (waker, need) = self.unlink(index, Slot::Vacant { next_free: NIL });
+        self.slots[index] = Slot::Done {
+            outcome,
+            unfilled: need,
+        };
         waker
     }
 
     fn pop_front(&mut self, outcome: O) -> Option<Waker> {
-        (self.head != NIL).then(|| self.unlink(self.head, Slot::Done(outcome)))
+        (self.head != NIL).then(|| self.complete(self.head, outcome))
     }
 
-    /// Frees the slot of `key`; returns what it held (for dropping outside the borrow).
-    fn remove(&mut self, key: WaiterKey) -> Result<O, Waker> {
+    fn pop_back(&mut self, outcome: O) -> Option<Waker> {
+        (self.tail != NIL).then(|| self.complete(self.tail, outcome))
+    }
+
+    /// Frees the slot of `key`; returns what its owner learns, and the waker of a waiter that was
+    /// still queued (for dropping outside the borrow).
+    fn remove(&mut self, key: WaiterKey) -> (Woken<O>, Option<Waker>) {
         let index = key.0;
         let vacant = Slot::Vacant {
             next_free: self.free,
         };
         let result = match &self.slots[index] {
-            Slot::Done(outcome) => {
-                let outcome = *outcome;
+            &Slot::Done { outcome, unfilled } => {
                 self.slots[index] = vacant;
-                Ok(outcome)
+                let woken = Woken {
+                    outcome: Some(outcome),
+                    unfilled,
+                };
+                (woken, None)
             }
-            Slot::Queued { .. } => Err(self.unlink(index, vacant)),
+            Slot::Queued { .. } => {
+                let (waker, need) = self.unlink(index, vacant);
+                let woken = Woken {
+                    outcome: None,
+                    unfilled: need,
+                };
+                (woken, Some(waker))
+            }
             Slot::Vacant { .. } => unreachable!("waiter key names a vacant slot"),
         };
         self.free = index;
@@ -160,22 +213,23 @@ impl<O: Copy> WaitList<O> {
 
     /// Queues a waiter at the back, to be woken through `waker`.
     pub(crate) fn park(&self, waker: &Waker) -> WaiterKey {
+        self.park_for(waker, 1)
+    }
+
+    /// Queues a waiter at the back that `assign` wakes only once it was handed `need` units
+    /// (`need > 0`).
+    pub(crate) fn park_for(&self, waker: &Waker, need: usize) -> WaiterKey {
         let waker = waker.clone();
-        self.list.borrow_mut().push_back(waker)
+        self.list.borrow_mut().push_back(waker, need)
     }
 
     /// Returns the waiter's outcome and frees its slot if it has been woken; otherwise updates its
     /// waker (reusing the stored one if it `will_wake` the same task) and gives the key back.
-    pub(crate) fn poll(&self, key: WaiterKey, waker: &Waker) -> Result<O, WaiterKey> {
+    pub(crate) fn poll(&self, key: WaiterKey, waker: &Waker) -> Result<Woken<O>, WaiterKey> {
         {
             let mut list = self.list.borrow_mut();
             match &list.slots[key.0] {
-                Slot::Done(_) => {
-                    return match list.remove(key) {
-                        Ok(outcome) => Ok(outcome),
-                        Err(_) => unreachable!("slot was done"),
-                    };
-                }
+                Slot::Done { .. } => return Ok(list.remove(key).0),
                 Slot::Queued { waker: stored, .. } if stored.will_wake(waker) => return Err(key),
                 Slot::Queued { .. } => {}
                 Slot::Vacant { .. } => unreachable!("waiter key names a vacant slot"),
@@ -193,23 +247,54 @@ impl<O: Copy> WaitList<O> {
     }
 
     /// Gives up waiting. Returns the outcome if the waiter had already been woken, so the caller
-    /// can pass it on to someone else.
-    pub(crate) fn cancel(&self, key: WaiterKey) -> Option<O> {
-        let removed = self.list.borrow_mut().remove(key);
+    /// can pass it on to someone else, and the units it had not been assigned.
+    pub(crate) fn cancel(&self, key: WaiterKey) -> Woken<O> {
+        let (woken, waker) = self.list.borrow_mut().remove(key);
         // A still-queued waiter's waker is dropped here, after the borrow ended.
-        removed.ok()
+        drop(waker);
+        woken
     }
 
     /// Wakes the oldest queued waiter with `outcome`. Returns false if nobody was queued.
     pub(crate) fn wake_one(&self, outcome: O) -> bool {
         let waker = self.list.borrow_mut().pop_front(outcome);
-        match waker {
-            Some(waker) => {
-                waker.wake();
-                true
-            }
-            None => false,
+        waker.map(Waker::wake).is_some()
+    }
+
+    /// Wakes the most recently queued waiter with `outcome`. Returns false if nobody was queued.
+    pub(crate) fn wake_last(&self, outcome: O) -> bool {
+        let waker = self.list.borrow_mut().pop_back(outcome);
+        waker.map(Waker::wake).is_some()
+    }
+
+    /// Hands `units` to the queued waiters in order: each waiter that gets all it needs is woken
+    /// with `outcome`; the first that cannot be satisfied keeps what it got and the rest wait.
+    /// Returns the units left over, which is nonzero only if nobody is queued any more.
+    pub(crate) fn assign(&self, mut units: usize, outcome: O) -> usize {
+        while units > 0 {
+            let waker = {
+                let mut list = self.list.borrow_mut();
+                let head = list.head;
+                if head == NIL {
+                    break;
+                }
+                match &mut list.slots[head] {
+                    Slot::Queued { need, .. } if *need > units => {
+                        *need -= units;
+                        return 0;
+                    }
+                    Slot::Queued { need, .. } => {
+                        units -= *need;
+                        *need = 0;
+                    }
+                    _ => unreachable!("queue head is not queued"),
+                }
+                list.complete(head, outcome)
+            };
+            // Woken outside the borrow: the wake may touch this list again.
+            waker.wake();
         }
+        units
     }
 
     /// Wakes every waiter queued now with `outcome`. Waiters queued by the wakes themselves stay

@@ -53,7 +53,9 @@ pub struct Sender<T> {
 impl<T> Sender<T> {
     /// Sends `value`, waiting for a free slot if the buffer is full.
     ///
-    /// Fails, giving the value back, if the receiver is dropped or closed (also while waiting).
+    /// Fails, giving the value back, if the receiver is dropped or closed (also while waiting, and
+    /// also if a slot was handed to this call just before the close: it goes back). `Ok` means
+    /// the value is buffered, not that it will be received.
     ///
     /// Cancellation safe: dropping the future while it waits gives up its place in the queue
     /// and loses no slot; the value was never sent (it is dropped with the future).
@@ -78,7 +80,7 @@ impl<T> Sender<T> {
     /// });
     /// ```
     pub async fn send(&self, value: T) -> Result<(), SendError<T>> {
-        match self.chan.acquire().await {
+        match self.chan.acquire(1).await {
             Ok(()) => {
                 self.chan.send_with_permit(value);
                 Ok(())
@@ -93,7 +95,7 @@ impl<T> Sender<T> {
     /// room: they come first), and with [`TrySendError::Closed`] if the receiver is dropped or
     /// closed.
     pub fn try_send(&self, value: T) -> Result<(), TrySendError<T>> {
-        match self.chan.try_acquire() {
+        match self.chan.try_acquire(1) {
             Ok(()) => {
                 self.chan.send_with_permit(value);
                 Ok(())
@@ -106,8 +108,10 @@ impl<T> Sender<T> {
     /// Waits for a free slot and reserves it, so that a value can later be sent without waiting
     /// and without failing.
     ///
-    /// Fails if the receiver is dropped or closed. Cancellation safe, like
-    /// [`send`](Sender::send). Dropping the [`Permit`] unused gives the slot back.
+    /// Fails if the receiver is dropped or closed, also while waiting, and also if the slot was
+    /// handed to this call but the receiver closed before it returned (the slot goes back).
+    /// Cancellation safe, like [`send`](Sender::send). Dropping the [`Permit`] unused gives the
+    /// slot back.
     ///
     /// # Examples
     ///
@@ -123,8 +127,50 @@ impl<T> Sender<T> {
     /// });
     /// ```
     pub async fn reserve(&self) -> Result<Permit<'_, T>, SendError<()>> {
-        match self.chan.acquire().await {
+        match self.chan.acquire(1).await {
             Ok(()) => Ok(Permit { chan: &self.chan }),
+            Err(_) => Err(SendError(())),
+        }
+    }
+
+    /// Waits for `n` free slots and reserves them all, so that `n` values can later be sent
+    /// without waiting and without failing; the [`PermitIterator`] yields one [`Permit`] per
+    /// slot.
+    ///
+    /// The slots are taken in the same first-come, first-served order as [`send`](Sender::send)
+    /// and [`reserve`](Sender::reserve): while this call waits for the rest of its slots, it
+    /// keeps those it was handed and senders that came later wait behind it. `n = 0` succeeds at
+    /// once unless the receiver is closed.
+    ///
+    /// Fails like [`reserve`](Sender::reserve), and at once if `n` exceeds the capacity of the
+    /// channel (it could never succeed). Cancellation safe: the slots handed over so far go
+    /// back.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use sonic_rt::sync::mpsc;
+    ///
+    /// sonic_rt::block_on(async {
+    ///     let (tx, rx) = mpsc::channel(4);
+    ///     let permits = tx.reserve_many(3).await.unwrap();
+    ///     assert_eq!(tx.capacity(), 1);
+    ///     for (n, permit) in permits.enumerate() {
+    ///         permit.send(n);
+    ///     }
+    ///     assert_eq!(rx.len(), 3);
+    ///     assert!(tx.reserve_many(5).await.is_err()); // more than the capacity
+    /// });
+    /// ```
+    pub async fn reserve_many(&self, n: usize) -> Result<PermitIterator<'_, T>, SendError<()>> {
+        if n > self.max_capacity() {
+            return Err(SendError(()));
+        }
+        match self.chan.acquire(n).await {
+            Ok(()) => Ok(PermitIterator {
+                chan: &self.chan,
+                n,
+            }),
             Err(_) => Err(SendError(())),
         }
     }
@@ -132,7 +178,7 @@ impl<T> Sender<T> {
     /// Like [`reserve`](Sender::reserve), but the permit owns the sender, so it can be stored or
     /// moved into another task. [`OwnedPermit::send`] gives the sender back.
     pub async fn reserve_owned(self) -> Result<OwnedPermit<T>, SendError<()>> {
-        match self.chan.acquire().await {
+        match self.chan.acquire(1).await {
             Ok(()) => Ok(OwnedPermit { sender: Some(self) }),
             Err(_) => Err(SendError(())),
         }
@@ -153,8 +199,43 @@ impl<T> Sender<T> {
     /// assert_eq!(rx.try_recv(), Ok(5));
     /// ```
     pub fn try_reserve(&self) -> Result<Permit<'_, T>, TrySendError<()>> {
-        match self.chan.try_acquire() {
+        match self.chan.try_acquire(1) {
             Ok(()) => Ok(Permit { chan: &self.chan }),
+            Err(TryAcquireError::Full) => Err(TrySendError::Full(())),
+            Err(TryAcquireError::Closed) => Err(TrySendError::Closed(())),
+        }
+    }
+
+    /// Reserves `n` slots if that many are free now, without waiting; see
+    /// [`reserve_many`](Sender::reserve_many).
+    ///
+    /// Fails with [`TrySendError::Full`] if fewer than `n` slots are free (always, if `n`
+    /// exceeds the capacity, even on a closed channel), and with [`TrySendError::Closed`] if the
+    /// receiver is dropped or closed. `n = 0` succeeds unless the receiver is closed.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use sonic_rt::sync::mpsc;
+    ///
+    /// let (tx, mut rx) = mpsc::channel(2);
+    /// let mut permits = tx.try_reserve_many(2).unwrap();
+    /// assert!(tx.try_reserve_many(1).unwrap_err().is_full());
+    /// permits.next().unwrap().send('a');
+    /// drop(permits); // the unused slot goes back
+    /// assert_eq!(tx.capacity(), 1);
+    /// assert_eq!(rx.try_recv(), Ok('a'));
+    /// ```
+    pub fn try_reserve_many(&self, n: usize) -> Result<PermitIterator<'_, T>, TrySendError<()>> {
+        if n > self.max_capacity() {
+            // Never satisfiable; reported as `Full` (before any close), as tokio does.
+            return Err(TrySendError::Full(()));
+        }
+        match self.chan.try_acquire(n) {
+            Ok(()) => Ok(PermitIterator {
+                chan: &self.chan,
+                n,
+            }),
             Err(TryAcquireError::Full) => Err(TrySendError::Full(())),
             Err(TryAcquireError::Closed) => Err(TrySendError::Closed(())),
         }
@@ -163,7 +244,7 @@ impl<T> Sender<T> {
     /// Like [`try_reserve`](Sender::try_reserve), but the permit owns the sender. On failure the
     /// sender is given back inside the error.
     pub fn try_reserve_owned(self) -> Result<OwnedPermit<T>, TrySendError<Sender<T>>> {
-        match self.chan.try_acquire() {
+        match self.chan.try_acquire(1) {
             Ok(()) => Ok(OwnedPermit { sender: Some(self) }),
             Err(TryAcquireError::Full) => Err(TrySendError::Full(self)),
             Err(TryAcquireError::Closed) => Err(TrySendError::Closed(self)),
@@ -212,9 +293,20 @@ impl<T> Sender<T> {
 
     /// Makes a [`WeakSender`]: a handle that does not keep the channel open.
     pub fn downgrade(&self) -> WeakSender<T> {
+        self.chan.add_weak_sender();
         WeakSender {
             chan: Rc::clone(&self.chan),
         }
+    }
+
+    /// The number of [`Sender`]s of this channel.
+    pub fn strong_count(&self) -> usize {
+        self.chan.sender_count()
+    }
+
+    /// The number of [`WeakSender`]s of this channel.
+    pub fn weak_count(&self) -> usize {
+        self.chan.weak_sender_count()
     }
 }
 
@@ -252,13 +344,30 @@ impl<T> WeakSender<T> {
             chan: Rc::clone(&self.chan),
         })
     }
+
+    /// The number of [`Sender`]s of this channel.
+    pub fn strong_count(&self) -> usize {
+        self.chan.sender_count()
+    }
+
+    /// The number of [`WeakSender`]s of this channel.
+    pub fn weak_count(&self) -> usize {
+        self.chan.weak_sender_count()
+    }
 }
 
 impl<T> Clone for WeakSender<T> {
     fn clone(&self) -> WeakSender<T> {
+        self.chan.add_weak_sender();
         WeakSender {
             chan: Rc::clone(&self.chan),
         }
+    }
+}
+
+impl<T> Drop for WeakSender<T> {
+    fn drop(&mut self) {
+        self.chan.drop_weak_sender();
     }
 }
 
@@ -301,6 +410,45 @@ impl<T> fmt::Debug for Permit<'_, T> {
     }
 }
 
+/// Reserved slots from [`Sender::reserve_many`] or [`Sender::try_reserve_many`]: an iterator
+/// that yields one [`Permit`] per slot. Dropping it gives back the slots it has not yielded.
+pub struct PermitIterator<'a, T> {
+    chan: &'a Chan<T>,
+    /// Slots not yielded yet.
+    n: usize,
+}
+
+impl<'a, T> Iterator for PermitIterator<'a, T> {
+    type Item = Permit<'a, T>;
+
+    fn next(&mut self) -> Option<Permit<'a, T>> {
+        self.n = self.n.checked_sub(1)?;
+        Some(Permit { chan: self.chan })
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        (self.n, Some(self.n))
+    }
+}
+
+impl<T> ExactSizeIterator for PermitIterator<'_, T> {}
+
+impl<T> std::iter::FusedIterator for PermitIterator<'_, T> {}
+
+impl<T> Drop for PermitIterator<'_, T> {
+    fn drop(&mut self) {
+        self.chan.release(self.n);
+    }
+}
+
+impl<T> fmt::Debug for PermitIterator<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PermitIterator")
+            .field("n", &self.n)
+            .finish_non_exhaustive()
+    }
+}
+
 /// A reserved slot that owns its [`Sender`], from [`Sender::reserve_owned`] or
 /// [`Sender::try_reserve_owned`].
 pub struct OwnedPermit<T> {
@@ -328,6 +476,21 @@ impl<T> OwnedPermit<T> {
             .expect("OwnedPermit holds its sender until consumed");
         sender.chan.release(1);
         sender
+    }
+
+    /// Returns true if both permits belong to the same channel.
+    pub fn same_channel(&self, other: &OwnedPermit<T>) -> bool {
+        match (&self.sender, &other.sender) {
+            (Some(a), Some(b)) => a.same_channel(b),
+            _ => false,
+        }
+    }
+
+    /// Returns true if this permit and `sender` belong to the same channel.
+    pub fn same_channel_as_sender(&self, sender: &Sender<T>) -> bool {
+        self.sender
+            .as_ref()
+            .is_some_and(|own| own.same_channel(sender))
     }
 }
 
@@ -454,6 +617,16 @@ impl<T> Receiver<T> {
     /// The capacity the channel was created with.
     pub fn max_capacity(&self) -> usize {
         self.chan.bound()
+    }
+
+    /// The number of [`Sender`]s of this channel.
+    pub fn sender_strong_count(&self) -> usize {
+        self.chan.sender_count()
+    }
+
+    /// The number of [`WeakSender`]s of this channel.
+    pub fn sender_weak_count(&self) -> usize {
+        self.chan.weak_sender_count()
     }
 }
 

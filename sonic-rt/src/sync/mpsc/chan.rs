@@ -4,15 +4,18 @@
 //! - `senders` counts the live `Sender`s / `UnboundedSender`s (weak senders and permits are not
 //!   senders). When it drops to zero the receiver is woken; it drains what is buffered and then
 //!   sees the end of the stream.
-//! - Bounded channels count free slots in `permits`. A slot is taken before a value is pushed
-//!   (by `try_acquire` or an `Acquire` future) and given back when the receiver pops the value, or
-//!   when a permit is dropped unused. Invariant: `permits > 0` only while no sender is queued in
-//!   `send_waiters`, because `release` hands a slot to the oldest queued sender before it counts
-//!   it as free. That makes waiting senders FIFO and keeps a newcomer from jumping the queue.
-//! - Closing the receiver (`close` or drop) fails every queued sender and every later acquire.
-//!   Permits already handed out may still send after `close` (the receiver drains them); the
-//!   receiver sees the end only when the buffer is empty and every permit is back. After the
-//!   receiver is dropped, values are dropped instead of buffered.
+//! - Bounded channels count free slots in `permits`. Slots are taken before values are pushed
+//!   (by `try_acquire` or an `Acquire` future, one or several at once) and given back when the
+//!   receiver pops a value, or when a permit is dropped unused. Invariant: `permits > 0` only
+//!   while no sender is queued in `send_waiters`, because `release` hands slots to the oldest
+//!   queued senders before it counts them as free. That makes waiting senders FIFO and keeps a
+//!   newcomer from jumping the queue. A sender that wants several slots takes the free ones when
+//!   it queues and waits at the head for the rest; senders behind it wait too.
+//! - Closing the receiver (`close` or drop) fails every queued sender and every later acquire,
+//!   including an `Acquire` that was handed its slots but had not yet seen them: it gives them
+//!   back and fails, as tokio's does. Permits already handed out may still send after `close`
+//!   (the receiver drains them); the receiver sees the end only when the buffer is empty and
+//!   every permit is back. After the receiver is dropped, values are dropped instead of buffered.
 //! - Buffered values and wakers are dropped only after the `RefCell` borrow of the queue ended.
 //! - Receiving a ready value spends one unit of the task's cooperative budget; when it is spent,
 //!   the receiver yields (its task is rescheduled) before taking the value, so a flood of values
@@ -67,6 +70,8 @@ pub(super) struct Chan<T> {
     rx_waker: WakerSlot,
     rx_state: Cell<RxState>,
     senders: Cell<usize>,
+    /// Live `WeakSender`s / `WeakUnboundedSender`s (for `weak_count` only).
+    weak_senders: Cell<usize>,
     /// Woken (`notify_waiters`) when the receiver closes, for `Sender::closed`.
     closed: Notify,
     /// `Some(capacity)` for a bounded channel.
@@ -87,6 +92,7 @@ impl<T> Chan<T> {
             rx_waker: WakerSlot::new(),
             rx_state: Cell::new(RxState::Open),
             senders: Cell::new(1),
+            weak_senders: Cell::new(0),
             closed: Notify::new(),
             bound,
             permits: Cell::new(bound.unwrap_or(0)),
@@ -107,6 +113,22 @@ impl<T> Chan<T> {
             self.add_sender();
         }
         alive
+    }
+
+    pub(super) fn sender_count(&self) -> usize {
+        self.senders.get()
+    }
+
+    pub(super) fn add_weak_sender(&self) {
+        self.weak_senders.set(self.weak_senders.get() + 1);
+    }
+
+    pub(super) fn drop_weak_sender(&self) {
+        self.weak_senders.set(self.weak_senders.get() - 1);
+    }
+
+    pub(super) fn weak_sender_count(&self) -> usize {
+        self.weak_senders.get()
     }
 
     pub(super) fn drop_sender(&self) {
@@ -166,38 +188,36 @@ impl<T> Chan<T> {
         self.bound.expect("capacity of an unbounded channel")
     }
 
-    /// Takes a slot now, or says why not. Never jumps the queue: while senders wait, `permits`
-    /// is zero.
-    pub(super) fn try_acquire(&self) -> Result<(), TryAcquireError> {
+    /// Takes `n` slots now, or says why not. Never jumps the queue: while senders wait,
+    /// `permits` is zero. Taking 0 slots succeeds unless the receiver is closed.
+    pub(super) fn try_acquire(&self, n: usize) -> Result<(), TryAcquireError> {
         if self.is_rx_closed() {
             return Err(TryAcquireError::Closed);
         }
-        match self.permits.get() {
-            0 => Err(TryAcquireError::Full),
-            free => {
-                self.permits.set(free - 1);
-                Ok(())
-            }
+        let free = self.permits.get();
+        if free < n {
+            return Err(TryAcquireError::Full);
         }
+        self.permits.set(free - n);
+        Ok(())
     }
 
-    /// Waits FIFO for a slot.
-    pub(super) fn acquire(&self) -> Acquire<'_, T> {
+    /// Waits FIFO for `n` slots (`n` at most the capacity, or it would wait forever).
+    pub(super) fn acquire(&self, n: usize) -> Acquire<'_, T> {
+        debug_assert!(n <= self.bound(), "acquiring more slots than the capacity");
         Acquire {
             chan: self,
+            n,
             state: AcquireState::Idle,
         }
     }
 
-    /// Gives back `n` slots: each goes to the oldest queued sender, or becomes free.
+    /// Gives back `n` slots: they go to the oldest queued senders, or become free.
     pub(super) fn release(&self, n: usize) {
         if self.bound.is_none() || n == 0 {
             return;
         }
-        let mut left = n;
-        while left > 0 && self.send_waiters.wake_one(Grant::Permit) {
-            left -= 1;
-        }
+        let left = self.send_waiters.assign(n, Grant::Permit);
         self.permits.set(self.permits.get() + left);
         if self.is_rx_closed() {
             // A closed receiver waits for every outstanding permit before it sees the end.
@@ -339,13 +359,15 @@ enum AcquireState {
     Done,
 }
 
-/// Waits for a free slot of a bounded channel, FIFO among waiting senders.
+/// Waits for `n` free slots of a bounded channel, FIFO among waiting senders.
 ///
-/// Cancellation safe: dropped while queued, it leaves the queue; dropped after a slot was handed
-/// to it but before it saw it, it hands the slot on.
+/// Cancellation safe: dropped while queued, it leaves the queue and gives back the slots it had
+/// been handed so far; dropped after all its slots were handed to it but before it saw them, it
+/// hands them on.
 #[must_use = "futures do nothing unless awaited"]
 pub(super) struct Acquire<'a, T> {
     chan: &'a Chan<T>,
+    n: usize,
     state: AcquireState,
 }
 
@@ -355,17 +377,23 @@ impl<T> Future for Acquire<'_, T> {
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Closed>> {
         let this = self.get_mut();
         let chan = this.chan;
-        let granted = match mem::replace(&mut this.state, AcquireState::Done) {
-            AcquireState::Idle => match chan.try_acquire() {
-                Ok(()) => true,
-                Err(TryAcquireError::Closed) => false,
+        let n = this.n;
+        // (all slots granted, slots this future holds now)
+        let (granted, held) = match mem::replace(&mut this.state, AcquireState::Done) {
+            AcquireState::Idle => match chan.try_acquire(n) {
+                Ok(()) => (true, n),
+                Err(TryAcquireError::Closed) => (false, 0),
                 Err(TryAcquireError::Full) => {
-                    this.state = AcquireState::Waiting(chan.send_waiters.park(cx.waker()));
+                    // Take the free slots now (nobody is queued, or there would be none) and
+                    // wait at the back for the rest.
+                    let taken = chan.permits.replace(0);
+                    let key = chan.send_waiters.park_for(cx.waker(), n - taken);
+                    this.state = AcquireState::Waiting(key);
                     return Poll::Pending;
                 }
             },
             AcquireState::Waiting(key) => match chan.send_waiters.poll(key, cx.waker()) {
-                Ok(grant) => grant == Grant::Permit,
+                Ok(woken) => (woken.outcome == Some(Grant::Permit), n - woken.unfilled),
                 Err(key) => {
                     this.state = AcquireState::Waiting(key);
                     return Poll::Pending;
@@ -373,21 +401,22 @@ impl<T> Future for Acquire<'_, T> {
             },
             AcquireState::Done => panic!("`Acquire` polled after completion"),
         };
-        if granted && chan.rx_state.get() == RxState::Dropped {
-            // Handed a slot just before the receiver went away: the value would only be dropped.
-            chan.release(1);
+        if !granted || chan.is_rx_closed() {
+            // Failed, or handed its slots just before the receiver was closed or dropped: a
+            // reservation never succeeds on a closed channel. Give back what it holds (this
+            // also wakes a closed receiver waiting for every slot to come back).
+            chan.release(held);
             return Poll::Ready(Err(Closed));
         }
-        Poll::Ready(if granted { Ok(()) } else { Err(Closed) })
+        Poll::Ready(Ok(()))
     }
 }
 
 impl<T> Drop for Acquire<'_, T> {
     fn drop(&mut self) {
         if let AcquireState::Waiting(key) = mem::replace(&mut self.state, AcquireState::Done) {
-            if self.chan.send_waiters.cancel(key) == Some(Grant::Permit) {
-                self.chan.release(1);
-            }
+            let woken = self.chan.send_waiters.cancel(key);
+            self.chan.release(self.n - woken.unfilled);
         }
     }
 }
@@ -395,6 +424,7 @@ impl<T> Drop for Acquire<'_, T> {
 impl<T> fmt::Debug for Acquire<'_, T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Acquire")
+            .field("n", &self.n)
             .field("state", &self.state)
             .finish_non_exhaustive()
     }

@@ -590,3 +590,357 @@ fn wakes_may_reenter_the_channel() {
     assert!(poll_once(send.as_mut(), &waker).is_ready());
     assert_eq!(rx.try_recv(), Ok(1));
 }
+
+// ---- reservations in flight when the receiver closes (tokio's rules) ----
+
+/// A full channel of capacity 1 with `reserve`-like future `waiting` queued, whose slot is then
+/// handed to it by a receive, after which the receiver closes before `waiting` runs.
+fn hand_slot_then_close<F: std::future::Future>(
+    tx: &Sender<u8>,
+    rx: &mut Receiver<u8>,
+    mut waiting: Pin<&mut F>,
+    waker: &Waker,
+) {
+    tx.try_send(0).unwrap();
+    assert!(poll_once(waiting.as_mut(), waker).is_pending());
+    assert_eq!(rx.try_recv(), Ok(0)); // the freed slot goes to `waiting`
+    assert_eq!(tx.capacity(), 0);
+    rx.close();
+}
+
+#[test]
+fn reserve_handed_a_slot_before_close_fails_and_gives_the_slot_back() {
+    let (rx_count, rx_waker) = WakeCounter::new();
+    let (_counter, waker) = WakeCounter::new();
+    let (tx, mut rx) = channel::<u8>(1);
+    let mut reserve = pin!(tx.reserve());
+    hand_slot_then_close(&tx, &mut rx, reserve.as_mut(), &waker);
+    // The receiver waits for the slot that is still out.
+    assert_eq!(poll_recv(&mut rx, &rx_waker), Poll::Pending);
+    assert!(matches!(
+        poll_once(reserve.as_mut(), &waker),
+        Poll::Ready(Err(SendError(())))
+    ));
+    assert_eq!(tx.capacity(), 1);
+    assert_eq!(rx_count.count(), 1);
+    assert_eq!(poll_recv(&mut rx, &rx_waker), Poll::Ready(None));
+}
+
+#[test]
+fn send_handed_a_slot_before_close_fails_with_its_value() {
+    let (_counter, waker) = WakeCounter::new();
+    let (tx, mut rx) = channel::<u8>(1);
+    let mut send = pin!(tx.send(7));
+    hand_slot_then_close(&tx, &mut rx, send.as_mut(), &waker);
+    assert_eq!(
+        poll_once(send.as_mut(), &waker),
+        Poll::Ready(Err(SendError(7)))
+    );
+    assert_eq!(rx.try_recv(), Err(TryRecvError::Disconnected));
+}
+
+#[test]
+fn reserve_owned_and_reserve_many_handed_slots_before_close_fail() {
+    let (_counter, waker) = WakeCounter::new();
+    let (tx, mut rx) = channel::<u8>(1);
+    let mut owned = pin!(tx.clone().reserve_owned());
+    hand_slot_then_close(&tx, &mut rx, owned.as_mut(), &waker);
+    assert!(matches!(
+        poll_once(owned.as_mut(), &waker),
+        Poll::Ready(Err(SendError(())))
+    ));
+
+    let (tx, mut rx) = channel::<u8>(1);
+    let mut many = pin!(tx.reserve_many(1));
+    hand_slot_then_close(&tx, &mut rx, many.as_mut(), &waker);
+    assert!(matches!(
+        poll_once(many.as_mut(), &waker),
+        Poll::Ready(Err(SendError(())))
+    ));
+    assert_eq!(tx.capacity(), 1);
+    assert_eq!(rx.try_recv(), Err(TryRecvError::Disconnected));
+}
+
+#[test]
+fn cancelled_reserve_handed_a_slot_before_close_wakes_the_closed_receiver() {
+    let (rx_count, rx_waker) = WakeCounter::new();
+    let (_counter, waker) = WakeCounter::new();
+    let (tx, mut rx) = channel::<u8>(1);
+    {
+        let mut reserve = pin!(tx.reserve());
+        hand_slot_then_close(&tx, &mut rx, reserve.as_mut(), &waker);
+        assert_eq!(poll_recv(&mut rx, &rx_waker), Poll::Pending);
+    }
+    assert_eq!(rx_count.count(), 1);
+    assert_eq!(poll_recv(&mut rx, &rx_waker), Poll::Ready(None));
+}
+
+#[test]
+fn every_sender_method_fails_after_close_but_earlier_permits_still_send() {
+    let (_counter, waker) = WakeCounter::new();
+    let (tx, mut rx) = channel::<u8>(4);
+    let permit = tx.try_reserve().unwrap();
+    let owned = tx.clone().try_reserve_owned().unwrap();
+    let mut batch = tx.try_reserve_many(2).unwrap();
+    rx.close();
+    assert!(tx.is_closed() && rx.is_closed());
+
+    assert!(tx.try_send(1).unwrap_err().is_closed());
+    assert!(tx.try_reserve().unwrap_err().is_closed());
+    assert!(tx.try_reserve_many(0).unwrap_err().is_closed());
+    assert!(tx.clone().try_reserve_owned().unwrap_err().is_closed());
+    assert_eq!(
+        poll_once(pin!(tx.send(1)), &waker),
+        Poll::Ready(Err(SendError(1)))
+    );
+    assert!(matches!(
+        poll_once(pin!(tx.reserve()), &waker),
+        Poll::Ready(Err(_))
+    ));
+    assert!(matches!(
+        poll_once(pin!(tx.reserve_many(0)), &waker),
+        Poll::Ready(Err(_))
+    ));
+    assert!(matches!(
+        poll_once(pin!(tx.clone().reserve_owned()), &waker),
+        Poll::Ready(Err(_))
+    ));
+    assert!(poll_once(pin!(tx.closed()), &waker).is_ready());
+
+    // Reserved before the close: they still deliver, and the receiver drains them.
+    permit.send(10);
+    let _sender = owned.send(11);
+    batch.next().unwrap().send(12);
+    assert_eq!(rx.try_recv(), Ok(10));
+    assert_eq!(rx.try_recv(), Ok(11));
+    assert_eq!(rx.try_recv(), Ok(12));
+    assert_eq!(rx.try_recv(), Err(TryRecvError::Empty)); // one slot of `batch` is still out
+    drop(batch);
+    assert_eq!(rx.try_recv(), Err(TryRecvError::Disconnected));
+}
+
+#[test]
+fn every_sender_method_fails_after_receiver_drop() {
+    let (_counter, waker) = WakeCounter::new();
+    let (tx, rx) = channel::<u8>(2);
+    let drops = Rc::new(Cell::new(0));
+    let (ttx, trx) = channel(2);
+    let early = ttx.try_reserve().unwrap();
+    drop((rx, trx));
+    assert!(tx.is_closed());
+    assert!(tx.try_send(1).unwrap_err().is_closed());
+    assert!(tx.try_reserve().unwrap_err().is_closed());
+    assert!(tx.try_reserve_many(1).unwrap_err().is_closed());
+    assert!(tx.clone().try_reserve_owned().unwrap_err().is_closed());
+    assert_eq!(
+        poll_once(pin!(tx.send(1)), &waker),
+        Poll::Ready(Err(SendError(1)))
+    );
+    assert!(matches!(
+        poll_once(pin!(tx.reserve_many(2)), &waker),
+        Poll::Ready(Err(_))
+    ));
+    // A permit from before the drop "sends": nobody will receive, so the value is dropped.
+    early.send(Tracked::new(1, &drops));
+    assert_eq!(drops.get(), 1);
+    assert_eq!(ttx.capacity(), 2);
+}
+
+// ---- reserve_many ----
+
+#[test]
+fn reserve_many_takes_free_slots_and_waits_at_the_head_for_the_rest() {
+    let (many_count, many_waker) = WakeCounter::new();
+    let (one_count, one_waker) = WakeCounter::new();
+    let (tx, mut rx) = channel(3);
+    tx.try_send(0).unwrap();
+    tx.try_send(1).unwrap();
+    let mut many = pin!(tx.reserve_many(3));
+    let mut one = pin!(tx.reserve());
+    assert!(poll_once(many.as_mut(), &many_waker).is_pending());
+    assert_eq!(tx.capacity(), 0); // the free slot went to `many`
+    assert!(poll_once(one.as_mut(), &one_waker).is_pending());
+    assert!(tx.try_reserve().unwrap_err().is_full());
+
+    assert_eq!(rx.try_recv(), Ok(0));
+    assert_eq!((many_count.count(), one_count.count()), (0, 0));
+    assert_eq!(rx.try_recv(), Ok(1));
+    assert_eq!((many_count.count(), one_count.count()), (1, 0));
+    let Poll::Ready(Ok(permits)) = poll_once(many.as_mut(), &many_waker) else {
+        panic!("reserve_many should have its three slots")
+    };
+    assert_eq!(permits.len(), 3);
+    for (n, permit) in permits.enumerate() {
+        permit.send(10 + n as u8);
+    }
+    assert_eq!(rx.try_recv(), Ok(10));
+    assert_eq!(one_count.count(), 1);
+    assert!(matches!(
+        poll_once(one.as_mut(), &one_waker),
+        Poll::Ready(Ok(_))
+    ));
+}
+
+#[test]
+fn reserve_many_edge_cases_follow_tokio() {
+    let (_counter, waker) = WakeCounter::new();
+    let (tx, rx) = channel::<u8>(2);
+    // More than the capacity can never succeed.
+    assert!(matches!(
+        poll_once(pin!(tx.reserve_many(3)), &waker),
+        Poll::Ready(Err(_))
+    ));
+    assert!(tx.try_reserve_many(3).unwrap_err().is_full());
+    assert!(tx.try_reserve_many(usize::MAX).unwrap_err().is_full());
+    // Zero succeeds even on a full channel.
+    tx.try_send(1).unwrap();
+    tx.try_send(2).unwrap();
+    assert_eq!(tx.try_reserve_many(0).unwrap().next().map(|_| ()), None);
+    let Poll::Ready(Ok(mut none)) = poll_once(pin!(tx.reserve_many(0)), &waker) else {
+        panic!("reserve_many(0) should succeed")
+    };
+    assert!(none.next().is_none());
+    drop(rx);
+    assert!(tx.try_reserve_many(0).unwrap_err().is_closed());
+    assert!(matches!(
+        poll_once(pin!(tx.reserve_many(0)), &waker),
+        Poll::Ready(Err(_))
+    ));
+}
+
+#[test]
+fn cancelled_reserve_many_gives_back_the_slots_it_was_handed() {
+    let (rx_count, rx_waker) = WakeCounter::new();
+    let (_counter, waker) = WakeCounter::new();
+    let (tx, mut rx) = channel::<u8>(2);
+    let permit = tx.try_reserve().unwrap();
+    {
+        let mut many = pin!(tx.reserve_many(2));
+        assert!(poll_once(many.as_mut(), &waker).is_pending());
+        assert_eq!(tx.capacity(), 0);
+        rx.close();
+        assert_eq!(poll_recv(&mut rx, &rx_waker), Poll::Pending);
+        drop(permit);
+        assert_eq!(rx_count.count(), 1); // woken, but one slot is still held by `many`
+        assert_eq!(poll_recv(&mut rx, &rx_waker), Poll::Pending);
+    }
+    assert_eq!(rx_count.count(), 2);
+    assert_eq!(tx.capacity(), 2);
+    assert_eq!(poll_recv(&mut rx, &rx_waker), Poll::Ready(None));
+}
+
+#[test]
+fn failed_reserve_many_gives_back_the_slots_it_was_handed() {
+    let (rx_count, rx_waker) = WakeCounter::new();
+    let (_counter, waker) = WakeCounter::new();
+    let (tx, mut rx) = channel::<u8>(2);
+    let permit = tx.try_reserve().unwrap();
+    let mut many = pin!(tx.reserve_many(2));
+    assert!(poll_once(many.as_mut(), &waker).is_pending());
+    rx.close();
+    drop(permit);
+    assert_eq!(poll_recv(&mut rx, &rx_waker), Poll::Pending);
+    assert!(matches!(
+        poll_once(many.as_mut(), &waker),
+        Poll::Ready(Err(_))
+    ));
+    assert_eq!(rx_count.count(), 1);
+    assert_eq!(tx.capacity(), 2);
+    assert_eq!(poll_recv(&mut rx, &rx_waker), Poll::Ready(None));
+}
+
+#[test]
+fn dropped_permit_iterator_hands_its_slots_to_the_next_waiter() {
+    let (count, waker) = WakeCounter::new();
+    let (tx, _rx) = channel::<u8>(3);
+    let mut permits = tx.try_reserve_many(3).unwrap();
+    let first = permits.next().unwrap();
+    let mut next = pin!(tx.reserve_many(2));
+    assert!(poll_once(next.as_mut(), &waker).is_pending());
+    drop(permits); // two slots back: exactly what `next` waits for
+    assert_eq!(count.count(), 1);
+    let Poll::Ready(Ok(held)) = poll_once(next.as_mut(), &waker) else {
+        panic!("the two slots should have gone to the waiter")
+    };
+    assert_eq!(held.len(), 2);
+    drop(first);
+    assert_eq!(tx.capacity(), 1);
+}
+
+// ---- counts and identity ----
+
+#[test]
+fn sender_counts_track_strong_and_weak_handles() {
+    let (tx, rx) = channel::<u8>(1);
+    let weak = tx.downgrade();
+    let weak2 = weak.clone();
+    let tx2 = tx.clone();
+    assert_eq!((tx.strong_count(), tx.weak_count()), (2, 2));
+    assert_eq!((rx.sender_strong_count(), rx.sender_weak_count()), (2, 2));
+    drop((weak2, tx2));
+    assert_eq!((weak.strong_count(), weak.weak_count()), (1, 1));
+    drop(tx);
+    assert_eq!((rx.sender_strong_count(), rx.sender_weak_count()), (0, 1));
+    assert!(weak.upgrade().is_none());
+
+    let (utx, urx) = unbounded_channel::<u8>();
+    let uweak = utx.downgrade();
+    let _utx2 = uweak.upgrade().unwrap();
+    assert_eq!((utx.strong_count(), utx.weak_count()), (2, 1));
+    assert_eq!((uweak.strong_count(), uweak.weak_count()), (2, 1));
+    drop(uweak);
+    assert_eq!((urx.sender_strong_count(), urx.sender_weak_count()), (2, 0));
+}
+
+#[test]
+fn owned_permits_know_their_channel() {
+    let (tx, _rx) = channel::<u8>(4);
+    let (other, _other_rx) = channel::<u8>(4);
+    let a = tx.clone().try_reserve_owned().unwrap();
+    let b = tx.clone().try_reserve_owned().unwrap();
+    let c = other.clone().try_reserve_owned().unwrap();
+    assert!(a.same_channel(&b) && !a.same_channel(&c));
+    assert!(a.same_channel_as_sender(&tx) && !a.same_channel_as_sender(&other));
+}
+
+#[test]
+fn after_close_receives_drain_what_is_left_then_report_the_end() {
+    let (_counter, waker) = WakeCounter::new();
+    let (tx, mut rx) = channel(4);
+    let (utx, mut urx) = unbounded_channel();
+    for n in 1..=3 {
+        tx.try_send(n).unwrap();
+        utx.send(n).unwrap();
+    }
+    rx.close();
+    urx.close();
+    assert!(rx.is_closed() && urx.is_closed());
+    assert_eq!((rx.len(), urx.len()), (3, 3));
+    assert_eq!((rx.try_recv(), urx.try_recv()), (Ok(1), Ok(1)));
+    let mut buf = vec![0];
+    assert_eq!(rx.recv_many(&mut buf, 8).now_or_panic(&waker), 2);
+    assert_eq!(urx.recv_many(&mut buf, 8).now_or_panic(&waker), 2);
+    assert_eq!(buf, [0, 2, 3, 2, 3]);
+    // Drained: the end, and the buffer is left as it is.
+    assert_eq!(rx.recv_many(&mut buf, 8).now_or_panic(&waker), 0);
+    assert_eq!(urx.recv_many(&mut buf, 8).now_or_panic(&waker), 0);
+    assert_eq!(buf.len(), 5);
+    assert_eq!(rx.try_recv(), Err(TryRecvError::Disconnected));
+    assert_eq!(urx.try_recv(), Err(TryRecvError::Disconnected));
+    assert_eq!(poll_recv(&mut rx, &waker), Poll::Ready(None));
+    assert_eq!(poll_urecv(&mut urx, &waker), Poll::Ready(None));
+    // The capacity is all back.
+    assert_eq!((tx.capacity(), rx.capacity(), rx.max_capacity()), (4, 4, 4));
+}
+
+/// Polls a future that must be ready at once.
+trait NowOrPanic: std::future::Future + Sized {
+    fn now_or_panic(self, waker: &Waker) -> Self::Output {
+        match poll_once(pin!(self), waker) {
+            Poll::Ready(out) => out,
+            Poll::Pending => panic!("expected the future to be ready"),
+        }
+    }
+}
+
+impl<F: std::future::Future> NowOrPanic for F {}

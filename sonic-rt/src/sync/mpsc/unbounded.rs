@@ -66,9 +66,20 @@ impl<T> UnboundedSender<T> {
 
     /// Makes a [`WeakUnboundedSender`]: a handle that does not keep the channel open.
     pub fn downgrade(&self) -> WeakUnboundedSender<T> {
+        self.chan.add_weak_sender();
         WeakUnboundedSender {
             chan: Rc::clone(&self.chan),
         }
+    }
+
+    /// The number of [`UnboundedSender`]s of this channel.
+    pub fn strong_count(&self) -> usize {
+        self.chan.sender_count()
+    }
+
+    /// The number of [`WeakUnboundedSender`]s of this channel.
+    pub fn weak_count(&self) -> usize {
+        self.chan.weak_sender_count()
     }
 }
 
@@ -108,13 +119,30 @@ impl<T> WeakUnboundedSender<T> {
             chan: Rc::clone(&self.chan),
         })
     }
+
+    /// The number of [`UnboundedSender`]s of this channel.
+    pub fn strong_count(&self) -> usize {
+        self.chan.sender_count()
+    }
+
+    /// The number of [`WeakUnboundedSender`]s of this channel.
+    pub fn weak_count(&self) -> usize {
+        self.chan.weak_sender_count()
+    }
 }
 
 impl<T> Clone for WeakUnboundedSender<T> {
     fn clone(&self) -> WeakUnboundedSender<T> {
+        self.chan.add_weak_sender();
         WeakUnboundedSender {
             chan: Rc::clone(&self.chan),
         }
+    }
+}
+
+impl<T> Drop for WeakUnboundedSender<T> {
+    fn drop(&mut self) {
+        self.chan.drop_weak_sender();
     }
 }
 
@@ -217,6 +245,16 @@ impl<T> UnboundedReceiver<T> {
     /// The number of buffered values.
     pub fn len(&self) -> usize {
         self.chan.len()
+    }
+
+    /// The number of [`UnboundedSender`]s of this channel.
+    pub fn sender_strong_count(&self) -> usize {
+        self.chan.sender_count()
+    }
+
+    /// The number of [`WeakUnboundedSender`]s of this channel.
+    pub fn sender_weak_count(&self) -> usize {
+        self.chan.weak_sender_count()
     }
 }
 

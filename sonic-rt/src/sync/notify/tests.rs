@@ -193,3 +193,45 @@ fn wakes_may_reenter_the_notify() {
     assert_eq!(counter.count(), 1);
     assert!(notify.permit.get());
 }
+
+#[test]
+fn notify_last_wakes_the_newest_waiter_or_stores_a_permit() {
+    let (a_count, a_waker) = WakeCounter::new();
+    let (b_count, b_waker) = WakeCounter::new();
+    let notify = Notify::new();
+    let mut a = pin!(notify.notified());
+    let mut b = pin!(notify.notified());
+    assert!(poll_once(a.as_mut(), &a_waker).is_pending());
+    assert!(poll_once(b.as_mut(), &b_waker).is_pending());
+    notify.notify_last();
+    assert_eq!((a_count.count(), b_count.count()), (0, 1));
+    assert!(poll_once(b.as_mut(), &b_waker).is_ready());
+    assert!(poll_once(a.as_mut(), &a_waker).is_pending());
+    notify.notify_last();
+    assert!(poll_once(a.as_mut(), &a_waker).is_ready());
+
+    notify.notify_last();
+    notify.notify_last(); // one permit, as with notify_one
+    assert!(poll_once(pin!(notify.notified()), &a_waker).is_ready());
+    assert!(poll_once(pin!(notify.notified()), &a_waker).is_pending());
+}
+
+#[test]
+fn dropped_waiter_chosen_by_notify_last_passes_it_to_the_newest() {
+    let (counts, wakers): (Vec<_>, Vec<_>) = (0..3).map(|_| WakeCounter::new()).unzip();
+    let notify = Notify::new();
+    let mut first = pin!(notify.notified());
+    let mut second = pin!(notify.notified());
+    assert!(poll_once(first.as_mut(), &wakers[0]).is_pending());
+    assert!(poll_once(second.as_mut(), &wakers[1]).is_pending());
+    {
+        let mut third = pin!(notify.notified());
+        assert!(poll_once(third.as_mut(), &wakers[2]).is_pending());
+        notify.notify_last();
+        assert_eq!(counts[2].count(), 1);
+    }
+    // Passed on LIFO: the newest remaining waiter gets it, not the oldest.
+    assert_eq!((counts[0].count(), counts[1].count()), (0, 1));
+    assert!(poll_once(second.as_mut(), &wakers[1]).is_ready());
+    assert!(poll_once(first.as_mut(), &wakers[0]).is_pending());
+}

@@ -26,11 +26,6 @@ fn pending_receiver_is_woken_once_by_send() {
     tx.send("v").unwrap();
     assert_eq!(counter.count(), 1);
     assert_eq!(poll_once(Pin::new(&mut rx), &waker), Poll::Ready(Ok("v")));
-    // Polling after completion reports the channel closed instead of panicking.
-    assert_eq!(
-        poll_once(Pin::new(&mut rx), &waker),
-        Poll::Ready(Err(RecvError(())))
-    );
 }
 
 #[test]
@@ -178,4 +173,121 @@ fn value_holding_its_own_sender_channel_does_not_panic_on_drop() {
     tx.send(inner_tx).unwrap();
     drop(rx);
     assert_eq!(inner_rx.try_recv(), Err(TryRecvError::Closed));
+}
+
+// ---- after completion (tokio's rules: terminated, and polling again panics) ----
+
+#[test]
+#[should_panic(expected = "polled after it completed")]
+fn polling_a_receiver_again_after_it_returned_a_value_panics() {
+    let (_counter, waker) = WakeCounter::new();
+    let (tx, mut rx) = channel();
+    tx.send(1).unwrap();
+    assert_eq!(poll_once(Pin::new(&mut rx), &waker), Poll::Ready(Ok(1)));
+    let _ = poll_once(Pin::new(&mut rx), &waker);
+}
+
+#[test]
+#[should_panic(expected = "polled after it completed")]
+fn polling_a_receiver_again_after_it_returned_an_error_panics() {
+    let (_counter, waker) = WakeCounter::new();
+    let (tx, mut rx) = channel::<u8>();
+    drop(tx);
+    assert_eq!(
+        poll_once(Pin::new(&mut rx), &waker),
+        Poll::Ready(Err(RecvError(())))
+    );
+    let _ = poll_once(Pin::new(&mut rx), &waker);
+}
+
+#[test]
+#[should_panic(expected = "polled after it completed")]
+fn polling_after_try_recv_reported_closed_panics() {
+    let (_counter, waker) = WakeCounter::new();
+    let (_tx, mut rx) = channel::<u8>();
+    rx.close();
+    assert_eq!(rx.try_recv(), Err(TryRecvError::Closed));
+    let _ = poll_once(Pin::new(&mut rx), &waker);
+}
+
+#[test]
+fn polling_after_try_recv_reported_empty_is_fine() {
+    let (_counter, waker) = WakeCounter::new();
+    let (tx, mut rx) = channel();
+    assert_eq!(rx.try_recv(), Err(TryRecvError::Empty));
+    assert!(!rx.is_terminated());
+    tx.send(3).unwrap();
+    assert_eq!(poll_once(Pin::new(&mut rx), &waker), Poll::Ready(Ok(3)));
+}
+
+#[test]
+fn try_recv_after_completion_reports_closed_and_close_is_harmless() {
+    let (_counter, waker) = WakeCounter::new();
+    let (tx, mut rx) = channel();
+    tx.send(17).unwrap();
+    assert_eq!(poll_once(Pin::new(&mut rx), &waker), Poll::Ready(Ok(17)));
+    assert_eq!(rx.try_recv(), Err(TryRecvError::Closed));
+    rx.close();
+
+    let (tx, mut rx) = channel();
+    tx.send(18).unwrap();
+    assert_eq!(rx.try_recv(), Ok(18));
+    assert_eq!(rx.try_recv(), Err(TryRecvError::Closed));
+    rx.close();
+}
+
+#[test]
+fn receiver_is_terminated_only_once_it_produced_its_result() {
+    let (_counter, waker) = WakeCounter::new();
+    // By a value, polled.
+    let (tx, mut rx) = channel();
+    assert!(!rx.is_terminated());
+    assert!(poll_once(Pin::new(&mut rx), &waker).is_pending());
+    assert!(!rx.is_terminated());
+    tx.send(1).unwrap();
+    assert!(!rx.is_terminated());
+    assert_eq!(poll_once(Pin::new(&mut rx), &waker), Poll::Ready(Ok(1)));
+    assert!(rx.is_terminated());
+    // By a value, taken with try_recv.
+    let (tx, mut rx) = channel();
+    tx.send(2).unwrap();
+    assert_eq!(rx.try_recv(), Ok(2));
+    assert!(rx.is_terminated());
+    // By the sender's drop.
+    let (tx, mut rx) = channel::<u8>();
+    drop(tx);
+    assert!(!rx.is_terminated());
+    assert!(poll_once(Pin::new(&mut rx), &waker).is_ready());
+    assert!(rx.is_terminated());
+    // By close.
+    let (_tx, mut rx) = channel::<u8>();
+    rx.close();
+    assert!(!rx.is_terminated());
+    assert!(poll_once(Pin::new(&mut rx), &waker).is_ready());
+    assert!(rx.is_terminated());
+}
+
+#[test]
+fn receiver_is_empty_unless_a_value_waits() {
+    let (_counter, waker) = WakeCounter::new();
+    let (tx, mut rx) = channel();
+    assert!(rx.is_empty());
+    tx.send(17).unwrap();
+    assert!(!rx.is_empty());
+    assert!(!rx.is_empty()); // looking does not take it
+    assert_eq!(poll_once(Pin::new(&mut rx), &waker), Poll::Ready(Ok(17)));
+    assert!(rx.is_empty());
+
+    let (tx, mut rx) = channel::<u8>();
+    drop(tx);
+    assert!(rx.is_empty());
+    rx.close();
+    assert!(rx.is_empty());
+
+    // A value sent before a close is still there.
+    let (tx, mut rx) = channel();
+    tx.send(5).unwrap();
+    rx.close();
+    assert!(!rx.is_empty());
+    assert_eq!(rx.try_recv(), Ok(5));
 }
