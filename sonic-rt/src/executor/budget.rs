@@ -38,3 +38,17 @@ impl Drop for Reset {
         set(self.0);
     }
 }
+
+/// `Ready` while the running task has budget left, spending none; once it is used up, schedules
+/// the task again and returns `Pending`. `select!` checks this before polling its branches, as
+/// tokio's does, so a loop whose branches are always ready (but not all budget-aware) still
+/// yields to other tasks and timers.
+#[doc(hidden)]
+pub fn poll_budget_available(cx: &mut Context<'_>) -> Poll<()> {
+    if BUDGET.with(Cell::get) == 0 {
+        cx.waker().wake_by_ref();
+        Poll::Pending
+    } else {
+        Poll::Ready(())
+    }
+}

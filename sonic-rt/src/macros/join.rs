@@ -1,8 +1,10 @@
 //! `join!` and `try_join!`.
 
 /// Waits on several futures at once, on the current task, and returns all their outputs as a
-/// tuple, in the order written. The futures are polled in place (no allocation, no spawn); each
-/// poll starts with the next branch, so a future that is always ready cannot starve the others.
+/// tuple, in the order written. The futures are polled in place (no allocation, no spawn; no
+/// more space than tokio's `join!`); each poll starts with the next branch, so a future that is
+/// always ready cannot starve the others. With `biased;` first (`join!(biased; a, b)`), every
+/// poll goes in the written order instead, as in tokio.
 ///
 /// Unlike `spawn`, nothing runs concurrently with other tasks' threads: the futures interleave
 /// on this task. Accepts anything that implements `IntoFuture`.
@@ -31,7 +33,7 @@ macro_rules! join {
 
 /// Like [`join!`], for futures that return `Result<T, E>` (one `E` for all): returns
 /// `Ok((t1, t2, ...))` when all succeed, or the first `Err` as soon as one fails, dropping the
-/// others.
+/// others. Takes `biased;` like [`join!`].
 ///
 /// # Examples
 /// ```

@@ -16,17 +16,22 @@ use std::cell::Cell;
 ///
 /// - Preconditions are evaluated first; a branch whose precondition is `false` is disabled.
 ///   Then every future expression is evaluated, in order (a disabled branch's future is created
-///   but never polled). Anything that implements `IntoFuture` is accepted.
-/// - The futures are pinned on the stack and polled in place: no allocation, no boxing. To
-///   keep a future across loop iterations, pin it outside the loop (with [`pin!`](crate::pin))
-///   and pass `&mut fut`.
+///   but never polled). Anything that implements `IntoFuture` is accepted. Temporaries in a
+///   future expression live as long as in tokio: `_ = &mut make_future()` works.
+/// - The futures are kept in the `select!`'s own future and polled in place: no allocation, no
+///   boxing, and no more space than tokio's. To keep a future across loop iterations, pin it
+///   outside the loop (with [`pin!`](crate::pin)) and pass `&mut fut`.
+/// - Each poll first checks the task's cooperative budget, as tokio's does: when it is spent,
+///   `select!` yields before polling anything, so a loop whose branches are always ready still
+///   lets timers and other tasks run.
 /// - Each poll visits the branches from a pseudo-random start (a cheap thread-local xorshift),
 ///   so no branch starves another; with `biased;` it visits them in the written order.
 /// - When a future completes, its output is tested against the branch's pattern. If it
 ///   matches, the other futures are dropped and the handler runs with the pattern's bindings
-///   (the handler may `.await`, `return`, `break` or `continue`). If it does not match, the
-///   branch is disabled and the others keep going.
-/// - When every branch is disabled the `else` handler runs; without one, `select!` panics.
+///   (`ref`, `mut` and `ref mut` bindings work; the handler may `.await`, `return`, `break` or
+///   `continue`). If it does not match, the branch is disabled and the others keep going.
+/// - When every branch is disabled the `else` handler runs; without one, `select!` panics. A
+///   `select!` with only an `else` branch is that handler.
 ///
 /// # Examples
 /// ```
