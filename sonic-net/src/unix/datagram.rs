@@ -2,7 +2,6 @@
 
 use sonic_rt::io::Async;
 use std::fmt;
-use std::future::poll_fn;
 use std::io;
 use std::net::Shutdown;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
@@ -11,6 +10,11 @@ use std::path::Path;
 use std::task::{Context, Poll};
 
 /// A Unix datagram socket registered with the current sonic runtime.
+///
+/// Several tasks may share one socket through an `Rc`: every task waiting in an async fn
+/// (`recv_from`, `send_to`, `readable`...) is woken when the socket becomes ready, and those
+/// that then find nothing wait again. The `poll_*` methods keep only the most recent poller's
+/// waker per direction, as in tokio.
 ///
 /// # Examples
 /// ```
@@ -74,7 +78,7 @@ impl UnixDatagram {
 
     /// Sends one datagram to the connected peer.
     pub async fn send(&self, buf: &[u8]) -> io::Result<usize> {
-        poll_fn(|cx| self.poll_send(cx, buf)).await
+        self.io.write_with(|s| s.send(buf)).await
     }
 
     /// Polls for [`send`](UnixDatagram::send).
@@ -84,7 +88,7 @@ impl UnixDatagram {
 
     /// Receives one datagram.
     pub async fn recv(&self, buf: &mut [u8]) -> io::Result<usize> {
-        poll_fn(|cx| self.poll_recv(cx, buf)).await
+        self.io.read_with(|s| s.recv(buf)).await
     }
 
     /// Polls for [`recv`](UnixDatagram::recv).
@@ -95,12 +99,12 @@ impl UnixDatagram {
     /// Sends one datagram to the socket bound at `path`.
     pub async fn send_to(&self, buf: &[u8], path: impl AsRef<Path>) -> io::Result<usize> {
         let path = path.as_ref();
-        poll_fn(|cx| self.io.poll_write_with(cx, |s| s.send_to(buf, path))).await
+        self.io.write_with(|s| s.send_to(buf, path)).await
     }
 
     /// Receives one datagram and the sender's address (unnamed if it was not bound).
     pub async fn recv_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
-        poll_fn(|cx| self.poll_recv_from(cx, buf)).await
+        self.io.read_with(|s| s.recv_from(buf)).await
     }
 
     /// Polls for [`recv_from`](UnixDatagram::recv_from).
