@@ -241,3 +241,92 @@ impl fmt::Debug for Readiness<'_> {
             .finish()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::future::{poll_fn, Future};
+    use std::pin::pin;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+    use std::task::Wake;
+
+    struct Count(AtomicUsize);
+    impl Wake for Count {
+        fn wake(self: Arc<Self>) {
+            self.0.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    /// As `Async::readable` holds it: pinned in an async fn's state.
+    async fn readable(io: &ScheduledIo) {
+        let waiter = pin!(Readiness::new(io, Direction::Read));
+        poll_fn(|cx| waiter.as_ref().poll_ready(cx)).await
+    }
+
+    #[test]
+    fn an_event_wakes_every_live_waiter_and_none_cancelled() {
+        let io = ScheduledIo::new();
+        io.clear_readiness(Direction::Read);
+        let counts: Vec<_> = (0..4).map(|_| Arc::new(Count(AtomicUsize::new(0)))).collect();
+        let wakers: Vec<Waker> = counts.iter().map(|c| Waker::from(c.clone())).collect();
+        let mut futs: Vec<_> = (0..3).map(|_| Box::pin(readable(&io))).collect();
+        for (f, w) in futs.iter_mut().zip(&wakers) {
+            assert!(f.as_mut().poll(&mut Context::from_waker(w)).is_pending());
+        }
+        // A poll-path waiter too, and one waiter cancelled.
+        assert!(io
+            .poll_ready(Direction::Read, &mut Context::from_waker(&wakers[3]))
+            .is_pending());
+        drop(futs.remove(1));
+        assert_eq!(Arc::strong_count(&counts[1]), 2, "the cancelled waiter kept its waker");
+
+        // A write event wakes nobody waiting to read.
+        let mut wake = Vec::new();
+        let writable = Event {
+            writable: true,
+            ..Event::default()
+        };
+        io.set_readiness(&writable, &mut wake);
+        assert!(wake.is_empty());
+
+        let readable = Event {
+            readable: true,
+            ..Event::default()
+        };
+        io.set_readiness(&readable, &mut wake);
+        assert_eq!(wake.len(), 3);
+        for w in wake.drain(..) {
+            w.wake();
+        }
+        let woken: Vec<usize> = counts.iter().map(|c| c.0.load(Ordering::Relaxed)).collect();
+        assert_eq!(woken, [1, 0, 1, 1]);
+        for mut f in futs {
+            assert!(f
+                .as_mut()
+                .poll(&mut Context::from_waker(&wakers[0]))
+                .is_ready());
+        }
+    }
+
+    #[test]
+    fn shutdown_wakes_every_waiter() {
+        let io = ScheduledIo::new();
+        io.clear_readiness(Direction::Write);
+        let count = Arc::new(Count(AtomicUsize::new(0)));
+        let waker = Waker::from(count.clone());
+        let mut a = Box::pin(async {
+            let waiter = pin!(Readiness::new(&io, Direction::Write));
+            poll_fn(|cx| waiter.as_ref().poll_ready(cx)).await
+        });
+        let mut b = Box::pin(readable(&io));
+        io.clear_readiness(Direction::Read);
+        let mut cx = Context::from_waker(&waker);
+        assert!(a.as_mut().poll(&mut cx).is_pending());
+        assert!(b.as_mut().poll(&mut cx).is_pending());
+        io.shutdown();
+        assert_eq!(count.0.load(Ordering::Relaxed), 2);
+        assert!(a.as_mut().poll(&mut cx).is_ready());
+        assert!(b.as_mut().poll(&mut cx).is_ready());
+    }
+}
