@@ -194,6 +194,7 @@ pub(crate) struct Readiness<'a> {
 }
 
 impl<'a> Readiness<'a> {
+    #[inline]
     pub(crate) fn new(io: &'a ScheduledIo, dir: Direction) -> Readiness<'a> {
         Readiness {
             io,
@@ -205,6 +206,7 @@ impl<'a> Readiness<'a> {
     /// Ready now (readiness bits set, or the source shut down), or parks this waiter at the back
     /// of the list (or, already parked, updates its waker) and returns `Pending`. An event
     /// unlinks it; a later poll links it again if the readiness has been cleared meanwhile.
+    #[inline]
     pub(crate) fn poll_ready(self: Pin<&Self>, cx: &mut Context<'_>) -> Poll<()> {
         let this = self.get_ref();
         let list = &this.io.waiters(this.dir).list;
@@ -226,6 +228,7 @@ impl<'a> Readiness<'a> {
 }
 
 impl Drop for Readiness<'_> {
+    #[inline]
     fn drop(&mut self) {
         // A cancelled waiter leaves the list; the node's waker is dropped after this.
         // SAFETY: the node is live; if linked, then in this source's list for `dir`.
@@ -268,7 +271,9 @@ mod tests {
     fn an_event_wakes_every_live_waiter_and_none_cancelled() {
         let io = ScheduledIo::new();
         io.clear_readiness(Direction::Read);
-        let counts: Vec<_> = (0..4).map(|_| Arc::new(Count(AtomicUsize::new(0)))).collect();
+        let counts: Vec<_> = (0..4)
+            .map(|_| Arc::new(Count(AtomicUsize::new(0))))
+            .collect();
         let wakers: Vec<Waker> = counts.iter().map(|c| Waker::from(c.clone())).collect();
         let mut futs: Vec<_> = (0..3).map(|_| Box::pin(readable(&io))).collect();
         for (f, w) in futs.iter_mut().zip(&wakers) {
@@ -279,7 +284,11 @@ mod tests {
             .poll_ready(Direction::Read, &mut Context::from_waker(&wakers[3]))
             .is_pending());
         drop(futs.remove(1));
-        assert_eq!(Arc::strong_count(&counts[1]), 2, "the cancelled waiter kept its waker");
+        assert_eq!(
+            Arc::strong_count(&counts[1]),
+            2,
+            "the cancelled waiter kept its waker"
+        );
 
         // A write event wakes nobody waiting to read.
         let mut wake = Vec::new();

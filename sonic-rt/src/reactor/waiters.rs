@@ -33,6 +33,7 @@ pub(crate) struct Waiter {
 }
 
 impl Waiter {
+    #[inline]
     pub(crate) const fn new() -> Waiter {
         Waiter {
             waker: Cell::new(None),
@@ -44,12 +45,14 @@ impl Waiter {
     }
 
     /// Whether the node is in a list (it leaves when woken or removed).
+    #[inline]
     pub(crate) fn is_linked(&self) -> bool {
         self.linked.get()
     }
 
     /// Stores `waker` unless the stored one wakes the same task. The node may be linked: the
     /// list never touches a waker outside `pop_front`, which cannot run during this call.
+    #[inline]
     pub(crate) fn set_waker(&self, waker: &Waker) {
         let old = self.waker.take();
         match old {
@@ -86,6 +89,7 @@ impl WaiterList {
         }
     }
 
+    #[inline]
     pub(crate) fn is_empty(&self) -> bool {
         self.head.get().is_none()
     }
@@ -96,6 +100,7 @@ impl WaiterList {
     /// `node` points at a live, unlinked `Waiter` that is pinned (it will not move) and whose
     /// owner calls [`WaiterList::remove`] on this list before the node is dropped or its memory
     /// reused, unless the node has left the list by then (`pop_front`).
+    #[inline]
     pub(crate) unsafe fn push_back(&self, node: NonNull<Waiter>) {
         // SAFETY: the caller guarantees `node` is live.
         let n = unsafe { node.as_ref() };
@@ -115,6 +120,7 @@ impl WaiterList {
     ///
     /// # Safety
     /// `node` is live and, if linked, linked in this list.
+    #[inline]
     pub(crate) unsafe fn remove(&self, node: &Waiter) {
         if !node.linked.get() {
             return;
