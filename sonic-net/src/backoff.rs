@@ -6,7 +6,7 @@
 //! accept first sleeps for a short delay (a timer, no CPU), then asks the kernel again. The
 //! error itself is still returned to the caller, every time, so it can be logged or acted on.
 
-use sonic_rt::time::{sleep, Sleep};
+use sonic_rt::time::{sleep, sleep_until, Instant, Sleep};
 use std::cell::{Cell, RefCell};
 use std::fmt;
 use std::future::Future;
@@ -20,7 +20,12 @@ pub(crate) const DEFAULT_DELAY: Duration = Duration::from_millis(10);
 
 pub(crate) struct AcceptBackoff {
     delay: Cell<Duration>,
-    // `Sleep` is `Unpin` and lives inline: the error path allocates nothing either.
+    /// When the running back-off ends. Each waiting `accept` future sleeps until then on a
+    /// timer of its own, so every one of them is woken.
+    until: Cell<Option<Instant>>,
+    /// The `poll_accept` path's timer: one, shared, like that path's readiness waker (only the
+    /// most recent poller is woken). `Sleep` is `Unpin` and lives inline: the error path
+    /// allocates nothing either.
     pending: RefCell<Option<Sleep>>,
 }
 
@@ -28,6 +33,7 @@ impl AcceptBackoff {
     pub(crate) fn new() -> AcceptBackoff {
         AcceptBackoff {
             delay: Cell::new(DEFAULT_DELAY),
+            until: Cell::new(None),
             pending: RefCell::new(None),
         }
     }
@@ -40,7 +46,20 @@ impl AcceptBackoff {
         self.delay.set(delay);
     }
 
-    /// Ready unless a back-off is running.
+    /// Waits for the end of the running back-off, if any (the async `accept`s).
+    pub(crate) async fn wait(&self) {
+        if let Some(until) = self.until.get() {
+            if Instant::now() < until {
+                sleep_until(until).await;
+            }
+            // Over, unless a newer back-off started meanwhile.
+            if self.until.get() == Some(until) {
+                self.until.set(None);
+            }
+        }
+    }
+
+    /// Ready unless a back-off is running (the `poll_accept` path).
     pub(crate) fn poll_ready(&self, cx: &mut Context<'_>) -> Poll<()> {
         let mut pending = self.pending.borrow_mut();
         if let Some(sleep) = pending.as_mut() {
@@ -53,7 +72,9 @@ impl AcceptBackoff {
     /// Looks at an accept error; starts a back-off if retrying at once would fail the same way.
     pub(crate) fn on_error(&self, err: &io::Error) {
         if is_resource_exhaustion(err) && !self.delay.get().is_zero() {
-            *self.pending.borrow_mut() = Some(sleep(self.delay.get()));
+            let timer = sleep(self.delay.get());
+            self.until.set(Some(timer.deadline()));
+            *self.pending.borrow_mut() = Some(timer);
         }
     }
 }
@@ -62,7 +83,7 @@ impl fmt::Debug for AcceptBackoff {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("AcceptBackoff")
             .field("delay", &self.delay.get())
-            .field("active", &self.pending.borrow().is_some())
+            .field("until", &self.until.get())
             .finish()
     }
 }

@@ -5,7 +5,6 @@ use crate::sockopt;
 use socket2::SockRef;
 use sonic_rt::io::Async;
 use std::fmt;
-use std::future::poll_fn;
 use std::io;
 use std::net::{self, SocketAddr, ToSocketAddrs};
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
@@ -17,6 +16,11 @@ use std::time::Duration;
 /// Each call is one datagram: `recv`/`recv_from` with a buffer too small for it return the
 /// first bytes and drop the rest (as `recv(2)` does). Sending and receiving allocate nothing.
 /// For multicast, see [`crate::multicast`].
+///
+/// Several tasks may share one socket through an `Rc`: every task waiting in an async fn
+/// (`recv_from`, `send_to`, `readable`...) is woken when the socket becomes ready, and those
+/// that then find nothing wait again. The `poll_*` methods keep only the most recent poller's
+/// waker per direction, as in tokio.
 ///
 /// # Examples
 /// ```
@@ -82,7 +86,7 @@ impl UdpSocket {
 
     /// Sends one datagram to the connected peer.
     pub async fn send(&self, buf: &[u8]) -> io::Result<usize> {
-        poll_fn(|cx| self.poll_send(cx, buf)).await
+        self.io.write_with(|s| s.send(buf)).await
     }
 
     /// Polls for [`send`](UdpSocket::send).
@@ -92,7 +96,7 @@ impl UdpSocket {
 
     /// Receives one datagram from the connected peer.
     pub async fn recv(&self, buf: &mut [u8]) -> io::Result<usize> {
-        poll_fn(|cx| self.poll_recv(cx, buf)).await
+        self.io.read_with(|s| s.recv(buf)).await
     }
 
     /// Polls for [`recv`](UdpSocket::recv).
@@ -104,7 +108,7 @@ impl UdpSocket {
     /// used as is, without allocating).
     pub async fn send_to(&self, buf: &[u8], target: impl ToSocketAddrs) -> io::Result<usize> {
         let target = first_addr(target)?;
-        poll_fn(|cx| self.poll_send_to(cx, buf, target)).await
+        self.io.write_with(|s| s.send_to(buf, target)).await
     }
 
     /// Polls for [`send_to`](UdpSocket::send_to).
@@ -119,7 +123,7 @@ impl UdpSocket {
 
     /// Receives one datagram and the address it came from.
     pub async fn recv_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
-        poll_fn(|cx| self.poll_recv_from(cx, buf)).await
+        self.io.read_with(|s| s.recv_from(buf)).await
     }
 
     /// Polls for [`recv_from`](UdpSocket::recv_from).
@@ -133,7 +137,7 @@ impl UdpSocket {
 
     /// Like [`recv_from`](UdpSocket::recv_from), but leaves the datagram queued (`MSG_PEEK`).
     pub async fn peek_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
-        poll_fn(|cx| self.poll_peek_from(cx, buf)).await
+        self.io.read_with(|s| s.peek_from(buf)).await
     }
 
     /// Polls for [`peek_from`](UdpSocket::peek_from).
@@ -147,7 +151,7 @@ impl UdpSocket {
 
     /// Like [`recv`](UdpSocket::recv), but leaves the datagram queued (`MSG_PEEK`).
     pub async fn peek(&self, buf: &mut [u8]) -> io::Result<usize> {
-        poll_fn(|cx| self.io.poll_read_with(cx, |s| s.peek(buf))).await
+        self.io.read_with(|s| s.peek(buf)).await
     }
 
     /// Waits until a datagram is (probably) queued.

@@ -8,7 +8,6 @@ use super::sys;
 use socket2::{Domain, Protocol, SockRef, Socket, Type};
 use sonic_rt::io::Async;
 use std::cell::{Cell, RefCell};
-use std::future::poll_fn;
 use std::io;
 use std::net::{Ipv4Addr, SocketAddr, UdpSocket};
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
@@ -24,7 +23,10 @@ use std::task::{Context, Poll};
 ///
 /// Like every sonic socket it is `!Send`: it lives on the thread of the runtime it was created
 /// in. Membership calls take `&self`, so a `Peer` shared through an `Rc` between a reading task
-/// and a writing task can still change its groups.
+/// and a writing task can still change its groups. Several tasks may receive (or send) on one
+/// `Peer`: every task waiting in an async fn (`recv_from`, `recv_msg`, `recv_batch`, `send_to`)
+/// is woken when the socket becomes ready; the `poll_*` methods keep only the most recent
+/// poller's waker per direction, as in tokio.
 ///
 /// # Examples
 /// ```
@@ -315,7 +317,7 @@ impl Peer {
     ///
     /// Cancel safe: dropping the future before it completes loses no datagram.
     pub async fn recv_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
-        poll_fn(|cx| self.poll_recv_from(cx, buf)).await
+        self.io.read_with(|s| s.recv_from(buf)).await
     }
 
     /// Receives one datagram if one is queued, without waiting: `WouldBlock` otherwise.
@@ -347,7 +349,9 @@ impl Peer {
     ///
     /// Cancel safe.
     pub async fn recv_msg(&self, buf: &mut [u8]) -> io::Result<RecvMeta> {
-        poll_fn(|cx| self.poll_recv_msg(cx, buf)).await
+        self.io
+            .read_with(|s| recv::recv_msg(s.as_raw_fd(), buf))
+            .await
     }
 
     /// Receives one datagram with its metadata if one is queued: `WouldBlock` otherwise.
@@ -411,7 +415,12 @@ impl Peer {
         bufs: &mut [B],
         metas: &mut [RecvMeta],
     ) -> io::Result<usize> {
-        poll_fn(|cx| self.poll_recv_batch(cx, bufs, metas)).await
+        if bufs.is_empty() || metas.is_empty() {
+            return Ok(0);
+        }
+        self.io
+            .read_with(|s| recv::recv_batch(s.as_raw_fd(), bufs, metas))
+            .await
     }
 
     /// Receives the datagrams already queued (up to a batch), without waiting: `WouldBlock`
@@ -443,7 +452,7 @@ impl Peer {
 
     /// Sends `buf` as one datagram to `target`; see [`poll_send_to`](Self::poll_send_to).
     pub async fn send_to(&self, buf: &[u8], target: SocketAddr) -> io::Result<usize> {
-        poll_fn(|cx| self.poll_send_to(cx, buf, target)).await
+        self.io.write_with(|s| s.send_to(buf, target)).await
     }
 
     /// Sends `buf` if the socket buffer has room, without waiting: `WouldBlock` otherwise.

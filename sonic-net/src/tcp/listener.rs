@@ -6,7 +6,6 @@ use crate::backoff::{self, AcceptBackoff};
 use socket2::{Domain, Protocol, SockAddr, SockRef, Socket, Type};
 use sonic_rt::io::Async;
 use std::fmt;
-use std::future::poll_fn;
 use std::io;
 use std::net::{self, SocketAddr, ToSocketAddrs};
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
@@ -25,8 +24,10 @@ use std::time::Duration;
 /// is accepted as soon as a descriptor is free. Errors that concern only one connection
 /// (`ECONNABORTED`: reset before it was accepted) are skipped silently.
 ///
-/// Only one task should accept from a listener at a time (the reactor keeps one read waker per
-/// socket; a second accepting task would replace the first one's).
+/// Several tasks may accept from one listener (shared through an `Rc`): a new connection wakes
+/// every task waiting in [`accept`](TcpListener::accept), one of them takes it and the others
+/// wait again. [`poll_accept`](TcpListener::poll_accept) (and [`incoming`](TcpListener::incoming)
+/// through it) keeps only the most recent poller's waker, as in tokio.
 ///
 /// # Examples
 /// ```
@@ -201,13 +202,21 @@ impl TcpListener {
         self.backoff.set_delay(delay)
     }
 
-    /// Waits for a connection and returns it with the peer's address.
+    /// Waits for a connection and returns it with the peer's address. Cancel safe.
     pub async fn accept(&self) -> io::Result<(TcpStream, SocketAddr)> {
-        poll_fn(|cx| self.poll_accept(cx)).await
+        self.backoff.wait().await;
+        match self.io.read_with(accept_one).await {
+            Ok((socket, addr)) => TcpStream::from_nonblocking(socket).map(|s| (s, addr)),
+            Err(e) => {
+                self.backoff.on_error(&e);
+                Err(e)
+            }
+        }
     }
 
     /// Polls for a connection. One `accept4(SOCK_NONBLOCK | SOCK_CLOEXEC)` per connection where
-    /// the OS has it.
+    /// the OS has it. Only the most recent poller's waker is kept: several tasks use
+    /// [`accept`](TcpListener::accept).
     pub fn poll_accept(&self, cx: &mut Context<'_>) -> Poll<io::Result<(TcpStream, SocketAddr)>> {
         ready!(self.backoff.poll_ready(cx));
         match ready!(self.io.poll_read_with(cx, accept_one)) {

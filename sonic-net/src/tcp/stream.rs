@@ -25,6 +25,11 @@ use std::time::Duration;
 /// [`io::ErrorKind::ConnectionReset`] (or `BrokenPipe` for a write after the reset was already
 /// seen); nothing panics.
 ///
+/// Several tasks may wait on one stream through its async fns (`readable`, `writable`, `peek`):
+/// each is woken by the readiness it waits for. `AsyncRead`/`AsyncWrite` and the `poll_*`
+/// methods keep only the most recent poller's waker per direction, as in tokio: read from one
+/// task and write from one task (see [`split`](TcpStream::split)).
+///
 /// # Examples
 /// ```
 /// use futures_util::{AsyncReadExt, AsyncWriteExt};
@@ -209,7 +214,7 @@ impl TcpStream {
     /// Reads into `buf` without removing the data from the receive queue (`MSG_PEEK`), waiting
     /// until some is there. Returns 0 at end of stream.
     pub async fn peek(&self, buf: &mut [u8]) -> io::Result<usize> {
-        poll_fn(|cx| self.poll_peek(cx, buf)).await
+        self.io.read_with(|s| s.peek(buf)).await
     }
 
     /// Polls for [`TcpStream::peek`].

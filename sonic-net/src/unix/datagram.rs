@@ -3,7 +3,6 @@
 use super::address;
 use sonic_rt::io::Async;
 use std::fmt;
-use std::future::poll_fn;
 use std::io;
 use std::net::Shutdown;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
@@ -12,6 +11,11 @@ use std::path::Path;
 use std::task::{Context, Poll};
 
 /// A Unix datagram socket registered with the current sonic runtime.
+///
+/// Several tasks may share one socket through an `Rc`: every task waiting in an async fn
+/// (`recv_from`, `send_to`, `readable`...) is woken when the socket becomes ready, and those
+/// that then find nothing wait again. The `poll_*` methods keep only the most recent poller's
+/// waker per direction, as in tokio.
 ///
 /// # Examples
 /// ```
@@ -113,7 +117,7 @@ impl UnixDatagram {
 
     /// Sends one datagram to the connected peer.
     pub async fn send(&self, buf: &[u8]) -> io::Result<usize> {
-        poll_fn(|cx| self.poll_send(cx, buf)).await
+        self.io.write_with(|s| s.send(buf)).await
     }
 
     /// Polls for [`send`](UnixDatagram::send).
@@ -123,7 +127,7 @@ impl UnixDatagram {
 
     /// Receives one datagram.
     pub async fn recv(&self, buf: &mut [u8]) -> io::Result<usize> {
-        poll_fn(|cx| self.poll_recv(cx, buf)).await
+        self.io.read_with(|s| s.recv(buf)).await
     }
 
     /// Polls for [`recv`](UnixDatagram::recv).
@@ -140,12 +144,12 @@ impl UnixDatagram {
 
     /// Sends one datagram to the socket at `addr`.
     pub async fn send_to_addr(&self, buf: &[u8], addr: &SocketAddr) -> io::Result<usize> {
-        poll_fn(|cx| self.io.poll_write_with(cx, |s| s.send_to_addr(buf, addr))).await
+        self.io.write_with(|s| s.send_to_addr(buf, addr)).await
     }
 
     /// Receives one datagram and the sender's address (unnamed if it was not bound).
     pub async fn recv_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
-        poll_fn(|cx| self.poll_recv_from(cx, buf)).await
+        self.io.read_with(|s| s.recv_from(buf)).await
     }
 
     /// Polls for [`recv_from`](UnixDatagram::recv_from).

@@ -4,7 +4,6 @@ use super::{address, UnixStream};
 use crate::backoff::{self, AcceptBackoff};
 use sonic_rt::io::Async;
 use std::fmt;
-use std::future::poll_fn;
 use std::io;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
 use std::os::unix::net::{self, SocketAddr};
@@ -105,23 +104,24 @@ impl UnixListener {
         self.backoff.set_delay(delay)
     }
 
-    /// Waits for a connection.
+    /// Waits for a connection. Several tasks may wait on one listener; each connection wakes
+    /// them all and one takes it. Cancel safe.
     pub async fn accept(&self) -> io::Result<(UnixStream, SocketAddr)> {
-        poll_fn(|cx| self.poll_accept(cx)).await
+        self.backoff.wait().await;
+        match self.io.read_with(accept_one).await {
+            Ok((stream, addr)) => UnixStream::from_std(stream).map(|s| (s, addr)),
+            Err(e) => {
+                self.backoff.on_error(&e);
+                Err(e)
+            }
+        }
     }
 
-    /// Polls for a connection.
+    /// Polls for a connection. Only the most recent poller's waker is kept: several tasks use
+    /// [`accept`](UnixListener::accept).
     pub fn poll_accept(&self, cx: &mut Context<'_>) -> Poll<io::Result<(UnixStream, SocketAddr)>> {
         ready!(self.backoff.poll_ready(cx));
-        let res = self.io.poll_read_with(cx, |l| loop {
-            // `std`'s accept is accept4(SOCK_CLOEXEC) and builds the std `SocketAddr`;
-            // `Async::new` sets O_NONBLOCK.
-            match l.accept() {
-                Err(e) if backoff::is_transient(&e) => continue,
-                res => return res,
-            }
-        });
-        match ready!(res) {
+        match ready!(self.io.poll_read_with(cx, accept_one)) {
             Ok((stream, addr)) => Poll::Ready(UnixStream::from_std(stream).map(|s| (s, addr))),
             Err(e) => {
                 self.backoff.on_error(&e);
@@ -133,6 +133,17 @@ impl UnixListener {
     /// A `Stream` of incoming connections (never ends; errors are items).
     pub fn incoming(&self) -> Incoming<'_> {
         Incoming { listener: self }
+    }
+}
+
+fn accept_one(l: &net::UnixListener) -> io::Result<(net::UnixStream, SocketAddr)> {
+    loop {
+        // `std`'s accept is accept4(SOCK_CLOEXEC) and builds the std `SocketAddr`;
+        // `Async::new` sets O_NONBLOCK.
+        match l.accept() {
+            Err(e) if backoff::is_transient(&e) => continue,
+            res => return res,
+        }
     }
 }
 

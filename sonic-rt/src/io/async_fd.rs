@@ -2,14 +2,14 @@
 
 use crate::context;
 use crate::executor::budget;
-use crate::reactor::{Direction, ScheduledIo};
+use crate::reactor::{Direction, Readiness, ScheduledIo};
 use crate::runtime::core::Core;
 use std::cell::Cell;
 use std::fmt;
 use std::future::poll_fn;
 use std::io::{self, IoSlice, IoSliceMut, Read, Write};
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
-use std::pin::Pin;
+use std::pin::{pin, Pin};
 use std::rc::Rc;
 use std::task::{ready, Context, Poll};
 
@@ -22,6 +22,20 @@ use std::task::{ready, Context, Poll};
 ///
 /// `AsyncRead`/`AsyncWrite` (futures-io) are implemented for any `T` whose `&T` implements
 /// `Read`/`Write` (sockets, pipes), so ecosystem codecs work on top of it.
+///
+/// # Several tasks on one `Async`
+///
+/// Any number of tasks may wait on one `Async` (shared through an `Rc`) with the async fns
+/// ([`readable`](Async::readable), [`writable`](Async::writable),
+/// [`read_with`](Async::read_with), [`write_with`](Async::write_with)): each parks its own
+/// waiter, and a readiness event wakes every one waiting for that direction (those that then
+/// find nothing wait again). Parking allocates nothing, for one waiter or many, and a
+/// cancelled (dropped) future leaves no trace.
+///
+/// The `poll_*` methods, and `AsyncRead`/`AsyncWrite` through them, keep one waker per
+/// direction, that of the most recent poll, as tokio does for `poll_read_ready`: when two tasks
+/// poll the same direction, only the last one is woken. Poll each direction from one task, or
+/// use the async fns.
 ///
 /// # Examples
 /// ```
@@ -120,30 +134,45 @@ impl<T: AsFd> Async<T> {
 
     /// Ready when a read would (probably) not block. Waits for an event if the last read hit
     /// `WouldBlock`.
+    ///
+    /// Keeps only the most recent poller's waker; see the type's docs.
     pub fn poll_readable(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        self.poll_ready(Direction::Read, cx)
+        self.poll_ready(Direction::Read, None, cx)
     }
 
-    /// Ready when a write would (probably) not block.
+    /// Ready when a write would (probably) not block. Keeps only the most recent poller's waker.
     pub fn poll_writable(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        self.poll_ready(Direction::Write, cx)
+        self.poll_ready(Direction::Write, None, cx)
     }
 
-    fn poll_ready(&self, dir: Direction, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+    /// Ready, or waits in the direction's one `poll_*` slot (`waiter` is `None`) or in its own
+    /// place in the direction's waiter list.
+    #[inline]
+    fn poll_ready(
+        &self,
+        dir: Direction,
+        waiter: Option<Pin<&Readiness<'_>>>,
+        cx: &mut Context<'_>,
+    ) -> Poll<io::Result<()>> {
         if self.source.is_shutdown() {
             return Poll::Ready(Err(io::Error::other("the I/O source was deregistered")));
         }
-        self.source.poll_ready(dir, cx).map(Ok)
+        match waiter {
+            None => self.source.poll_ready(dir, cx).map(Ok),
+            Some(w) => w.poll_ready(cx).map(Ok),
+        }
     }
 
-    /// Waits until the fd is readable.
+    /// Waits until the fd is readable. Every task waiting on `readable` is woken by the event.
     pub async fn readable(&self) -> io::Result<()> {
-        poll_fn(|cx| self.poll_readable(cx)).await
+        let waiter = pin!(Readiness::new(&self.source, Direction::Read));
+        poll_fn(|cx| self.poll_ready(Direction::Read, Some(waiter.as_ref()), cx)).await
     }
 
-    /// Waits until the fd is writable.
+    /// Waits until the fd is writable. Every task waiting on `writable` is woken by the event.
     pub async fn writable(&self) -> io::Result<()> {
-        poll_fn(|cx| self.poll_writable(cx)).await
+        let waiter = pin!(Readiness::new(&self.source, Direction::Write));
+        poll_fn(|cx| self.poll_ready(Direction::Write, Some(waiter.as_ref()), cx)).await
     }
 
     /// Forgets the cached read readiness: the next read waits for an event first. Call it when
@@ -158,27 +187,32 @@ impl<T: AsFd> Async<T> {
     }
 
     /// Runs `op` until it does not return `WouldBlock`, waiting for read readiness between tries.
+    /// Keeps only the most recent poller's waker; several tasks use
+    /// [`read_with`](Async::read_with).
     pub fn poll_read_with<R>(
         &self,
         cx: &mut Context<'_>,
         op: impl FnMut(&T) -> io::Result<R>,
     ) -> Poll<io::Result<R>> {
-        self.poll_with(Direction::Read, cx, op)
+        self.poll_with(Direction::Read, None, cx, op)
     }
 
     /// Runs `op` until it does not return `WouldBlock`, waiting for write readiness between
-    /// tries.
+    /// tries. Keeps only the most recent poller's waker; several tasks use
+    /// [`write_with`](Async::write_with).
     pub fn poll_write_with<R>(
         &self,
         cx: &mut Context<'_>,
         op: impl FnMut(&T) -> io::Result<R>,
     ) -> Poll<io::Result<R>> {
-        self.poll_with(Direction::Write, cx, op)
+        self.poll_with(Direction::Write, None, cx, op)
     }
 
+    #[inline]
     fn poll_with<R>(
         &self,
         dir: Direction,
+        waiter: Option<Pin<&Readiness<'_>>>,
         cx: &mut Context<'_>,
         mut op: impl FnMut(&T) -> io::Result<R>,
     ) -> Poll<io::Result<R>> {
@@ -186,7 +220,7 @@ impl<T: AsFd> Async<T> {
         let spin = dir == Direction::Read && self.spin_reads.get() && self.core.config.busy_poll;
         loop {
             if !spin {
-                ready!(self.poll_ready(dir, cx))?;
+                ready!(self.poll_ready(dir, waiter, cx))?;
             }
             match op(self.get_ref()) {
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
@@ -194,7 +228,7 @@ impl<T: AsFd> Async<T> {
                     if spin {
                         // Run again at once (the loop still turns the reactor at least every
                         // `event_interval` task polls); an event wakes us too.
-                        let _ = self.poll_ready(dir, cx);
+                        let _ = self.poll_ready(dir, waiter, cx);
                         cx.waker().wake_by_ref();
                         return Poll::Pending;
                     }
@@ -205,13 +239,18 @@ impl<T: AsFd> Async<T> {
     }
 
     /// Awaits a read-like operation: runs `op`, waiting for readiness whenever it would block.
+    /// Every task waiting in `read_with` (or [`readable`](Async::readable)) is woken by the
+    /// event; those whose `op` then finds nothing wait again.
     pub async fn read_with<R>(&self, mut op: impl FnMut(&T) -> io::Result<R>) -> io::Result<R> {
-        poll_fn(|cx| self.poll_read_with(cx, &mut op)).await
+        let waiter = pin!(Readiness::new(&self.source, Direction::Read));
+        poll_fn(|cx| self.poll_with(Direction::Read, Some(waiter.as_ref()), cx, &mut op)).await
     }
 
     /// Awaits a write-like operation: runs `op`, waiting for readiness whenever it would block.
+    /// Every waiting task is woken by the event, as for [`read_with`](Async::read_with).
     pub async fn write_with<R>(&self, mut op: impl FnMut(&T) -> io::Result<R>) -> io::Result<R> {
-        poll_fn(|cx| self.poll_write_with(cx, &mut op)).await
+        let waiter = pin!(Readiness::new(&self.source, Direction::Write));
+        poll_fn(|cx| self.poll_with(Direction::Write, Some(waiter.as_ref()), cx, &mut op)).await
     }
 
     /// Reads into `buf`; a short read on a stream means the kernel buffer is drained, so the

@@ -14,6 +14,7 @@
 
 mod poller;
 mod source;
+mod waiters;
 
 #[cfg(any(target_os = "linux", target_os = "android"))]
 mod epoll;
@@ -28,7 +29,7 @@ mod epoll;
 mod kqueue;
 
 pub(crate) use poller::{Events, Notifier, Poller};
-pub(crate) use source::{Direction, ScheduledIo};
+pub(crate) use source::{Direction, Readiness, ScheduledIo};
 
 use crate::slab::{Key, Slab};
 use std::io;

@@ -1,10 +1,24 @@
 //! The per-fd state the reactor shares with the I/O object that owns the fd.
 //!
-//! Rules: only the owner thread touches a `ScheduledIo` (it is `!Sync` by construction). The
-//! reactor sets readiness bits from events; the I/O object clears them when a call would block.
+//! Rules:
+//! - Only the owner thread touches a `ScheduledIo` (it is `!Sync` by construction).
+//! - The reactor sets readiness bits from events; the I/O object clears them when a call would
+//!   block.
+//! - Each direction has two kinds of waiter, as in tokio. The `poll_*` path (`AsyncRead`,
+//!   `AsyncWrite`, `poll_read_with`...) has one waker slot, and each poll replaces it: only the
+//!   most recent poller is woken, as tokio documents for `poll_read_ready`. Async fns
+//!   (`readable`, `read_with`, `accept`, `recv_from`...) park a [`Readiness`] in the direction's
+//!   [`WaiterList`], so every one of them is woken. The list's nodes live in the futures: one
+//!   waiter or many, parking allocates nothing.
+//! - An event wakes every waiter of each direction it reports. Those that then find nothing
+//!   (another task took it) see `WouldBlock`, clear the readiness and park again.
 
 use super::poller::Event;
+use super::waiters::{Waiter, WaiterList};
 use std::cell::{Cell, RefCell};
+use std::fmt;
+use std::pin::Pin;
+use std::ptr::NonNull;
 use std::task::{Context, Poll, Waker};
 
 const READABLE: u8 = 1 << 0;
@@ -39,12 +53,49 @@ impl Direction {
     }
 }
 
+/// The waiters of one direction.
+#[derive(Debug)]
+struct Waiters {
+    /// The `poll_*` path's waker: the most recent poller's.
+    slot: RefCell<Option<Waker>>,
+    /// Every async fn waiting now.
+    list: WaiterList,
+}
+
+impl Waiters {
+    const fn new() -> Waiters {
+        Waiters {
+            slot: RefCell::new(None),
+            list: WaiterList::new(),
+        }
+    }
+
+    /// Moves every waker into `wake`, leaving no waiter.
+    fn take_all(&self, wake: &mut Vec<Waker>) {
+        wake.extend(self.slot.borrow_mut().take());
+        self.list.drain_into(wake);
+    }
+
+    /// Wakes every waiter now, one at a time (nothing borrowed while a waker runs).
+    fn wake_all(&self) {
+        let slot = self.slot.borrow_mut().take();
+        if let Some(w) = slot {
+            w.wake();
+        }
+        while let Some(w) = self.list.pop_front() {
+            if let Some(w) = w {
+                w.wake();
+            }
+        }
+    }
+}
+
 #[derive(Debug)]
 pub(crate) struct ScheduledIo {
     token: Cell<u64>,
     readiness: Cell<u8>,
-    reader: RefCell<Option<Waker>>,
-    writer: RefCell<Option<Waker>>,
+    reader: Waiters,
+    writer: Waiters,
 }
 
 impl ScheduledIo {
@@ -54,8 +105,15 @@ impl ScheduledIo {
         ScheduledIo {
             token: Cell::new(0),
             readiness: Cell::new(READABLE | WRITABLE),
-            reader: RefCell::new(None),
-            writer: RefCell::new(None),
+            reader: Waiters::new(),
+            writer: Waiters::new(),
+        }
+    }
+
+    fn waiters(&self, dir: Direction) -> &Waiters {
+        match dir {
+            Direction::Read => &self.reader,
+            Direction::Write => &self.writer,
         }
     }
 
@@ -75,16 +133,13 @@ impl ScheduledIo {
         self.readiness.get() & SHUTDOWN != 0
     }
 
-    /// Ready now, or stores the waker (cloning only when it changed) and returns `Pending`.
+    /// The `poll_*` path: ready now, or stores the waker in the direction's one slot (cloning
+    /// only when it changed, replacing any other poller's) and returns `Pending`.
     pub(crate) fn poll_ready(&self, dir: Direction, cx: &mut Context<'_>) -> Poll<()> {
         if self.is_ready(dir) {
             return Poll::Ready(());
         }
-        let slot = match dir {
-            Direction::Read => &self.reader,
-            Direction::Write => &self.writer,
-        };
-        let mut slot = slot.borrow_mut();
+        let mut slot = self.waiters(dir).slot.borrow_mut();
         match &*slot {
             Some(w) if w.will_wake(cx.waker()) => {}
             _ => *slot = Some(cx.waker().clone()),
@@ -115,23 +170,172 @@ impl ScheduledIo {
         }
         self.readiness.set(self.readiness.get() | bits);
         if bits & Direction::Read.ready_mask() != 0 {
-            wake.extend(self.reader.borrow_mut().take());
+            self.reader.take_all(wake);
         }
         if bits & Direction::Write.ready_mask() != 0 {
-            wake.extend(self.writer.borrow_mut().take());
+            self.writer.take_all(wake);
         }
     }
 
-    /// The source is gone: wake both waiters so they observe it instead of hanging.
+    /// The source is gone: wake every waiter so they observe it instead of hanging.
     pub(crate) fn shutdown(&self) {
         self.readiness.set(self.readiness.get() | SHUTDOWN);
-        let r = self.reader.borrow_mut().take();
-        let w = self.writer.borrow_mut().take();
-        if let Some(r) = r {
-            r.wake();
+        self.reader.wake_all();
+        self.writer.wake_all();
+    }
+}
+
+/// One async fn's wait for one direction of a source: a node of the direction's waiter list,
+/// stored in the waiting future. Poll it pinned; dropping it leaves the list.
+pub(crate) struct Readiness<'a> {
+    io: &'a ScheduledIo,
+    dir: Direction,
+    node: Waiter,
+}
+
+impl<'a> Readiness<'a> {
+    #[inline]
+    pub(crate) fn new(io: &'a ScheduledIo, dir: Direction) -> Readiness<'a> {
+        Readiness {
+            io,
+            dir,
+            node: Waiter::new(),
         }
-        if let Some(w) = w {
+    }
+
+    /// Ready now (readiness bits set, or the source shut down), or parks this waiter at the back
+    /// of the list (or, already parked, updates its waker) and returns `Pending`. An event
+    /// unlinks it; a later poll links it again if the readiness has been cleared meanwhile.
+    #[inline]
+    pub(crate) fn poll_ready(self: Pin<&Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let this = self.get_ref();
+        let list = &this.io.waiters(this.dir).list;
+        if this.io.is_ready(this.dir) {
+            // Normally unlinked already (the event that set the bits took it out).
+            // SAFETY: the node is live; if linked, then in the list of its own source and
+            // direction (the only one it is ever pushed on).
+            unsafe { list.remove(&this.node) };
+            return Poll::Ready(());
+        }
+        this.node.set_waker(cx.waker());
+        if !this.node.is_linked() {
+            // SAFETY: `self` is pinned, so the node stays where it is until `Readiness` drops,
+            // and that drop removes it from this list. It is unlinked (checked above) and live.
+            unsafe { list.push_back(NonNull::from(&this.node)) };
+        }
+        Poll::Pending
+    }
+}
+
+impl Drop for Readiness<'_> {
+    #[inline]
+    fn drop(&mut self) {
+        // A cancelled waiter leaves the list; the node's waker is dropped after this.
+        // SAFETY: the node is live; if linked, then in this source's list for `dir`.
+        unsafe { self.io.waiters(self.dir).list.remove(&self.node) };
+    }
+}
+
+impl fmt::Debug for Readiness<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Readiness")
+            .field("dir", &self.dir)
+            .field("node", &self.node)
+            .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::future::{poll_fn, Future};
+    use std::pin::pin;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+    use std::task::Wake;
+
+    struct Count(AtomicUsize);
+    impl Wake for Count {
+        fn wake(self: Arc<Self>) {
+            self.0.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    /// As `Async::readable` holds it: pinned in an async fn's state.
+    async fn readable(io: &ScheduledIo) {
+        let waiter = pin!(Readiness::new(io, Direction::Read));
+        poll_fn(|cx| waiter.as_ref().poll_ready(cx)).await
+    }
+
+    #[test]
+    fn an_event_wakes_every_live_waiter_and_none_cancelled() {
+        let io = ScheduledIo::new();
+        io.clear_readiness(Direction::Read);
+        let counts: Vec<_> = (0..4)
+            .map(|_| Arc::new(Count(AtomicUsize::new(0))))
+            .collect();
+        let wakers: Vec<Waker> = counts.iter().map(|c| Waker::from(c.clone())).collect();
+        let mut futs: Vec<_> = (0..3).map(|_| Box::pin(readable(&io))).collect();
+        for (f, w) in futs.iter_mut().zip(&wakers) {
+            assert!(f.as_mut().poll(&mut Context::from_waker(w)).is_pending());
+        }
+        // A poll-path waiter too, and one waiter cancelled.
+        assert!(io
+            .poll_ready(Direction::Read, &mut Context::from_waker(&wakers[3]))
+            .is_pending());
+        drop(futs.remove(1));
+        assert_eq!(
+            Arc::strong_count(&counts[1]),
+            2,
+            "the cancelled waiter kept its waker"
+        );
+
+        // A write event wakes nobody waiting to read.
+        let mut wake = Vec::new();
+        let writable = Event {
+            writable: true,
+            ..Event::default()
+        };
+        io.set_readiness(&writable, &mut wake);
+        assert!(wake.is_empty());
+
+        let readable = Event {
+            readable: true,
+            ..Event::default()
+        };
+        io.set_readiness(&readable, &mut wake);
+        assert_eq!(wake.len(), 3);
+        for w in wake.drain(..) {
             w.wake();
         }
+        let woken: Vec<usize> = counts.iter().map(|c| c.0.load(Ordering::Relaxed)).collect();
+        assert_eq!(woken, [1, 0, 1, 1]);
+        for mut f in futs {
+            assert!(f
+                .as_mut()
+                .poll(&mut Context::from_waker(&wakers[0]))
+                .is_ready());
+        }
+    }
+
+    #[test]
+    fn shutdown_wakes_every_waiter() {
+        let io = ScheduledIo::new();
+        io.clear_readiness(Direction::Write);
+        let count = Arc::new(Count(AtomicUsize::new(0)));
+        let waker = Waker::from(count.clone());
+        let mut a = Box::pin(async {
+            let waiter = pin!(Readiness::new(&io, Direction::Write));
+            poll_fn(|cx| waiter.as_ref().poll_ready(cx)).await
+        });
+        let mut b = Box::pin(readable(&io));
+        io.clear_readiness(Direction::Read);
+        let mut cx = Context::from_waker(&waker);
+        assert!(a.as_mut().poll(&mut cx).is_pending());
+        assert!(b.as_mut().poll(&mut cx).is_pending());
+        io.shutdown();
+        assert_eq!(count.0.load(Ordering::Relaxed), 2);
+        assert!(a.as_mut().poll(&mut cx).is_ready());
+        assert!(b.as_mut().poll(&mut cx).is_ready());
     }
 }
