@@ -360,17 +360,16 @@ pub(crate) mod raw {
         header.set_state(state | RUNNING);
         Some(StageLock {
             ptr,
-            _current: CurrentTask::enter(header.id),
             _header: PhantomData,
         })
     }
 }
 
-/// The right to touch a task's stage (see the module rules). While it lives, `RUNNING` is set
-/// and the task is the current task ([`crate::task::try_id`]).
+/// The right to touch a task's stage (see the module rules). While it lives, `RUNNING` is set.
+/// Its operations that run user code (poll, drops) run it as the current task
+/// ([`crate::task::try_id`]).
 pub(crate) struct StageLock<'a> {
     ptr: NonNull<Header>,
-    _current: CurrentTask,
     _header: PhantomData<&'a Header>,
 }
 
@@ -383,6 +382,7 @@ impl StageLock<'_> {
     /// Polls the future; on completion (or a panic) the output or error is stored and this
     /// returns `Ready`. `Ready` at once if the future is gone already.
     pub(crate) fn poll(&self, cx: &mut Context<'_>) -> Poll<()> {
+        let _current = CurrentTask::enter(self.header().id);
         // SAFETY: the stage is locked, on the owner thread (`lock_stage`'s contract); a panic
         // unwinding out of the future is caught inside.
         unsafe { (self.header().vtable.poll)(self.ptr, cx) }
@@ -390,12 +390,14 @@ impl StageLock<'_> {
 
     /// Drops the future in place and stores a cancellation error (or the destructor's panic).
     pub(crate) fn cancel(&self) {
+        let _current = CurrentTask::enter(self.header().id);
         // SAFETY: as in `poll`.
         unsafe { (self.header().vtable.cancel)(self.ptr) }
     }
 
     /// Drops whatever the stage holds and leaves it `Consumed`.
     pub(crate) fn drop_stage(&self) {
+        let _current = CurrentTask::enter(self.header().id);
         // SAFETY: as in `poll`.
         unsafe { (self.header().vtable.drop_stage)(self.ptr) }
     }
