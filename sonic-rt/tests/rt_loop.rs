@@ -173,6 +173,38 @@ fn panicking_waker_in_the_yield_list_loses_no_wake(rt: &Runtime) {
     assert_eq!(ran.get(), 100);
 }
 
+/// The same holds when the loop is driven by hand: the panic surfaces from `poll_once`.
+#[test]
+fn panicking_waker_surfaces_from_poll_once() {
+    let rt = common::rt(false);
+    let ran = Rc::new(Cell::new(0));
+    let _g = rt.enter();
+    let handles: Vec<_> = (0..10)
+        .map(|i| {
+            let r = ran.clone();
+            spawn(async move {
+                if i == 5 {
+                    let mut y = pin!(yield_now());
+                    let waker = panicking_waker();
+                    assert!(y
+                        .as_mut()
+                        .poll(&mut Context::from_waker(&waker))
+                        .is_pending());
+                    return;
+                }
+                yield_now().await;
+                r.set(r.get() + 1);
+            })
+        })
+        .collect();
+    drop(_g);
+    let err = catch_unwind(AssertUnwindSafe(|| rt.run_pending())).expect_err("a waker panicked");
+    assert_eq!(panic_text(&*err), "this waker panics");
+    rt.run_pending().unwrap();
+    assert_eq!(ran.get(), 9);
+    assert!(handles.iter().all(|h| h.is_finished()));
+}
+
 /// tokio's `yield_now` defers the task until after the driver was polled, so a task that yields
 /// runs again only after every other task that was ready, including tasks woken meanwhile.
 fn yield_now_runs_after_the_other_ready_tasks(rt: &Runtime) {

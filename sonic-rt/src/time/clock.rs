@@ -40,13 +40,19 @@ impl Clock {
 
     /// Reads the clock (and remembers the reading as the new lower bound).
     pub(crate) fn now(&self) -> StdInstant {
-        let now = self.paused_at.get().unwrap_or_else(StdInstant::now);
-        self.note(self.to_ns(now));
-        now
+        self.read().0
     }
 
+    /// [`Clock::now`] in nanoseconds since the epoch.
     pub(crate) fn now_ns(&self) -> u64 {
-        self.to_ns(self.now())
+        self.read().1
+    }
+
+    fn read(&self) -> (StdInstant, u64) {
+        let now = self.paused_at.get().unwrap_or_else(StdInstant::now);
+        let ns = self.to_ns(now);
+        self.note(ns);
+        (now, ns)
     }
 
     fn note(&self, ns: u64) {
