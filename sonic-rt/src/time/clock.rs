@@ -2,7 +2,7 @@
 //!
 //! Rules:
 //! - Every reading the runtime takes anyway (`Instant::now`, creating a `sleep`, a loop turn
-//!   with timers queued) is remembered: `last_ns` is a lower bound on "now" that costs nothing
+//!   with timers queued) is remembered: `last` is a lower bound on "now" that costs nothing
 //!   to consult. It is *fresh* until the next reactor turn ends (time may have passed in the
 //!   kernel), and a stale bound is refreshed by one reading when a timer needs it.
 //! - So a timer whose deadline is at or before the clock as read in the current loop iteration
@@ -21,9 +21,10 @@ pub(crate) struct Clock {
     /// Deadlines are stored as nanoseconds since this instant.
     epoch: StdInstant,
     paused_at: Cell<Option<StdInstant>>,
-    /// The latest reading, in ns since `epoch`: never later than now.
-    last_ns: Cell<u64>,
-    /// Whether `last_ns` was read since the last reactor turn ended.
+    /// The latest reading: never later than now. Kept as an `Instant` so that a reading costs
+    /// no conversion.
+    last: Cell<StdInstant>,
+    /// Whether `last` was read since the last reactor turn ended.
     fresh: Cell<bool>,
 }
 
@@ -33,45 +34,35 @@ impl Clock {
         Clock {
             epoch,
             paused_at: Cell::new(start_paused.then_some(epoch)),
-            last_ns: Cell::new(0),
+            last: Cell::new(epoch),
             fresh: Cell::new(false),
         }
     }
 
     /// Reads the clock (and remembers the reading as the new lower bound).
+    #[inline]
     pub(crate) fn now(&self) -> StdInstant {
-        self.read().0
+        let now = self.paused_at.get().unwrap_or_else(StdInstant::now);
+        self.last.set(now);
+        self.fresh.set(true);
+        now
     }
 
     /// [`Clock::now`] in nanoseconds since the epoch.
     pub(crate) fn now_ns(&self) -> u64 {
-        self.read().1
-    }
-
-    fn read(&self) -> (StdInstant, u64) {
-        let now = self.paused_at.get().unwrap_or_else(StdInstant::now);
-        let ns = self.to_ns(now);
-        self.note(ns);
-        (now, ns)
-    }
-
-    fn note(&self, ns: u64) {
-        self.last_ns.set(ns);
-        self.fresh.set(true);
+        self.to_ns(self.now())
     }
 
     /// The latest reading: no later than now, and free.
     pub(crate) fn last_ns(&self) -> u64 {
-        self.last_ns.get()
+        self.to_ns(self.last.get())
     }
 
-    /// Whether `deadline` (ns) is due: compared with this loop iteration's reading, taking one
-    /// if none was taken since the last reactor turn.
-    pub(crate) fn has_passed(&self, deadline: u64) -> bool {
-        if deadline <= self.last_ns.get() {
-            return true;
-        }
-        !self.fresh.get() && deadline <= self.now_ns()
+    /// Whether `deadline` is due: compared with this loop iteration's reading, taking one if
+    /// none was taken since the last reactor turn.
+    #[inline]
+    pub(crate) fn has_passed(&self, deadline: StdInstant) -> bool {
+        deadline <= self.last.get() || (!self.fresh.get() && deadline <= self.now())
     }
 
     /// A reactor turn ended: time may have passed since the last reading.
@@ -101,7 +92,7 @@ impl Clock {
         self.paused_at.set(None);
         // The real clock may be behind a paused clock that was advanced: restart the lower
         // bound from a real reading so it stays a lower bound.
-        self.note(self.to_ns(StdInstant::now()));
+        self.now();
     }
 
     /// Moves a paused clock forward (saturating far in the future instead of overflowing).

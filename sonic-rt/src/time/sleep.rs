@@ -99,7 +99,7 @@ impl Sleep {
         let (core, key) = self.entry.as_ref()?;
         let ns = core.clock.to_ns(deadline.into_std());
         let mut timers = core.timers.borrow_mut();
-        if core.clock.has_passed(ns) {
+        if core.clock.has_passed(deadline.into_std()) {
             timers.expire(*key, ns)
         } else {
             timers.reset(*key, ns);
@@ -125,7 +125,7 @@ impl Future for Sleep {
         let deadline = core.clock.to_ns(this.deadline.into_std());
         // A deadline already due completes now; its entry is created fired, so `is_elapsed`
         // and a later `reset` behave as for a timer that fired.
-        let due = core.clock.has_passed(deadline);
+        let due = core.clock.has_passed(this.deadline.into_std());
         let key = {
             let mut timers = core.timers.borrow_mut();
             if due {
