@@ -103,6 +103,8 @@ impl Core {
     /// - Spin-before-park: don't block while the last work (`ran` tasks just now count) is less
     ///   than `spin` ago.
     /// - Otherwise: block for at most `limit` (`None`: until an event or the next timer).
+    // Out of line: asked once per turn, it should not bloat the loops that call it.
+    #[inline(never)]
     pub(crate) fn wait(&self, ready: bool, ran: usize, limit: Option<Duration>) -> Wait {
         let spin = self.spins();
         if spin && ran > 0 {

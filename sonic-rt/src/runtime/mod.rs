@@ -89,12 +89,11 @@ impl Runtime {
                 }
             }
             since_turn += core.executor.run_batch(config.event_interval);
-            let woken = main.woken.load(Ordering::Relaxed);
-            let runnable = woken || core.executor.has_ready();
+            let runnable = core.executor.has_ready() || main.woken.load(Ordering::Relaxed);
             if runnable && since_turn < config.event_interval && !core.has_deferred() {
                 continue;
             }
-            let wait = core.wait(woken, since_turn, None);
+            let wait = core.wait(main.woken.load(Ordering::Relaxed), since_turn, None);
             if let Err(e) = core.turn(wait) {
                 panic!("sonic-rt: the OS poller failed: {e}");
             }

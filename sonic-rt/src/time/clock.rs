@@ -62,7 +62,14 @@ impl Clock {
     /// none was taken since the last reactor turn.
     #[inline]
     pub(crate) fn has_passed(&self, deadline: StdInstant) -> bool {
-        deadline <= self.last.get() || (!self.fresh.get() && deadline <= self.now())
+        deadline <= self.last.get() || (!self.fresh.get() && self.read_and_compare(deadline))
+    }
+
+    /// The rare half of `has_passed`, kept out of line so the hot callers stay small.
+    #[cold]
+    #[inline(never)]
+    fn read_and_compare(&self, deadline: StdInstant) -> bool {
+        deadline <= self.now()
     }
 
     /// A reactor turn ended: time may have passed since the last reading.

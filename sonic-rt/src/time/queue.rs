@@ -97,6 +97,7 @@ impl TimerQueue {
 
     /// Moves an entry to a deadline that is already due: it fires now, out of the heap, without
     /// waiting for a turn. Returns the waker to wake, if one is stored.
+    #[cold]
     pub(crate) fn expire(&mut self, key: Key, deadline: u64) -> Option<Waker> {
         let entry = self.entries.get_mut(key)?;
         entry.deadline = deadline;

@@ -98,13 +98,11 @@ impl Sleep {
         self.deadline = deadline;
         let (core, key) = self.entry.as_ref()?;
         let ns = core.clock.to_ns(deadline.into_std());
-        let mut timers = core.timers.borrow_mut();
         if core.clock.has_passed(deadline.into_std()) {
-            timers.expire(*key, ns)
-        } else {
-            timers.reset(*key, ns);
-            None
+            return core.timers.borrow_mut().expire(*key, ns);
         }
+        core.timers.borrow_mut().reset(*key, ns);
+        None
     }
 }
 
