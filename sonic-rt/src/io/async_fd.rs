@@ -217,7 +217,7 @@ impl<T: AsFd> Async<T> {
         mut op: impl FnMut(&T) -> io::Result<R>,
     ) -> Poll<io::Result<R>> {
         ready!(budget::poll_proceed(cx));
-        let spin = dir == Direction::Read && self.spin_reads.get() && self.core.config.busy_poll;
+        let spin = dir == Direction::Read && self.spin_reads.get() && self.core.busy_poll();
         loop {
             if !spin {
                 ready!(self.poll_ready(dir, waiter, cx))?;

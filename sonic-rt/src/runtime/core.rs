@@ -5,14 +5,15 @@ use crate::executor::Executor;
 use crate::reactor::Reactor;
 use crate::time::clock::Clock;
 use crate::time::queue::TimerQueue;
+use std::any::Any;
 use std::cell::{Cell, RefCell};
 use std::io;
 use std::mem;
-use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
 use std::rc::Rc;
 use std::sync::Arc;
 use std::task::Waker;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 #[derive(Clone, Debug)]
 pub(crate) struct Config {
@@ -24,20 +25,40 @@ pub(crate) struct Config {
     pub(crate) start_paused: bool,
 }
 
+/// How long one turn of the loop may wait for events, as decided by [`Core::wait`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Wait {
+    /// Tasks are ready to run: look at timers and the poller without blocking.
+    Ready,
+    /// No task is ready: wait for an event at most this long (`None`: until one comes, or the
+    /// next timer). A paused clock may jump to the next timer once no I/O is pending either.
+    Idle(Option<Duration>),
+}
+
+impl Wait {
+    /// Idle, but not allowed to block (busy-poll, or spinning before parking).
+    pub(crate) fn is_spin(self) -> bool {
+        self == Wait::Idle(Some(Duration::ZERO))
+    }
+}
+
 pub(crate) struct Core {
     pub(crate) executor: Executor,
     pub(crate) reactor: RefCell<Reactor>,
     pub(crate) timers: RefCell<TimerQueue>,
     pub(crate) clock: Clock,
     pub(crate) shared: Arc<Shared>,
-    pub(crate) config: Config,
+    config: Config,
     /// Reused buffers, so a turn allocates nothing in steady state.
     wake_buf: RefCell<Vec<Waker>>,
     remote_buf: RefCell<Vec<Remote>>,
     /// Tasks that yielded: woken only after the next reactor turn (tokio's `yield_now`).
     deferred: RefCell<Vec<Waker>>,
-    /// The clock as last read by the timer queue (ns): a lower bound on "now" for free.
-    last_now: Cell<u64>,
+    /// When work was last found (tasks run, events, timers): `spin_before_park` keeps polling
+    /// for `config.spin` after it. Read and written only when `spin` is set.
+    last_work: Cell<Option<Instant>>,
+    /// The first panic of a waker the runtime woke during the current turn (see `wake_all`).
+    waker_panic: Cell<Option<Box<dyn Any + Send>>>,
 }
 
 impl Core {
@@ -52,34 +73,120 @@ impl Core {
             wake_buf: RefCell::new(Vec::with_capacity(config.event_capacity.min(4096))),
             remote_buf: RefCell::new(Vec::new()),
             deferred: RefCell::new(Vec::new()),
-            last_now: Cell::new(0),
+            last_work: Cell::new(None),
+            waker_panic: Cell::new(None),
             config,
         }))
     }
 
-    /// One turn: remote work, due timers, then the poller for at most `timeout` (shortened to the
-    /// next timer; `None` waits for an event). `idle` says no task is ready to run, which lets a
-    /// paused clock jump to the next timer. Returns how much work it found.
-    pub(crate) fn turn(&self, timeout: Option<Duration>, idle: bool) -> io::Result<usize> {
-        let mut work = self.run_remote() + self.fire_timers();
-        let mut timeout = if work > 0 {
-            Some(Duration::ZERO)
-        } else {
-            timeout
-        };
-        if idle && work == 0 && self.clock.is_paused() {
-            if let Some(deadline) = self.timers.borrow().next_deadline() {
-                // Nothing else to do: a paused clock jumps to the next timer.
-                self.clock.advance_to_ns(deadline);
-                timeout = Some(Duration::ZERO);
+    /// The options the runtime was built with.
+    pub(crate) fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// Whether the loop busy-polls (never sleeps in the kernel).
+    pub(crate) fn busy_poll(&self) -> bool {
+        self.config.busy_poll
+    }
+
+    /// Whether `spin_before_park` applies (it means nothing in busy-poll mode).
+    fn spins(&self) -> bool {
+        !self.config.busy_poll && !self.config.spin.is_zero()
+    }
+
+    /// The loop's wait policy, decided here only; `block_on` and the manual `poll_once` /
+    /// `run_one` / `run_one_for` ask it before each turn.
+    ///
+    /// - Something is ready (`ready`: the caller's own future was woken; or a queued or yielded
+    ///   task): don't wait.
+    /// - Busy-poll: never block, whatever `limit` says.
+    /// - Spin-before-park: don't block while the last work (`ran` tasks just now count) is less
+    ///   than `spin` ago.
+    /// - Otherwise: block for at most `limit` (`None`: until an event or the next timer).
+    // Out of line: asked once per turn, it should not bloat the loops that call it.
+    #[inline(never)]
+    pub(crate) fn wait(&self, ready: bool, ran: usize, limit: Option<Duration>) -> Wait {
+        let spin = self.spins();
+        if spin && ran > 0 {
+            self.last_work.set(Some(Instant::now()));
+        }
+        if ready || self.executor.has_ready() || self.has_deferred() {
+            return Wait::Ready;
+        }
+        let spinning = spin
+            && self
+                .last_work
+                .get()
+                .is_some_and(|t| t.elapsed() < self.config.spin);
+        if self.config.busy_poll || spinning {
+            return Wait::Idle(Some(Duration::ZERO));
+        }
+        Wait::Idle(limit)
+    }
+
+    /// One turn: remote work, due timers, then the poller for as long as `wait` allows
+    /// (shortened to the next timer). Returns how much work it found.
+    ///
+    /// # Panics
+    /// If a waker the turn woke panicked: every other waker of the turn was still woken, and
+    /// the first payload is re-raised here, so it surfaces from `block_on` / `poll_once` like a
+    /// panic of the `block_on` future (later ones of the same turn go to stderr). The runtime
+    /// stays usable.
+    pub(crate) fn turn(&self, wait: Wait) -> io::Result<usize> {
+        let res = self.turn_inner(wait);
+        if let Some(panic) = self.waker_panic.take() {
+            resume_unwind(panic);
+        }
+        if let Ok(work) = res {
+            if work > 0 && self.spins() {
+                self.last_work.set(Some(Instant::now()));
             }
         }
+        res
+    }
+
+    fn turn_inner(&self, wait: Wait) -> io::Result<usize> {
+        let work = self.run_remote() + self.fire_timers();
+        let (timeout, idle) = match wait {
+            Wait::Ready => (Some(Duration::ZERO), false),
+            Wait::Idle(limit) => (limit, true),
+        };
+        if work > 0 {
+            return Ok(work + self.poll_reactor(Some(Duration::ZERO))? + self.fire_timers());
+        }
+        let next_timer = self.timers.borrow().next_deadline();
+        if idle && self.clock.is_paused() {
+            if let Some(deadline) = next_timer {
+                return self.auto_advance(deadline);
+            }
+        }
+        let mut timeout = timeout;
         if timeout != Some(Duration::ZERO) {
-            if let Some(deadline) = self.timers.borrow().next_deadline() {
-                let left = Duration::from_nanos(deadline.saturating_sub(self.clock.now_ns()));
+            if let Some(deadline) = next_timer {
+                // `fire_timers` just read the clock (timers are queued), so the bound is fresh.
+                let left = Duration::from_nanos(deadline.saturating_sub(self.clock.last_ns()));
                 timeout = Some(timeout.map_or(left, |t| t.min(left)));
             }
         }
+        let events = self.poll_reactor(timeout)?;
+        Ok(events + self.fire_timers())
+    }
+
+    /// A paused clock with nothing to do jumps to the next timer, but only once no I/O is
+    /// pending either: like tokio, look at the poller without blocking first, so events that
+    /// are already there (a loopback reply) run before time moves.
+    fn auto_advance(&self, deadline: u64) -> io::Result<usize> {
+        let events = self.poll_reactor(Some(Duration::ZERO))?;
+        if events > 0 {
+            return Ok(events + self.fire_timers());
+        }
+        self.clock.advance_to_ns(deadline);
+        Ok(self.fire_timers())
+    }
+
+    /// Waits for events (the cross-thread park handshake around a blocking wait), wakes their
+    /// tasks and the tasks that yielded. Returns the events and remote items handled.
+    fn poll_reactor(&self, mut timeout: Option<Duration>) -> io::Result<usize> {
         let blocking = timeout != Some(Duration::ZERO);
         if blocking && !self.shared.park() {
             timeout = Some(Duration::ZERO);
@@ -89,24 +196,49 @@ impl Core {
         if blocking {
             self.shared.unparked();
         }
+        // Time passed in the kernel: the next timer that needs "now" reads the clock again.
+        self.clock.mark_stale();
         self.wake_all(wake);
         self.wake_deferred();
         let (events, notified) = res?;
-        work += events;
-        if notified {
-            work += self.run_remote();
-        }
-        work += self.fire_timers();
-        Ok(work)
+        Ok(if notified {
+            events + self.run_remote()
+        } else {
+            events
+        })
     }
 
+    /// Wakes a batch of wakers (readiness, fired timers). A waker that panics does not stop
+    /// the batch: the rest are still woken, and the first panic is kept for `turn` to re-raise.
     fn wake_all(&self, mut wake: Vec<Waker>) {
-        for w in wake.drain(..) {
-            w.wake();
-        }
+        self.wake_batch(&mut wake);
         let mut buf = self.wake_buf.borrow_mut();
         if buf.capacity() < wake.capacity() {
             *buf = wake;
+        }
+    }
+
+    fn wake_batch(&self, wake: &mut Vec<Waker>) {
+        let mut batch = wake.drain(..);
+        // One `catch_unwind` for the whole batch (free while nothing panics); after a panic the
+        // loop goes on with the next waker.
+        while let Err(panic) =
+            catch_unwind(AssertUnwindSafe(|| batch.by_ref().for_each(Waker::wake)))
+        {
+            self.note_waker_panic(panic);
+        }
+    }
+
+    fn note_waker_panic(&self, panic: Box<dyn Any + Send>) {
+        match self.waker_panic.take() {
+            None => self.waker_panic.set(Some(panic)),
+            Some(first) => {
+                self.waker_panic.set(Some(first));
+                eprintln!(
+                    "sonic-rt: another waker panicked in the same turn: {}",
+                    panic_message(&*panic)
+                );
+            }
         }
     }
 
@@ -124,18 +256,11 @@ impl Core {
             return;
         }
         let mut deferred = mem::take(&mut *self.deferred.borrow_mut());
-        for w in deferred.drain(..) {
-            w.wake();
-        }
+        self.wake_batch(&mut deferred);
         let mut slot = self.deferred.borrow_mut();
         if slot.capacity() < deferred.capacity() {
             *slot = deferred;
         }
-    }
-
-    /// A time no later than now, without reading the clock (the last reading of a turn).
-    pub(crate) fn last_now_ns(&self) -> u64 {
-        self.last_now.get()
     }
 
     pub(crate) fn fire_timers(&self) -> usize {
@@ -143,7 +268,6 @@ impl Core {
             return 0;
         };
         let now = self.clock.now_ns();
-        self.last_now.set(now);
         if next > now {
             return 0;
         }
@@ -193,11 +317,17 @@ impl Core {
     }
 }
 
-fn report_posted_panic(panic: &(dyn std::any::Any + Send)) {
-    let msg = panic
+fn report_posted_panic(panic: &(dyn Any + Send)) {
+    eprintln!(
+        "sonic-rt: a closure posted through Handle::post panicked: {}",
+        panic_message(panic)
+    );
+}
+
+fn panic_message(panic: &(dyn Any + Send)) -> &str {
+    panic
         .downcast_ref::<&str>()
         .copied()
         .or_else(|| panic.downcast_ref::<String>().map(String::as_str))
-        .unwrap_or("(non-string payload)");
-    eprintln!("sonic-rt: a closure posted through Handle::post panicked: {msg}");
+        .unwrap_or("(non-string payload)")
 }

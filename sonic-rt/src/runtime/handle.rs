@@ -60,6 +60,11 @@ impl Handle {
 
     /// Runs `f` on the runtime's thread at its next turn. A panic in `f` is caught and reported
     /// on stderr; the runtime keeps running.
+    ///
+    /// `Ok` means `f` was queued, not that it will run: if the runtime is dropped before its
+    /// next turn, the closures still queued are dropped without running (on the runtime's
+    /// thread, while it drops). To know that `f` ran, have it send a message back. `Err` means
+    /// the runtime was already dropped; `f` is dropped on this thread, not run.
     pub fn post<F: FnOnce() + Send + 'static>(&self, f: F) -> Result<(), PostError> {
         self.shared
             .push(Remote::Run(Box::new(f)))

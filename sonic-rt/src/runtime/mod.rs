@@ -59,6 +59,12 @@ impl Runtime {
     /// # Panics
     /// If called from inside a runtime (spawn the future instead), if `future` panics, or if the
     /// OS poller fails in a way no task could handle (`epoll_wait` returning `EBADF`).
+    ///
+    /// Also if a waker that the runtime wakes (for a readiness event, a timer or a yield)
+    /// panics. The rest of that batch is still woken, the first panic is re-raised once the
+    /// batch is done (as tokio lets it escape `block_on`, but without losing the other wakes;
+    /// any further panics of the same batch are reported on stderr), and the runtime stays
+    /// usable: a later `block_on` runs the woken tasks.
     pub fn block_on<F: Future>(&self, future: F) -> F::Output {
         let _enter = Enter::new(&self.core, false);
         let core = &*self.core;
@@ -69,9 +75,7 @@ impl Runtime {
         });
         let waker = Waker::from(main.clone());
         let mut cx = Context::from_waker(&waker);
-        let config = &core.config;
-        let spin = !config.busy_poll && !config.spin.is_zero();
-        let mut last_work = if spin { Some(Instant::now()) } else { None };
+        let config = core.config();
         // Tasks run since the last reactor turn: while tasks keep waking each other the loop
         // stays in user space, but looks at I/O and timers at least every `event_interval`.
         let mut since_turn = 0usize;
@@ -89,24 +93,9 @@ impl Runtime {
             if runnable && since_turn < config.event_interval && !core.has_deferred() {
                 continue;
             }
-            let busy = runnable || core.has_deferred();
-            let timeout = if busy || config.busy_poll {
-                Some(Duration::ZERO)
-            } else if let Some(last) = last_work {
-                if last.elapsed() < config.spin {
-                    Some(Duration::ZERO)
-                } else {
-                    None
-                }
-            } else {
-                None
-            };
-            let work = match core.turn(timeout, !busy) {
-                Ok(work) => work,
-                Err(e) => panic!("sonic-rt: the OS poller failed: {e}"),
-            };
-            if spin && since_turn + work > 0 {
-                last_work = Some(Instant::now());
+            let wait = core.wait(main.woken.load(Ordering::Relaxed), since_turn, None);
+            if let Err(e) = core.turn(wait) {
+                panic!("sonic-rt: the OS poller failed: {e}");
             }
             since_turn = 0;
         }
@@ -140,18 +129,28 @@ impl Runtime {
 
     /// One turn without blocking: runs ready tasks, polls the reactor with a zero timeout and
     /// fires due timers. Returns the amount of work done (tasks run + events + timers); zero means
-    /// nothing was ready. The Go library's `PollOne`.
+    /// nothing was ready. The Go library's `PollOne`. It never blocks, whatever the loop mode.
+    ///
+    /// # Panics
+    /// If a waker the runtime woke panicked (see [`Runtime::block_on`]); the runtime stays
+    /// usable.
     pub fn poll_once(&self) -> io::Result<usize> {
         self.step(Some(Duration::ZERO))
     }
 
-    /// One turn that blocks until something happens (an event, a timer, a remote wake) if no
+    /// One turn that waits until something happens (an event, a timer, a remote wake) if no
     /// task is ready. The Go library's `RunOne`.
+    ///
+    /// It waits the way the runtime's loop mode says: a busy-poll runtime keeps polling with a
+    /// zero timeout (it never sleeps in the kernel, so the call spins until something
+    /// happens); with `spin_before_park` it polls without sleeping for that long after the
+    /// last work, then sleeps.
     pub fn run_one(&self) -> io::Result<usize> {
         self.step(None)
     }
 
-    /// Like [`Runtime::run_one`], but waits at most `timeout`. The Go library's `RunOneFor`.
+    /// Like [`Runtime::run_one`], but waits at most `timeout` (spinning for it in busy-poll
+    /// mode). The Go library's `RunOneFor`.
     pub fn run_one_for(&self, timeout: Duration) -> io::Result<usize> {
         self.step(Some(timeout))
     }
@@ -168,13 +167,33 @@ impl Runtime {
         }
     }
 
-    fn step(&self, timeout: Option<Duration>) -> io::Result<usize> {
+    fn step(&self, limit: Option<Duration>) -> io::Result<usize> {
         let _enter = Enter::new(&self.core, false);
         let core = &*self.core;
-        let ran = core.executor.run_batch(core.config.event_interval);
-        let idle = ran == 0 && !core.executor.has_ready() && !core.has_deferred();
-        let timeout = if idle { timeout } else { Some(Duration::ZERO) };
-        Ok(ran + core.turn(timeout, idle)?)
+        let ran = core.executor.run_batch(core.config().event_interval);
+        // Tasks ran: that is the "something happened" this call waits for, so only look.
+        let wait = core.wait(ran > 0, ran, limit);
+        let work = ran + core.turn(wait)?;
+        if work > 0 || !wait.is_spin() || limit == Some(Duration::ZERO) {
+            return Ok(work);
+        }
+        // Idle, and the wait policy says not to sleep (busy-poll, or spinning before park): a
+        // call that may wait keeps turning until something happens or `limit` passes.
+        let start = limit.map(|_| Instant::now());
+        loop {
+            let left = match (limit, start) {
+                (Some(limit), Some(start)) => match limit.checked_sub(start.elapsed()) {
+                    Some(left) if !left.is_zero() => Some(left),
+                    _ => return Ok(0),
+                },
+                _ => None,
+            };
+            let wait = core.wait(false, 0, left);
+            let work = core.turn(wait)?;
+            if work > 0 || !wait.is_spin() {
+                return Ok(work);
+            }
+        }
     }
 
     /// Number of spawned tasks that have not completed.

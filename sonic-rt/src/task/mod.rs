@@ -79,6 +79,10 @@ pub fn poll_proceed(cx: &mut Context<'_>) -> Poll<()> {
 /// Yields once to the runtime: other ready tasks, timers and I/O events get their turn before
 /// this task runs again.
 ///
+/// As with tokio's `yield_now`, the task is woken only after the next reactor turn, so it runs
+/// after every task that was ready when it yielded and every task woken meanwhile (by another
+/// task, an I/O event or a timer).
+///
 /// # Examples
 /// ```
 /// sonic_rt::block_on(async {

@@ -7,6 +7,11 @@ use std::time::Duration;
 /// A measurement of the runtime's monotonic clock, like `std::time::Instant`, except that
 /// [`Instant::now`] follows a paused clock (see [`pause`](super::pause)) inside a runtime.
 ///
+/// `instant + duration` panics on overflow, as with std's and tokio's `Instant`; use
+/// [`Instant::checked_add`] for durations that may be huge. sonic's own timers never overflow:
+/// [`sleep`](super::sleep), [`timeout`](super::timeout) and [`interval`](super::interval) with
+/// `Duration::MAX` saturate to about 30 years from now.
+///
 /// # Examples
 /// ```
 /// use sonic_rt::time::{Instant, sleep};
@@ -72,9 +77,22 @@ impl Instant {
         self.std.checked_sub(d).map(Instant::from_std)
     }
 
+    /// `self + d`, or (where that overflows) an instant about 30 years from now and not before
+    /// `self`: waiting for it means waiting forever. Time arithmetic inside sonic uses this, so
+    /// `Duration::MAX` periods and timeouts saturate instead of panicking.
+    pub(crate) fn saturating_add(self, d: Duration) -> Instant {
+        match self.std.checked_add(d) {
+            Some(std) => Instant { std },
+            None => Instant::far_future().max(self),
+        }
+    }
+
     /// An instant so far away that waiting for it means waiting forever (about 30 years).
     pub(crate) fn far_future() -> Instant {
-        Instant::now() + Duration::from_secs(86400 * 365 * 30)
+        Instant::from_std(super::clock::saturating_add(
+            Instant::now().std,
+            super::clock::FAR_FUTURE,
+        ))
     }
 }
 

@@ -18,7 +18,32 @@ pub enum MissedTickBehavior {
     Skip,
 }
 
-/// Ticks every `period`, the first tick at once.
+impl MissedTickBehavior {
+    /// The tick after `scheduled`, which fired late (`now >= due`, where `due` is
+    /// `scheduled + period`). Saturates instead of overflowing.
+    fn next_tick(
+        self,
+        due: Instant,
+        scheduled: Instant,
+        now: Instant,
+        period: Duration,
+    ) -> Instant {
+        match self {
+            MissedTickBehavior::Burst => due,
+            MissedTickBehavior::Delay => now.saturating_add(period),
+            MissedTickBehavior::Skip => {
+                // The first tick of the original schedule after `now`. `period` is at most
+                // `now - scheduled` here, so the remainder fits in a u64 of nanoseconds.
+                let behind = now.duration_since(scheduled).as_nanos();
+                let into = u64::try_from(behind % period.as_nanos()).unwrap_or(0);
+                now.saturating_add(period.saturating_sub(Duration::from_nanos(into)))
+            }
+        }
+    }
+}
+
+/// Ticks every `period`, the first tick at once. A period too long to represent
+/// (`Duration::MAX`) saturates: the ticks after the first come "never" (in about 30 years).
 ///
 /// # Panics
 /// If `period` is zero.
@@ -68,33 +93,31 @@ impl Interval {
     }
 
     /// Polls for the next tick.
+    ///
+    /// A tick that is already due (a missed tick the [`MissedTickBehavior`] fires at once, or the
+    /// first tick of [`interval`]) is `Ready` without waiting for a turn of the loop.
     pub fn poll_tick(&mut self, cx: &mut Context<'_>) -> Poll<Instant> {
         if Pin::new(&mut self.delay).poll(cx).is_pending() {
             return Poll::Pending;
         }
         let scheduled = self.delay.deadline();
         let now = Instant::now();
-        let next = if now >= scheduled + self.period {
-            match self.missed {
-                MissedTickBehavior::Burst => scheduled + self.period,
-                MissedTickBehavior::Delay => now + self.period,
-                MissedTickBehavior::Skip => {
-                    let behind = now.duration_since(scheduled).as_nanos();
-                    let period = self.period.as_nanos();
-                    let steps = (behind / period + 1).min(u32::MAX as u128) as u32;
-                    scheduled + self.period * steps
-                }
-            }
-        } else {
-            scheduled + self.period
+        let next = match scheduled.checked_add(self.period) {
+            Some(next) if now < next => next,
+            Some(next) => self.missed.next_tick(next, scheduled, now, self.period),
+            // The schedule ran off the end of time: wait "forever".
+            None => scheduled.saturating_add(self.period),
         };
-        self.delay.reset_mut(next);
+        // This task is the one polling: a tick already due needs no wake-up, only the fired
+        // state that the next `poll_tick` sees.
+        drop(self.delay.reset_inner(next));
         Poll::Ready(scheduled)
     }
 
     /// Restarts the schedule: the next tick is one period from now.
     pub fn reset(&mut self) {
-        self.delay.reset_mut(Instant::now() + self.period);
+        self.delay
+            .reset_mut(Instant::now().saturating_add(self.period));
     }
 
     /// The period.

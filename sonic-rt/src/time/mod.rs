@@ -24,6 +24,10 @@ use std::time::Duration;
 /// Pauses the current runtime's clock. While paused, time moves only by [`advance`], or jumps to
 /// the next timer when the runtime has nothing else to do (so sleeping tests finish at once).
 ///
+/// "Nothing else to do" means no task is ready *and* no I/O event is waiting: before it jumps,
+/// the runtime polls its sockets without blocking, as tokio does, so a loopback round trip
+/// under a paused clock completes before a timer of the same test fires.
+///
 /// # Panics
 /// Outside a sonic runtime.
 ///
@@ -54,7 +58,8 @@ pub fn resume() {
         .resume();
 }
 
-/// Moves a paused clock forward by `duration` and lets the timers that became due fire.
+/// Moves a paused clock forward by `duration` and lets the timers that became due fire. A
+/// duration too long to represent moves the clock about 30 years.
 ///
 /// # Panics
 /// Outside a sonic runtime, or if the clock is not paused.

@@ -49,16 +49,21 @@ impl TimerQueue {
     }
 
     pub(crate) fn insert(&mut self, deadline: u64, waker: Waker) -> Key {
-        let key = self
-            .entries
-            .insert(Entry {
-                deadline,
-                waker: Some(waker),
-                heap_pos: FIRED,
-            })
-            .expect("sonic-rt: more than 2^32 live timers");
+        let key = self.insert_fired(deadline, Some(waker));
         self.push_heap(deadline, key);
         key
+    }
+
+    /// An entry that is due already: it goes straight to the fired state (in the slab, out of
+    /// the heap), so its `Sleep` reads as elapsed and can still be re-armed by `reset`.
+    pub(crate) fn insert_fired(&mut self, deadline: u64, waker: Option<Waker>) -> Key {
+        self.entries
+            .insert(Entry {
+                deadline,
+                waker,
+                heap_pos: FIRED,
+            })
+            .expect("sonic-rt: more than 2^32 live timers")
     }
 
     pub(crate) fn is_fired(&self, key: Key) -> bool {
@@ -88,6 +93,21 @@ impl TimerQueue {
             let pos = self.sift_up(pos as usize);
             self.sift_down(pos);
         }
+    }
+
+    /// Moves an entry to a deadline that is already due: it fires now, out of the heap, without
+    /// waiting for a turn. Returns the waker to wake, if one is stored.
+    #[cold]
+    pub(crate) fn expire(&mut self, key: Key, deadline: u64) -> Option<Waker> {
+        let entry = self.entries.get_mut(key)?;
+        entry.deadline = deadline;
+        let pos = entry.heap_pos;
+        entry.heap_pos = FIRED;
+        let waker = entry.waker.take();
+        if pos != FIRED {
+            self.remove_at(pos as usize);
+        }
+        waker
     }
 
     pub(crate) fn remove(&mut self, key: Key) {
@@ -220,6 +240,31 @@ mod tests {
         assert_eq!(q.fire(100, &mut wake), 4);
         assert_eq!(q.len(), 1);
         assert_eq!(q.next_deadline(), Some(1000));
+    }
+
+    #[test]
+    fn expired_and_born_fired_entries_leave_the_heap_and_can_be_rearmed() {
+        let mut q = TimerQueue::new();
+        let a = q.insert(50, noop());
+        let b = q.insert(10, noop());
+        let c = q.insert_fired(5, None);
+        assert!(q.is_fired(c) && !q.is_fired(a));
+        assert_eq!(q.len(), 2, "a born-fired entry is not in the heap");
+        // Moving a queued entry into the past fires it at once and hands back its waker.
+        assert!(q.expire(b, 3).is_some());
+        assert!(q.is_fired(b));
+        assert_eq!(q.next_deadline(), Some(50));
+        assert!(q.expire(b, 2).is_none(), "the waker was taken already");
+        // Both can be re-armed like any fired entry.
+        q.reset(b, 20);
+        q.reset(c, 30);
+        assert_eq!(q.len(), 3);
+        let mut wake = Vec::new();
+        assert_eq!(q.fire(30, &mut wake), 2);
+        assert_eq!(q.next_deadline(), Some(50));
+        q.remove(c);
+        q.remove(a);
+        assert_eq!(q.len(), 0);
     }
 
     #[test]

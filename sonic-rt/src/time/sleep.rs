@@ -8,11 +8,16 @@ use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
 use std::rc::Rc;
-use std::task::{Context, Poll};
+use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
 /// Waits until `duration` has elapsed. Sub-millisecond durations are honoured: the deadline is
-/// never rounded up to a millisecond.
+/// never rounded up to a millisecond. A duration too long to represent (`Duration::MAX`) waits
+/// for about 30 years, as in tokio.
+///
+/// The deadline is fixed when `sleep` is called. A sleep is bound to the runtime that first
+/// polls it, so it may be created before a runtime is entered (tokio panics there; see the
+/// migration guide).
 ///
 /// # Panics
 /// When polled outside a sonic runtime.
@@ -25,13 +30,10 @@ use std::time::Duration;
 /// });
 /// ```
 pub fn sleep(duration: Duration) -> Sleep {
-    let deadline = Instant::now()
-        .checked_add(duration)
-        .unwrap_or_else(Instant::far_future);
-    Sleep::new(deadline)
+    Sleep::new(Instant::now().saturating_add(duration))
 }
 
-/// Waits until `deadline`.
+/// Waits until `deadline`. A deadline that has passed completes on the first poll.
 pub fn sleep_until(deadline: Instant) -> Sleep {
     Sleep::new(deadline)
 }
@@ -40,6 +42,11 @@ pub fn sleep_until(deadline: Instant) -> Sleep {
 ///
 /// It registers with the runtime's timer queue on its first poll; dropping it cancels the timer
 /// in O(log n), and [`Sleep::reset`] moves it without allocating. It is `Unpin`.
+///
+/// A deadline at or before the runtime clock as read in the current loop iteration is due at
+/// once: the first poll, or a reset into the past, completes without waiting for the next turn
+/// of the loop. (The runtime reads its clock at most once per iteration for this; timers whose
+/// deadline falls later are fired by the next turn, never early.)
 #[must_use = "futures do nothing unless awaited"]
 pub struct Sleep {
     deadline: Instant,
@@ -59,15 +66,18 @@ impl Sleep {
         self.deadline
     }
 
-    /// Whether the deadline has been reached (as seen by the timer queue or the clock).
+    /// Whether the sleep has completed: its timer fired, or a poll found the deadline passed.
+    /// `false` before the first poll, as in tokio (the timer does not exist yet).
     pub fn is_elapsed(&self) -> bool {
         match &self.entry {
             Some((core, key)) => core.timers.borrow().is_fired(*key),
-            None => Instant::now() >= self.deadline,
+            None => false,
         }
     }
 
-    /// Moves the deadline. Works before or after the sleep fired; allocates nothing.
+    /// Moves the deadline. Works before or after the sleep fired; allocates nothing. A deadline
+    /// that is already due completes the sleep at once (its task is woken), without waiting for
+    /// the next turn of the loop.
     ///
     /// Takes `Pin<&mut Self>` like tokio's; since `Sleep` is `Unpin`, `Pin::new(&mut sleep)`
     /// works, as does [`Sleep::reset_mut`].
@@ -77,11 +87,22 @@ impl Sleep {
 
     /// [`Sleep::reset`] without the `Pin`.
     pub fn reset_mut(&mut self, deadline: Instant) {
-        self.deadline = deadline;
-        if let Some((core, key)) = &self.entry {
-            let ns = core.clock.to_ns(deadline.into_std());
-            core.timers.borrow_mut().reset(*key, ns);
+        if let Some(waker) = self.reset_inner(deadline) {
+            waker.wake();
         }
+    }
+
+    /// Moves the deadline; returns the waker to wake if the new deadline is already due (the
+    /// caller may be the task itself, which has no use for the wake: see `Interval`).
+    pub(crate) fn reset_inner(&mut self, deadline: Instant) -> Option<Waker> {
+        self.deadline = deadline;
+        let (core, key) = self.entry.as_ref()?;
+        let ns = core.clock.to_ns(deadline.into_std());
+        if core.clock.has_passed(deadline.into_std()) {
+            return core.timers.borrow_mut().expire(*key, ns);
+        }
+        core.timers.borrow_mut().reset(*key, ns);
+        None
     }
 }
 
@@ -100,17 +121,23 @@ impl Future for Sleep {
         }
         let core = context::expect_current("sonic_rt::time::sleep");
         let deadline = core.clock.to_ns(this.deadline.into_std());
-        // Compared with the turn's last clock reading (never later than now), so an expired
-        // deadline completes without a clock read and a live one is never taken as expired.
-        if core.last_now_ns() >= deadline {
-            return Poll::Ready(());
-        }
-        let key = core
-            .timers
-            .borrow_mut()
-            .insert(deadline, cx.waker().clone());
+        // A deadline already due completes now; its entry is created fired, so `is_elapsed`
+        // and a later `reset` behave as for a timer that fired.
+        let due = core.clock.has_passed(this.deadline.into_std());
+        let key = {
+            let mut timers = core.timers.borrow_mut();
+            if due {
+                timers.insert_fired(deadline, None)
+            } else {
+                timers.insert(deadline, cx.waker().clone())
+            }
+        };
         this.entry = Some((core, key));
-        Poll::Pending
+        if due {
+            Poll::Ready(())
+        } else {
+            Poll::Pending
+        }
     }
 }
 
