@@ -173,6 +173,38 @@ fn panicking_waker_in_the_yield_list_loses_no_wake(rt: &Runtime) {
     assert_eq!(ran.get(), 100);
 }
 
+/// The runtime also wakes a join waker when a task completes: one that panics surfaces the same
+/// way, after the finished task was released, and the tasks queued behind it still run.
+fn panicking_join_waker_loses_no_task(rt: &Runtime) {
+    let ran = Rc::new(Cell::new(0));
+    let handles = Rc::new(RefCell::new(Vec::new()));
+    let (r, hs) = (ran.clone(), handles.clone());
+    expect_waker_panic_then_all_run(rt, &handles, async move {
+        let mut watched = spawn(async { yield_now().await });
+        let waker = panicking_waker();
+        assert!(pin!(&mut watched)
+            .poll(&mut Context::from_waker(&waker))
+            .is_pending());
+        for _ in 0..50 {
+            let r = r.clone();
+            hs.borrow_mut().push(spawn(async move {
+                yield_now().await;
+                r.set(r.get() + 1);
+            }));
+        }
+        // Kept (JOIN_INTEREST) until the panic unwinds this future, so the task's completion
+        // wakes the panicking waker.
+        let _keep = watched;
+        std::future::pending::<()>().await
+    });
+    assert_eq!(ran.get(), 50);
+    assert_eq!(
+        rt.live_tasks(),
+        0,
+        "the task whose join waker panicked was released"
+    );
+}
+
 /// The same holds when the loop is driven by hand: the panic surfaces from `poll_once`.
 #[test]
 fn panicking_waker_surfaces_from_poll_once() {
@@ -310,6 +342,7 @@ each_mode!(
     #[cfg_attr(miri, ignore = "needs FIONBIO on a socket")]
     panicking_waker_in_a_readiness_batch_loses_no_wake,
     panicking_waker_in_the_yield_list_loses_no_wake,
+    panicking_join_waker_loses_no_task,
     yield_now_runs_after_the_other_ready_tasks,
     #[cfg_attr(miri, ignore = "needs FIONBIO on a socket")]
     timeout_fires_around_a_future_that_spends_the_budget,

@@ -20,12 +20,25 @@ use crate::slab::{Key, Slab};
 use cell::{raw, Header, StageLock, TaskRef, CANCELLED, COMPLETE, JOIN_INTEREST, SCHEDULED};
 use join::JoinHandle;
 use remote::Shared;
+use std::any::Any;
 use std::cell::RefCell;
 use std::collections::VecDeque;
 use std::future::Future;
+use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
 use std::ptr::NonNull;
 use std::sync::Arc;
 use std::task::{Context, Poll};
+
+type Panic = Box<dyn Any + Send>;
+
+/// The message of a panic payload, for reports on stderr.
+pub(crate) fn panic_message(panic: &(dyn Any + Send)) -> &str {
+    panic
+        .downcast_ref::<&str>()
+        .copied()
+        .or_else(|| panic.downcast_ref::<String>().map(String::as_str))
+        .unwrap_or("(non-string payload)")
+}
 
 pub(crate) struct Executor {
     queue: RefCell<VecDeque<NonNull<Header>>>,
@@ -128,10 +141,7 @@ impl Executor {
         if state & CANCELLED != 0 {
             lock.cancel();
             // SAFETY: as above.
-            unsafe {
-                self.finish(ptr, lock);
-                self.release_unless_queued(ptr);
-            }
+            unsafe { self.finish_and_release(ptr, lock) };
             return;
         }
         // SAFETY: the slab's reference outlives the poll; clones count their own.
@@ -146,9 +156,22 @@ impl Executor {
             lock.cancel();
         }
         // SAFETY: as above.
-        unsafe {
-            self.finish(ptr, lock);
-            self.release_unless_queued(ptr);
+        unsafe { self.finish_and_release(ptr, lock) };
+    }
+
+    /// [`Executor::finish`], then the slab's reference goes (unless the task is queued again).
+    /// A join waker's panic is re-raised after that, so it surfaces from the loop (as any
+    /// panic of a waker the runtime wakes) with the task already released.
+    ///
+    /// # Safety
+    /// As for `finish`, and the task is in the slab.
+    unsafe fn finish_and_release(&self, ptr: NonNull<Header>, lock: StageLock<'_>) {
+        // SAFETY: caller's contract.
+        let panic = unsafe { self.finish(ptr, lock) };
+        // SAFETY: caller's contract.
+        unsafe { self.release_unless_queued(ptr) };
+        if let Some(panic) = panic {
+            resume_unwind(panic);
         }
     }
 
@@ -157,7 +180,11 @@ impl Executor {
     ///
     /// # Safety
     /// `ptr` is a live task of this executor on its owner thread, and `lock` is its stage lock.
-    unsafe fn finish(&self, ptr: NonNull<Header>, lock: StageLock<'_>) {
+    ///
+    /// A join waker that panics is caught, so the caller still releases the task; the payload is
+    /// returned for the caller to re-raise once it has.
+    #[must_use = "a join waker's panic must be re-raised or reported"]
+    unsafe fn finish(&self, ptr: NonNull<Header>, lock: StageLock<'_>) -> Option<Panic> {
         // SAFETY: caller's contract.
         let header = unsafe { raw::header(ptr) };
         header.set_state(header.state() | COMPLETE);
@@ -165,16 +192,15 @@ impl Executor {
         // at once finds the output there.
         drop(lock);
         if header.state() & JOIN_INTEREST != 0 {
-            if let Some(waker) = header.take_join_waker() {
-                waker.wake();
-            }
-            return;
+            let waker = header.take_join_waker()?;
+            return catch_unwind(AssertUnwindSafe(|| waker.wake())).err();
         }
         // Nobody can want this output: `JOIN_INTEREST` never comes back once cleared.
         // SAFETY: as for `header`.
         if let Some(lock) = unsafe { raw::lock_stage(ptr) } {
             lock.drop_stage();
         }
+        None
     }
 
     /// Releases a completed task unless it is queued again (it woke itself): then it is
@@ -221,8 +247,14 @@ impl Executor {
                 if let Some(lock) = unsafe { raw::lock_stage(ptr) } {
                     if state & COMPLETE == 0 {
                         lock.cancel();
-                        // SAFETY: as above.
-                        unsafe { self.finish(ptr, lock) };
+                        // SAFETY: as above. Shutdown runs in `Runtime::drop`, where a panic
+                        // would abort if the thread is unwinding already: report it instead.
+                        if let Some(panic) = unsafe { self.finish(ptr, lock) } {
+                            eprintln!(
+                                "sonic-rt: a join waker panicked at runtime shutdown: {}",
+                                panic_message(&*panic)
+                            );
+                        }
                     } else if state & JOIN_INTEREST == 0 {
                         lock.drop_stage();
                     }

@@ -1,7 +1,7 @@
 //! The runtime's state on its own thread, and one turn of the event loop.
 
 use crate::executor::remote::{Remote, Shared};
-use crate::executor::Executor;
+use crate::executor::{panic_message, Executor};
 use crate::reactor::Reactor;
 use crate::time::clock::Clock;
 use crate::time::queue::TimerQueue;
@@ -322,12 +322,4 @@ fn report_posted_panic(panic: &(dyn Any + Send)) {
         "sonic-rt: a closure posted through Handle::post panicked: {}",
         panic_message(panic)
     );
-}
-
-fn panic_message(panic: &(dyn Any + Send)) -> &str {
-    panic
-        .downcast_ref::<&str>()
-        .copied()
-        .or_else(|| panic.downcast_ref::<String>().map(String::as_str))
-        .unwrap_or("(non-string payload)")
 }
