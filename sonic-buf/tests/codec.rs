@@ -264,12 +264,65 @@ fn custom_decoder_borrows_from_the_window() {
     assert!(buf.is_empty());
 }
 
-proptest! {
-    #![proptest_config(ProptestConfig {
-        cases: if cfg!(miri) { 4 } else { 64 },
+/// The property tests' configuration: `PROPTEST_CASES` cases where it is set, else 64 (4 under
+/// Miri).
+fn config() -> ProptestConfig {
+    // `ProptestConfig::default()` reads PROPTEST_CASES (and proptest's other variables).
+    let from_env = std::env::var_os("PROPTEST_CASES").is_some();
+    ProptestConfig {
+        cases: if from_env {
+            ProptestConfig::default().cases
+        } else if cfg!(miri) {
+            4
+        } else {
+            64
+        },
         failure_persistence: None,
         ..ProptestConfig::default()
-    })]
+    }
+}
+
+/// Not a test of its own: prints the property tests' case count for `proptest_cases_env_is_honoured`,
+/// which runs it in a child process with a chosen environment.
+#[test]
+#[ignore = "run by proptest_cases_env_is_honoured in a child process"]
+fn print_proptest_cases() {
+    println!("proptest cases = {}", config().cases);
+}
+
+/// `PROPTEST_CASES` sets how many cases the codec properties run (CI's valgrind and Miri steps
+/// lower it, a soak run raises it); without it they run 64.
+#[test]
+#[cfg_attr(miri, ignore)] // Miri cannot spawn processes
+fn proptest_cases_env_is_honoured() {
+    let cases_with = |env: Option<&str>| {
+        let mut cmd = std::process::Command::new(std::env::current_exe().unwrap());
+        cmd.args([
+            "print_proptest_cases",
+            "--exact",
+            "--ignored",
+            "--nocapture",
+        ]);
+        cmd.env_remove("PROPTEST_CASES");
+        if let Some(v) = env {
+            cmd.env("PROPTEST_CASES", v);
+        }
+        let out = cmd.output().unwrap();
+        assert!(out.status.success(), "{out:?}");
+        let stdout = String::from_utf8(out.stdout).unwrap();
+        let line = stdout
+            .lines()
+            .find_map(|l| l.strip_prefix("proptest cases = "))
+            .unwrap_or_else(|| panic!("no case count in {stdout:?}"));
+        line.trim().parse::<u32>().unwrap()
+    };
+    assert_eq!(cases_with(None), 64);
+    assert_eq!(cases_with(Some("3")), 3);
+    assert_eq!(cases_with(Some("1000")), 1000);
+}
+
+proptest! {
+    #![proptest_config(config())]
 
     #[test]
     fn byte_buffer_frames_survive_any_read_sizes(
