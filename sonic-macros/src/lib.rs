@@ -1,11 +1,4 @@
-//! Procedural macros of [sonic-rt](https://docs.rs/sonic-rt): `#[main]`, `#[test]` and the
-//! code generators behind `select!`, `join!` and `try_join!`.
-//!
-//! Use them through sonic-rt (`#[sonic_rt::main]`, `sonic_rt::select!`): the function-like
-//! macros here take sonic-rt's path as a hidden first argument, which sonic-rt's wrappers pass as
-//! `$crate`, so they work even when sonic-rt is renamed.
-//!
-//! Built on `syn`, `quote` and `proc-macro2`, the standard toolkit for Rust procedural macros.
+#![doc = include_str!("../README.md")]
 #![forbid(unsafe_code)]
 
 mod entry;

@@ -1,7 +1,6 @@
-//! # sonic-net
+#![doc = include_str!("../README.md")]
 //!
-//! TCP, UDP and Unix sockets on [`sonic_rt`]'s reactor, with tokio's names and shapes, plus a UDP
-//! multicast peer ([`multicast`]).
+//! ## How the sockets work
 //!
 //! Every socket is a [`sonic_rt::io::Async`] around the matching `std` socket: I/O goes straight
 //! to the kernel while the socket is believed ready (optimistic, edge-triggered), and waits for
@@ -22,31 +21,7 @@
 //! synchronously. An IP literal (`"127.0.0.1:80"`, a `SocketAddr`) never blocks; a host name
 //! is looked up with the system resolver (`getaddrinfo`), which **blocks the runtime thread**.
 //! Resolve names before entering a latency-critical loop.
-//!
-//! ```
-//! use futures_util::{AsyncReadExt, AsyncWriteExt};
-//! use sonic_net::{TcpListener, TcpStream};
-//!
-//! sonic_rt::block_on(async {
-//!     let listener = TcpListener::bind("127.0.0.1:0").await?;
-//!     let addr = listener.local_addr()?;
-//!     let server = sonic_rt::spawn(async move {
-//!         let (mut conn, _) = listener.accept().await?;
-//!         let mut buf = [0u8; 5];
-//!         conn.read_exact(&mut buf).await?;
-//!         conn.write_all(&buf).await?;
-//!         std::io::Result::Ok(())
-//!     });
-//!     let mut client = TcpStream::connect(addr).await?;
-//!     client.write_all(b"hello").await?;
-//!     let mut buf = [0u8; 5];
-//!     client.read_exact(&mut buf).await?;
-//!     assert_eq!(&buf, b"hello");
-//!     server.await.unwrap()?;
-//!     std::io::Result::Ok(())
-//! })
-//! .unwrap();
-//! ```
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![deny(unsafe_op_in_unsafe_fn)]
 #![doc(test(attr(deny(warnings))))]
 

@@ -1,31 +1,5 @@
-//! # sonic-rt
-//!
-//! A single-thread async runtime for the lowest latency and jitter: one thread owns every task,
-//! socket and timer, so nothing is shared and nothing is locked. Tasks need not be `Send`.
-//!
-//! - An executor whose wakers push onto a local run queue (no lock, no syscall) and whose
-//!   cross-thread wakes go through a small remote queue and an eventfd/EVFILT_USER.
-//! - A reactor on epoll (Linux) or kqueue (macOS/BSD): edge-triggered, each fd registered once,
-//!   event tokens carrying a generation so a stale event never reaches a reused slot.
-//! - Timers with nanosecond deadlines (`epoll_pwait2`, never rounded up to a millisecond),
-//!   cancelled in O(log n) on drop, reset without allocating; a pausable clock for tests.
-//! - A busy-poll mode that never sleeps in the kernel, for a thread pinned to an isolated core.
-//!
-//! The API follows tokio's names, so a tokio user feels at home.
-//!
-//! ```
-//! use std::time::Duration;
-//! use sonic_rt::time::{sleep, timeout};
-//!
-//! let rt = sonic_rt::Builder::new().busy_poll(false).build().unwrap();
-//! rt.block_on(async {
-//!     let task = sonic_rt::spawn(async {
-//!         sleep(Duration::from_micros(100)).await;
-//!         "done"
-//!     });
-//!     assert_eq!(timeout(Duration::from_secs(1), task).await.unwrap().unwrap(), "done");
-//! });
-//! ```
+#![doc = include_str!("../README.md")]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![deny(unsafe_op_in_unsafe_fn)]
 #![doc(test(attr(deny(warnings))))]
 

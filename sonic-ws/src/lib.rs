@@ -11,6 +11,7 @@
 //! The crate is single-threaded by design (see the sonic ARCHITECTURE.md): nothing in it is
 //! `Sync` and nothing locks. It needs no runtime; give it a [`Timer`] for handshake and close
 //! timeouts.
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod accept;
 mod client;

@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Publishability: `cargo package` every workspace member that may be published (the ones without
+# `publish = false`, read from `cargo metadata`, so a new crate is picked up by itself), together,
+# so each one is verified against the others' packaged sources before any is on crates.io.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+crates=$(cargo metadata --no-deps --format-version 1 | python3 -c '
+import json, sys
+print(" ".join("-p " + p["name"] for p in json.load(sys.stdin)["packages"] if p["publish"] != []))')
+echo "packaging: ${crates//-p /}"
+# --allow-dirty: CI's clone is clean, but a developer runs this with work in progress.
+# shellcheck disable=SC2086
+cargo package --allow-dirty $crates 2>&1 | grep -Ev '^ +(Compiling|Unpacking|Updating|Downloaded|Downloading)'
