@@ -5,7 +5,8 @@
 //! `cargo bench -p sonic-benches --bench net_pingpong` (options after `--`: `--count N` round
 //! trips per run, `--warmup N`, `--runs N`, `--client-core N`, `--server-core N`,
 //! `--proto tcp|udp|both`, `--only MODE` to run one mode alone for profiling, MODE one of
-//! raw-spin, raw-blocking, sonic-busy, sonic, tokio).
+//! raw-spin, raw-blocking, sonic-busy, sonic, tokio; `--hist DIR` to write each mode's histogram
+//! for `latency_plots`).
 //!
 //! The bench binary re-executes itself as the echo server (`--serve MODE PROTO CORE`), pinned to
 //! its own core; the client runs in this process, pinned to another. Both ends of a measurement
@@ -15,10 +16,13 @@
 //! runs' percentiles, `max` the largest seen.
 
 use futures_util::{AsyncReadExt as _, AsyncWriteExt as _};
+use sonic_benches::{
+    interleaved, pin_thread, spin, tokio_rt, us, write_all_spin, HistDir, Latency, Summary,
+};
 use std::io::{self, BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream, UdpSocket};
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 const MSG: usize = 64;
 
@@ -93,7 +97,8 @@ struct Opts {
 }
 
 fn main() -> io::Result<()> {
-    let args: Vec<String> = std::env::args().skip(1).collect();
+    let mut args: Vec<String> = std::env::args().skip(1).collect();
+    let hist = HistDir::from_args(&mut args)?;
     if let Some(i) = args.iter().position(|a| a == "--serve") {
         let get = |k: usize| args.get(i + k).map(String::as_str).unwrap_or("");
         let mode = Mode::parse(get(1)).ok_or_else(|| bad_arg("--serve MODE"))?;
@@ -160,7 +165,7 @@ fn main() -> io::Result<()> {
     for proto in protos {
         match only {
             Some(mode) => {
-                let s = Stats::of(run_mode(mode, proto, opts)?);
+                let s = run_mode(mode, proto, opts)?.summary();
                 println!(
                     "{} {}: p50 {:.2} p99 {:.2} p99.9 {:.2} p99.99 {:.2} max {:.1} µs",
                     proto.arg(),
@@ -172,7 +177,7 @@ fn main() -> io::Result<()> {
                     us(s.max)
                 );
             }
-            None => bench_proto(proto, opts, runs)?,
+            None => bench_proto(proto, opts, runs, hist.as_ref())?,
         }
     }
     Ok(())
@@ -185,61 +190,13 @@ fn bad_arg(msg: &str) -> io::Error {
     )
 }
 
-/// Round-trip percentiles of one run, in nanoseconds.
-#[derive(Clone, Copy, Default)]
-struct Stats {
-    p50: u64,
-    p99: u64,
-    p999: u64,
-    p9999: u64,
-    max: u64,
-}
-
-impl Stats {
-    fn of(mut rtts: Vec<u64>) -> Stats {
-        rtts.sort_unstable();
-        // Nearest rank: the smallest sample with at least p of the samples at or below it.
-        let at = |p: f64| rtts[((p * rtts.len() as f64).ceil() as usize).clamp(1, rtts.len()) - 1];
-        Stats {
-            p50: at(0.50),
-            p99: at(0.99),
-            p999: at(0.999),
-            p9999: at(0.9999),
-            max: rtts[rtts.len() - 1],
-        }
-    }
-
-    fn median_of(runs: &[Stats]) -> Stats {
-        let median = |f: fn(&Stats) -> u64| {
-            let mut v: Vec<u64> = runs.iter().map(f).collect();
-            v.sort_unstable();
-            v[v.len() / 2]
-        };
-        Stats {
-            p50: median(|s| s.p50),
-            p99: median(|s| s.p99),
-            p999: median(|s| s.p999),
-            p9999: median(|s| s.p9999),
-            max: runs.iter().map(|s| s.max).max().unwrap_or(0),
-        }
-    }
-}
-
-fn us(ns: u64) -> f64 {
-    ns as f64 / 1000.0
-}
-
-fn bench_proto(proto: Proto, opts: Opts, runs: usize) -> io::Result<()> {
-    let mut stats = [const { Vec::new() }; MODES.len()];
-    for run in 0..runs {
-        for k in 0..MODES.len() {
-            let i = (run + k) % MODES.len();
-            // A pause lets other work on this shared machine run outside the measurement.
-            std::thread::sleep(Duration::from_millis(100));
-            stats[i].push(Stats::of(run_mode(MODES[i], proto, opts)?));
-        }
-    }
-    let summary: Vec<Stats> = stats.iter().map(|r| Stats::median_of(r)).collect();
+fn bench_proto(proto: Proto, opts: Opts, runs: usize, hist: Option<&HistDir>) -> io::Result<()> {
+    let lats = interleaved(MODES.len(), runs, |i| run_mode(MODES[i], proto, opts))?;
+    let stats: Vec<Vec<Summary>> = lats
+        .iter()
+        .map(|runs| runs.iter().map(Latency::summary).collect())
+        .collect();
+    let summary: Vec<Summary> = stats.iter().map(|r| Summary::median_of(r)).collect();
     let floor = summary[0];
     let tokio = summary[MODES.len() - 1];
     println!();
@@ -299,11 +256,21 @@ fn bench_proto(proto: Proto, opts: Opts, runs: usize) -> io::Result<()> {
             verdict(vs_tokio >= 10.0)
         );
     }
+    if let Some(hist) = hist {
+        let merged: Vec<Latency> = lats.iter().map(Latency::merged).collect();
+        let series: Vec<(&str, &Latency)> = MODES.iter().map(|m| m.name()).zip(&merged).collect();
+        let title = format!(
+            "Two-process {} ping-pong, {MSG} B, {} round trips x {runs} runs per mode",
+            proto.arg().to_uppercase(),
+            opts.count
+        );
+        hist.write_chart(&format!("net_pingpong-{}", proto.arg()), &title, &series)?;
+    }
     Ok(())
 }
 
 /// Starts the echo server process for `mode`, runs the client against it, returns the RTTs.
-fn run_mode(mode: Mode, proto: Proto, opts: Opts) -> io::Result<Vec<u64>> {
+fn run_mode(mode: Mode, proto: Proto, opts: Opts) -> io::Result<Latency> {
     let mut child = Command::new(std::env::current_exe()?)
         .args([
             "--serve",
@@ -459,10 +426,10 @@ fn raw_client(
     addr: SocketAddr,
     opts: Opts,
     nonblocking: bool,
-) -> io::Result<Vec<u64>> {
+) -> io::Result<Latency> {
     let msg = [0x5au8; MSG];
     let mut buf = [0u8; MSG];
-    let mut rtts = Vec::with_capacity(opts.count);
+    let mut rtts = Latency::new();
     match proto {
         Proto::Tcp => {
             let mut s = TcpStream::connect(addr)?;
@@ -479,7 +446,7 @@ fn raw_client(
                     }
                 }
                 if i >= opts.warmup {
-                    rtts.push(t.elapsed().as_nanos() as u64);
+                    rtts.record(t.elapsed());
                 }
             }
         }
@@ -493,7 +460,7 @@ fn raw_client(
                 let n = spin(|| s.recv(&mut buf))?;
                 assert_eq!(n, MSG);
                 if i >= opts.warmup {
-                    rtts.push(t.elapsed().as_nanos() as u64);
+                    rtts.record(t.elapsed());
                 }
             }
             s.set_nonblocking(false)?;
@@ -503,10 +470,10 @@ fn raw_client(
     Ok(rtts)
 }
 
-fn sonic_client(proto: Proto, addr: SocketAddr, opts: Opts, mode: Mode) -> io::Result<Vec<u64>> {
+fn sonic_client(proto: Proto, addr: SocketAddr, opts: Opts, mode: Mode) -> io::Result<Latency> {
     let msg = [0x5au8; MSG];
     let mut buf = [0u8; MSG];
-    let mut rtts = Vec::with_capacity(opts.count);
+    let mut rtts = Latency::new();
     let spin = mode == Mode::SonicSpin;
     sonic_rt(mode != Mode::Sonic)?.block_on(async {
         match proto {
@@ -519,7 +486,7 @@ fn sonic_client(proto: Proto, addr: SocketAddr, opts: Opts, mode: Mode) -> io::R
                     s.write_all(&msg).await?;
                     s.read_exact(&mut buf).await?;
                     if i >= opts.warmup {
-                        rtts.push(t.elapsed().as_nanos() as u64);
+                        rtts.record(t.elapsed());
                     }
                 }
             }
@@ -533,7 +500,7 @@ fn sonic_client(proto: Proto, addr: SocketAddr, opts: Opts, mode: Mode) -> io::R
                     let n = s.recv(&mut buf).await?;
                     assert_eq!(n, MSG);
                     if i >= opts.warmup {
-                        rtts.push(t.elapsed().as_nanos() as u64);
+                        rtts.record(t.elapsed());
                     }
                 }
                 s.send(&[]).await?;
@@ -544,11 +511,11 @@ fn sonic_client(proto: Proto, addr: SocketAddr, opts: Opts, mode: Mode) -> io::R
     Ok(rtts)
 }
 
-fn tokio_client(proto: Proto, addr: SocketAddr, opts: Opts) -> io::Result<Vec<u64>> {
+fn tokio_client(proto: Proto, addr: SocketAddr, opts: Opts) -> io::Result<Latency> {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let msg = [0x5au8; MSG];
     let mut buf = [0u8; MSG];
-    let mut rtts = Vec::with_capacity(opts.count);
+    let mut rtts = Latency::new();
     tokio_rt()?.block_on(async {
         match proto {
             Proto::Tcp => {
@@ -559,7 +526,7 @@ fn tokio_client(proto: Proto, addr: SocketAddr, opts: Opts) -> io::Result<Vec<u6
                     s.write_all(&msg).await?;
                     s.read_exact(&mut buf).await?;
                     if i >= opts.warmup {
-                        rtts.push(t.elapsed().as_nanos() as u64);
+                        rtts.record(t.elapsed());
                     }
                 }
             }
@@ -572,7 +539,7 @@ fn tokio_client(proto: Proto, addr: SocketAddr, opts: Opts) -> io::Result<Vec<u6
                     let n = s.recv(&mut buf).await?;
                     assert_eq!(n, MSG);
                     if i >= opts.warmup {
-                        rtts.push(t.elapsed().as_nanos() as u64);
+                        rtts.record(t.elapsed());
                     }
                 }
                 s.send(&[]).await?;
@@ -588,48 +555,4 @@ fn tokio_client(proto: Proto, addr: SocketAddr, opts: Opts) -> io::Result<Vec<u6
 fn sonic_rt(busy: bool) -> io::Result<sonic_rt::Runtime> {
     // The thread is pinned already (client by `main`, server by `serve`).
     sonic_rt::Builder::new().busy_poll(busy).build()
-}
-
-fn tokio_rt() -> io::Result<tokio::runtime::Runtime> {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-}
-
-/// Retries `op` while it would block: a busy-spin on a non-blocking socket, a single call on a
-/// blocking one.
-fn spin<T>(mut op: impl FnMut() -> io::Result<T>) -> io::Result<T> {
-    loop {
-        match op() {
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock => std::hint::spin_loop(),
-            res => return res,
-        }
-    }
-}
-
-fn write_all_spin(s: &mut TcpStream, mut buf: &[u8]) -> io::Result<()> {
-    while !buf.is_empty() {
-        let n = spin(|| s.write(buf))?;
-        buf = &buf[n..];
-    }
-    Ok(())
-}
-
-/// Pins this thread to `core` (`sched_setaffinity`).
-fn pin_thread(core: usize) -> io::Result<()> {
-    // SAFETY: cpu_set_t is plain data and all-zero is the empty set; CPU_SET indexes within the
-    // set (it ignores an index past its end); the kernel reads the set during the call only.
-    let res = unsafe {
-        let mut set: libc::cpu_set_t = std::mem::zeroed();
-        libc::CPU_SET(core, &mut set);
-        libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &set)
-    };
-    if res != 0 {
-        let e = io::Error::last_os_error();
-        return Err(io::Error::new(
-            e.kind(),
-            format!("pinning to CPU {core}: {e}"),
-        ));
-    }
-    Ok(())
 }

@@ -2,7 +2,8 @@
 //! current_thread runtime and against the raw floor, in one run.
 //!
 //! `cargo bench -p sonic-benches --bench pingpong_local` (options after `--`: `--count N` round
-//! trips per run, `--warmup N`, `--runs N`, `--core N`).
+//! trips per run, `--warmup N`, `--runs N`, `--core N`, `--hist DIR` to write each mode's
+//! histogram for `latency_plots`).
 //!
 //! A client sends 64 bytes, the server reads them and sends them back, the client reads them:
 //! one round trip, timed with `Instant`. Both ends live on one thread: two tasks on one runtime
@@ -12,8 +13,9 @@
 //! of the runs' percentiles, and `max` is the largest seen in any run.
 
 use futures_util::{AsyncReadExt as _, AsyncWriteExt as _};
+use sonic_benches::{interleaved, pin_thread, tcp_pair, tokio_rt, us, HistDir, Latency, Summary};
 use std::io::{self, Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpStream;
 use std::time::Instant;
 
 const MSG: usize = 64;
@@ -60,35 +62,12 @@ impl Mode {
         }
     }
 
-    fn run(self, opts: Opts) -> io::Result<Vec<u64>> {
+    fn run(self, opts: Opts) -> io::Result<Latency> {
         match self {
             Mode::Raw => raw(opts),
             Mode::SonicBusy => sonic(opts, true),
             Mode::Sonic => sonic(opts, false),
-            Mode::Tokio => tokio_rt(opts),
-        }
-    }
-}
-
-/// Round-trip percentiles of one run, in nanoseconds.
-#[derive(Clone, Copy, Default)]
-struct Stats {
-    p50: u64,
-    p99: u64,
-    p999: u64,
-    max: u64,
-}
-
-impl Stats {
-    fn of(mut rtts: Vec<u64>) -> Stats {
-        rtts.sort_unstable();
-        // Nearest rank: the smallest sample with at least p of the samples at or below it.
-        let at = |p: f64| rtts[((p * rtts.len() as f64).ceil() as usize).clamp(1, rtts.len()) - 1];
-        Stats {
-            p50: at(0.50),
-            p99: at(0.99),
-            p999: at(0.999),
-            max: rtts[rtts.len() - 1],
+            Mode::Tokio => tokio(opts),
         }
     }
 }
@@ -100,7 +79,9 @@ fn main() -> io::Result<()> {
         core: 0,
     };
     let mut runs = 5;
-    let mut args = std::env::args().skip(1);
+    let mut args: Vec<String> = std::env::args().skip(1).collect();
+    let hist = HistDir::from_args(&mut args)?;
+    let mut args = args.into_iter();
     while let Some(arg) = args.next() {
         let mut value = || -> usize {
             let v = args.next().and_then(|v| v.parse().ok());
@@ -125,18 +106,12 @@ fn main() -> io::Result<()> {
         opts.count, opts.warmup, opts.core
     );
 
-    let mut stats = [const { Vec::new() }; MODES.len()];
-    for run in 0..runs {
-        // Rotate the order so no mode always runs first or last.
-        for k in 0..MODES.len() {
-            let i = (run + k) % MODES.len();
-            // A pause lets other work on this shared machine run outside the measurement.
-            std::thread::sleep(std::time::Duration::from_millis(100));
-            stats[i].push(Stats::of(MODES[i].run(opts)?));
-        }
-    }
-
-    let summary: Vec<Stats> = stats.iter().map(|runs| summarize(runs)).collect();
+    let lats = interleaved(MODES.len(), runs, |i| MODES[i].run(opts))?;
+    let stats: Vec<Vec<Summary>> = lats
+        .iter()
+        .map(|runs| runs.iter().map(Latency::summary).collect())
+        .collect();
+    let summary: Vec<Summary> = stats.iter().map(|runs| Summary::median_of(runs)).collect();
     let raw = summary[0];
     println!(
         "{:<22} {:>8} {:>8} {:>8} {:>8}  {:>9} {:>9}",
@@ -163,58 +138,24 @@ fn main() -> io::Result<()> {
     for (i, mode) in MODES.iter().enumerate() {
         println!("  p50 per run, {:<22} {}", mode.name(), p50s(i).join(" "));
     }
-    Ok(())
-}
-
-fn summarize(runs: &[Stats]) -> Stats {
-    let median = |f: fn(&Stats) -> u64| {
-        let mut v: Vec<u64> = runs.iter().map(f).collect();
-        v.sort_unstable();
-        v[v.len() / 2]
-    };
-    Stats {
-        p50: median(|s| s.p50),
-        p99: median(|s| s.p99),
-        p999: median(|s| s.p999),
-        max: runs.iter().map(|s| s.max).max().unwrap_or(0),
-    }
-}
-
-fn us(ns: u64) -> f64 {
-    ns as f64 / 1000.0
-}
-
-/// A connected loopback pair (client, server), both with TCP_NODELAY, in blocking mode.
-fn tcp_pair() -> io::Result<(TcpStream, TcpStream)> {
-    let listener = TcpListener::bind("127.0.0.1:0")?;
-    let client = TcpStream::connect(listener.local_addr()?)?;
-    let (server, _) = listener.accept()?;
-    client.set_nodelay(true)?;
-    server.set_nodelay(true)?;
-    Ok((client, server))
-}
-
-/// Pins this thread (and so every mode) to `core`. sonic's `pin_to_core` does the same again.
-fn pin_thread(core: usize) -> io::Result<()> {
-    // SAFETY: cpu_set_t is plain data and all-zero is the empty set; CPU_SET indexes within the
-    // set (it ignores an index past its end); the kernel reads the set during the call only.
-    let res = unsafe {
-        let mut set: libc::cpu_set_t = std::mem::zeroed();
-        libc::CPU_SET(core, &mut set);
-        libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &set)
-    };
-    if res != 0 {
-        return Err(io::Error::last_os_error());
+    if let Some(hist) = hist {
+        let merged: Vec<Latency> = lats.iter().map(Latency::merged).collect();
+        let series: Vec<(&str, &Latency)> = MODES.iter().map(|m| m.name()).zip(&merged).collect();
+        let title = format!(
+            "Same-thread TCP ping-pong, {MSG} B, {} round trips x {runs} runs per mode",
+            opts.count
+        );
+        hist.write_chart("pingpong_local", &title, &series)?;
     }
     Ok(())
 }
 
 /// The floor: the same four syscalls per round trip, blocking, no runtime.
-fn raw(opts: Opts) -> io::Result<Vec<u64>> {
+fn raw(opts: Opts) -> io::Result<Latency> {
     let (mut client, mut server) = tcp_pair()?;
     let msg = [0x5a; MSG];
     let mut buf = [0u8; 4096];
-    let mut rtts = Vec::with_capacity(opts.count);
+    let mut rtts = Latency::new();
     for i in 0..opts.warmup + opts.count {
         let start = Instant::now();
         client.write_all(&msg)?;
@@ -222,7 +163,7 @@ fn raw(opts: Opts) -> io::Result<Vec<u64>> {
         server.write_all(&buf[..MSG])?;
         read_msg(&mut client, &mut buf)?;
         if i >= opts.warmup {
-            rtts.push(start.elapsed().as_nanos() as u64);
+            rtts.record(start.elapsed());
         }
     }
     Ok(rtts)
@@ -240,7 +181,7 @@ fn read_msg(sock: &mut TcpStream, buf: &mut [u8]) -> io::Result<()> {
 }
 
 /// sonic: a client task and an echo task on one runtime, over `Async<TcpStream>`.
-fn sonic(opts: Opts, busy_poll: bool) -> io::Result<Vec<u64>> {
+fn sonic(opts: Opts, busy_poll: bool) -> io::Result<Latency> {
     use sonic_rt::io::Async;
 
     let rt = sonic_rt::Builder::new()
@@ -261,7 +202,7 @@ fn sonic(opts: Opts, busy_poll: bool) -> io::Result<Vec<u64>> {
         let client = sonic_rt::spawn(async move {
             let msg = [0x5a; MSG];
             let mut buf = [0u8; 4096];
-            let mut rtts = Vec::with_capacity(opts.count);
+            let mut rtts = Latency::new();
             for i in 0..opts.warmup + opts.count {
                 let start = Instant::now();
                 client.write_all(&msg).await?;
@@ -269,7 +210,7 @@ fn sonic(opts: Opts, busy_poll: bool) -> io::Result<Vec<u64>> {
                     return Err(io::ErrorKind::UnexpectedEof.into());
                 }
                 if i >= opts.warmup {
-                    rtts.push(start.elapsed().as_nanos() as u64);
+                    rtts.record(start.elapsed());
                 }
             }
             io::Result::Ok(rtts)
@@ -283,14 +224,11 @@ fn sonic(opts: Opts, busy_poll: bool) -> io::Result<Vec<u64>> {
 }
 
 /// tokio: the same two tasks on a current_thread runtime, over `tokio::net::TcpStream`.
-fn tokio_rt(opts: Opts) -> io::Result<Vec<u64>> {
+fn tokio(opts: Opts) -> io::Result<Latency> {
     use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
     use tokio::net::TcpStream;
 
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()?;
-    rt.block_on(async move {
+    tokio_rt()?.block_on(async move {
         let (client, server) = tcp_pair()?;
         client.set_nonblocking(true)?;
         server.set_nonblocking(true)?;
@@ -305,7 +243,7 @@ fn tokio_rt(opts: Opts) -> io::Result<Vec<u64>> {
         let client = tokio::spawn(async move {
             let msg = [0x5a; MSG];
             let mut buf = [0u8; 4096];
-            let mut rtts = Vec::with_capacity(opts.count);
+            let mut rtts = Latency::new();
             for i in 0..opts.warmup + opts.count {
                 let start = Instant::now();
                 client.write_all(&msg).await?;
@@ -313,7 +251,7 @@ fn tokio_rt(opts: Opts) -> io::Result<Vec<u64>> {
                     return Err(io::ErrorKind::UnexpectedEof.into());
                 }
                 if i >= opts.warmup {
-                    rtts.push(start.elapsed().as_nanos() as u64);
+                    rtts.record(start.elapsed());
                 }
             }
             io::Result::Ok(rtts)

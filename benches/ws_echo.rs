@@ -5,7 +5,8 @@
 //! `cargo bench -p sonic-benches --bench ws_echo` (options after `--`: `--runs N`,
 //! `--scale F` (multiplies every message count), `--client-core N`, `--server-core N`,
 //! `--only sonic|sonic-busy|sonic-spin|tungstenite|fastwebsockets`, `--size 64|1024|65536`,
-//! `--variant pingpong|burst`).
+//! `--variant pingpong|burst`, `--hist DIR` to write each library's ping-pong histogram for
+//! `latency_plots`).
 //!
 //! Each measurement uses one connection. The server runs on its own thread, pinned to
 //! `--server-core`, with its own runtime; the client runs on the main thread, pinned to
@@ -36,6 +37,7 @@
 //! A run of 30 s or more aborts the process (a deadlock would otherwise hang the bench).
 
 use futures_util::{SinkExt as _, StreamExt as _};
+use sonic_benches::{interleaved, pin_thread, tokio_rt, us, HistDir, Latency};
 use std::io;
 use std::net::{SocketAddr, TcpListener};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -143,22 +145,23 @@ impl Job {
 /// What one client run measured.
 struct Sample {
     msgs_per_s: f64,
-    /// Round trips in ns (ping-pong only), sorted.
-    rtts: Vec<u64>,
+    /// Round trips (ping-pong only).
+    rtts: Latency,
 }
 
 impl Sample {
-    fn pct(&self, p: f64) -> f64 {
+    /// The round trip at quantile `q`, in µs.
+    fn pct(&self, q: f64) -> f64 {
         if self.rtts.is_empty() {
             return f64::NAN;
         }
-        let n = self.rtts.len();
-        self.rtts[((p * n as f64).ceil() as usize).clamp(1, n) - 1] as f64 / 1e3
+        us(self.rtts.value_at(q))
     }
 }
 
 fn main() -> io::Result<()> {
-    let args: Vec<String> = std::env::args().skip(1).collect();
+    let mut args: Vec<String> = std::env::args().skip(1).collect();
+    let hist = HistDir::from_args(&mut args)?;
     let mut runs = 3usize;
     let mut scale = 1.0f64;
     let mut client_core = 0usize;
@@ -197,7 +200,7 @@ fn main() -> io::Result<()> {
     if runs == 0 || scale <= 0.0 {
         return Err(bad_arg("--runs and --scale must be positive"));
     }
-    pin_thread(client_core);
+    pin_or_warn(client_core);
     println!(
         "ws_echo: binary messages over loopback TCP, client on CPU {client_core}, server thread \
          on CPU {server_core}; {runs} runs per library, interleaved; median [best]"
@@ -205,17 +208,23 @@ fn main() -> io::Result<()> {
     for &variant in &variants {
         for &size in &sizes {
             let job = Job::new(size, variant, scale);
-            let mut samples: Vec<(Lib, Vec<Sample>)> =
-                libs.iter().map(|&l| (l, Vec::new())).collect();
-            for r in 0..runs {
-                // Rotate the order so that no library always runs first.
-                for k in 0..libs.len() {
-                    let i = (k + r) % libs.len();
-                    let s = run_one(libs[i], job, server_core)?;
-                    samples[i].1.push(s);
-                }
-            }
+            let runs = interleaved(libs.len(), runs, |i| run_one(libs[i], job, server_core))?;
+            let samples: Vec<(Lib, Vec<Sample>)> = libs.iter().copied().zip(runs).collect();
             report(job, &samples);
+            if let (Some(hist), Variant::PingPong) = (&hist, variant) {
+                let merged: Vec<Latency> = samples
+                    .iter()
+                    .map(|(_, s)| Latency::merged(s.iter().map(|x| &x.rtts)))
+                    .collect();
+                let series: Vec<(&str, &Latency)> =
+                    samples.iter().map(|(l, _)| l.name()).zip(&merged).collect();
+                let title = format!(
+                    "WebSocket echo ping-pong, {size} B binary messages, {} round trips x {} runs",
+                    job.count,
+                    samples[0].1.len()
+                );
+                hist.write_chart(&format!("ws_echo-pingpong-{size}"), &title, &series)?;
+            }
         }
     }
     Ok(())
@@ -283,7 +292,7 @@ fn run_one(lib: Lib, job: Job, server_core: usize) -> io::Result<Sample> {
     let listener = TcpListener::bind("127.0.0.1:0")?;
     let addr = listener.local_addr()?;
     let server = std::thread::spawn(move || {
-        pin_thread(server_core);
+        pin_or_warn(server_core);
         match lib {
             Lib::Sonic => sonic::server(listener, sonic::Mode::Parked),
             Lib::SonicBusy => sonic::server(listener, sonic::Mode::Busy),
@@ -318,9 +327,8 @@ fn run_one(lib: Lib, job: Job, server_core: usize) -> io::Result<Sample> {
     let served = server
         .join()
         .map_err(|_| io::Error::other("server thread panicked"))?;
-    let mut sample = res?;
+    let sample = res?;
     served?;
-    sample.rtts.sort_unstable();
     Ok(sample)
 }
 
@@ -334,13 +342,13 @@ macro_rules! measure {
         for _ in 0..job.warmup / job.window {
             $round
         }
-        let mut rtts = Vec::with_capacity(if job.window == 1 { job.count } else { 0 });
+        let mut rtts = Latency::new();
         let start = Instant::now();
         for _ in 0..job.count / job.window {
             let t = Instant::now();
             $round
             if job.window == 1 {
-                rtts.push(t.elapsed().as_nanos() as u64);
+                rtts.record(t.elapsed());
             }
         }
         let secs = start.elapsed().as_secs_f64();
@@ -458,18 +466,12 @@ mod tung {
     use super::*;
     use tokio_tungstenite::tungstenite::{Bytes, Message};
 
-    fn runtime() -> io::Result<tokio::runtime::Runtime> {
-        tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-    }
-
     fn io_err(e: tokio_tungstenite::tungstenite::Error) -> io::Error {
         io::Error::other(e.to_string())
     }
 
     pub fn server(listener: TcpListener) -> io::Result<()> {
-        runtime()?.block_on(async move {
+        tokio_rt()?.block_on(async move {
             listener.set_nonblocking(true)?;
             let listener = tokio::net::TcpListener::from_std(listener)?;
             let (s, _) = listener.accept().await?;
@@ -518,7 +520,7 @@ mod tung {
     }
 
     pub fn client(addr: SocketAddr, job: Job) -> io::Result<Sample> {
-        runtime()?.block_on(async move {
+        tokio_rt()?.block_on(async move {
             let s = tokio::net::TcpStream::connect(addr).await?;
             s.set_nodelay(true)?;
             let (ws, _) = tokio_tungstenite::client_async("ws://127.0.0.1/", s)
@@ -559,18 +561,12 @@ mod fast {
     use fastwebsockets::{Frame, OpCode, Payload, Role, WebSocket, WebSocketError};
     use tokio::io::BufWriter;
 
-    fn runtime() -> io::Result<tokio::runtime::Runtime> {
-        tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-    }
-
     fn io_err(e: WebSocketError) -> io::Error {
         io::Error::other(e.to_string())
     }
 
     pub fn server(listener: TcpListener) -> io::Result<()> {
-        runtime()?.block_on(async move {
+        tokio_rt()?.block_on(async move {
             listener.set_nonblocking(true)?;
             let listener = tokio::net::TcpListener::from_std(listener)?;
             let (s, _) = listener.accept().await?;
@@ -589,7 +585,7 @@ mod fast {
     }
 
     pub fn client(addr: SocketAddr, job: Job) -> io::Result<Sample> {
-        runtime()?.block_on(async move {
+        tokio_rt()?.block_on(async move {
             let s = tokio::net::TcpStream::connect(addr).await?;
             s.set_nodelay(true)?;
             let s = BufWriter::with_capacity(WINDOW_BYTES + 1024, s);
@@ -633,19 +629,9 @@ fn bad_arg(msg: &str) -> io::Error {
     )
 }
 
-/// Pins this thread to `core` (`sched_setaffinity`); a failure (e.g. fewer cores) only warns.
-fn pin_thread(core: usize) {
-    // SAFETY: cpu_set_t is plain data and all-zero is the empty set; CPU_SET ignores an index
-    // past the set's end; the kernel reads the set during the call only.
-    let res = unsafe {
-        let mut set: libc::cpu_set_t = std::mem::zeroed();
-        libc::CPU_SET(core, &mut set);
-        libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &set)
-    };
-    if res != 0 {
-        eprintln!(
-            "ws_echo: cannot pin to CPU {core}: {}",
-            io::Error::last_os_error()
-        );
+/// Pins this thread to `core`; a failure (e.g. fewer cores) only warns.
+fn pin_or_warn(core: usize) {
+    if let Err(e) = pin_thread(core) {
+        eprintln!("ws_echo: {e}");
     }
 }

@@ -1,13 +1,15 @@
 //! Loopback TCP ping-pong on one sonic runtime: a client task and an echo task trade a 64-byte
-//! message, and the program prints the round-trip latency percentiles. No setup needed:
+//! message, and the program prints the round trips' percentiles and their distribution as a
+//! bar chart (an HDR histogram, like the Go sonic library's `TtyHist`). No setup needed:
 //!
 //! `cargo run --release -p sonic-examples --example pingpong [-- --count 100000 --busy-poll]`
 
 use futures_util::{AsyncReadExt, AsyncWriteExt};
+use sonic_benches::Latency;
 use sonic_rt::io::Async;
 use std::io;
 use std::net::{TcpListener, TcpStream};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 const MSG: usize = 64;
 
@@ -28,7 +30,7 @@ fn main() -> io::Result<()> {
 
     // One thread runs everything: both tasks, both sockets, the reactor.
     let rt = sonic_rt::Builder::new().busy_poll(busy_poll).build()?;
-    let mut rtts = rt.block_on(async {
+    let rtts = rt.block_on(async {
         let (mut client, mut server) = loopback_pair()?;
 
         // The server: echo every message back until the client hangs up.
@@ -44,13 +46,13 @@ fn main() -> io::Result<()> {
         // The client: send a message, wait for the echo, time the round trip.
         let msg = [0x5a; MSG];
         let mut buf = [0u8; 4096];
-        let mut rtts = Vec::with_capacity(count);
+        let mut rtts = Latency::new();
         for i in 0..count + count / 10 {
             let start = Instant::now();
             client.write_all(&msg).await?;
             read_msg(&mut client, &mut buf).await?;
             if i >= count / 10 {
-                rtts.push(start.elapsed()); // the first tenth was warm-up
+                rtts.record(start.elapsed()); // the first tenth was warm-up
             }
         }
         drop(client);
@@ -58,28 +60,14 @@ fn main() -> io::Result<()> {
         io::Result::Ok(rtts)
     })?;
 
-    rtts.sort_unstable();
     let mode = if busy_poll {
         "busy-poll"
     } else {
         "default (sleeps in epoll when idle)"
     };
-    println!(
-        "sonic-rt ping-pong: {MSG} B over loopback TCP, {count} round trips, one thread, {mode}"
-    );
-    for (name, p) in [
-        ("p50", 0.50),
-        ("p90", 0.90),
-        ("p99", 0.99),
-        ("p99.9", 0.999),
-    ] {
-        println!(
-            "  {name:<6}{:>9.2} µs",
-            micros(rtts[percentile_index(p, rtts.len())])
-        );
-    }
-    println!("  {:<6}{:>9.2} µs", "max", micros(rtts[rtts.len() - 1]));
-    Ok(())
+    let title =
+        format!("sonic-rt ping-pong: {MSG} B over loopback TCP, one thread, {mode}; round trips");
+    rtts.write_tty(&title, io::stdout().lock())
 }
 
 fn usage() -> ! {
@@ -109,13 +97,4 @@ async fn read_msg(sock: &mut Async<TcpStream>, buf: &mut [u8]) -> io::Result<()>
         }
     }
     Ok(())
-}
-
-/// Nearest rank: the smallest sample with at least `p` of all samples at or below it.
-fn percentile_index(p: f64, len: usize) -> usize {
-    ((p * len as f64).ceil() as usize).clamp(1, len) - 1
-}
-
-fn micros(d: Duration) -> f64 {
-    d.as_secs_f64() * 1e6
 }

@@ -266,13 +266,12 @@ impl Latency {
         ] {
             writeln!(out, "  p{name:<6}{:>10.2}", us(self.value_at(q)))?;
         }
-        // Buckets whose width grows by 1.25x from the smallest sample: fine where the samples
-        // are dense, coarse in the tail, a few dozen rows in all.
-        let rows = self.distribution(1.25);
-        let shown: Vec<_> = rows
+        // Buckets 5% wide: fine where the samples are dense; in a sparse tail most are empty or
+        // under 0.1% of the samples, and those rows are left out (their total is said).
+        let rows = self.distribution(1.05);
+        let (shown, hidden): (Vec<_>, Vec<_>) = rows
             .into_iter()
-            .filter(|r| r.count as f64 * 1000.0 >= n as f64)
-            .collect();
+            .partition(|r| r.count as f64 * 1000.0 >= n as f64);
         let top = shown.iter().map(|r| r.count).max().unwrap_or(1);
         writeln!(out, "  {:>19} {:>7} {:>9}", "range", "share", "count")?;
         for r in shown {
@@ -285,6 +284,14 @@ impl Latency {
                 us(r.to),
                 r.count,
                 "|".repeat(bar.max(1))
+            )?;
+        }
+        let rest: u64 = hidden.iter().map(|r| r.count).sum();
+        if rest > 0 {
+            writeln!(
+                out,
+                "  (and {rest} samples in {} ranges under 0.1% each)",
+                hidden.len()
             )?;
         }
         Ok(())
