@@ -360,7 +360,8 @@ impl Summary {
     }
 }
 
-/// Where a bench writes its histograms (`--hist DIR`): one directory per chart, holding one
+/// Where a bench writes its histograms (`--hist DIR`; a relative DIR is relative to benches/,
+/// where `cargo bench` runs the benches): one directory per chart, holding one
 /// `.hgrm` file per series and `chart.txt` (the title on the first line, then `file<TAB>label`
 /// per series, in drawing order), which [`plot::render_dir`] reads.
 #[derive(Clone, Debug)]
@@ -410,7 +411,8 @@ impl HistDir {
             index.push_str(&format!("{file}\t{label}\n"));
         }
         fs::write(dir.join("chart.txt"), index)?;
-        println!("histograms: {}", dir.display());
+        // `cargo bench` runs a bench in benches/: say where a relative DIR ended up.
+        println!("histograms: {}", fs::canonicalize(&dir)?.display());
         Ok(())
     }
 

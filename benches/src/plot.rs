@@ -76,7 +76,7 @@ pub fn render_dir(dir: &Path) -> io::Result<String> {
 const W: f64 = 760.0;
 const H: f64 = 440.0;
 const LEFT: f64 = 70.0;
-const RIGHT: f64 = 20.0;
+const RIGHT: f64 = 48.0;
 const TOP: f64 = 40.0;
 const BOTTOM: f64 = 56.0;
 
