@@ -294,7 +294,8 @@ impl<T: AsFd> Async<T> {
     /// [`read_with`](Async::read_with).
     ///
     /// `op` works on the fd: it does not see bytes already read ahead (see [the type's
-    /// docs](Async#read-ahead)).
+    /// docs](Async#read-ahead)). While some are buffered, `op` is tried once per poll without
+    /// waiting for readiness, so an `op` that looks at them finds them.
     pub fn poll_read_with<R>(
         &self,
         cx: &mut Context<'_>,
@@ -324,10 +325,15 @@ impl<T: AsFd> Async<T> {
     ) -> Poll<io::Result<R>> {
         ready!(budget::poll_proceed(cx));
         let spin = dir == Direction::Read && self.spin_reads.get() && self.core.busy_poll();
+        // While read-ahead bytes are buffered, a read op runs once without waiting for the
+        // readiness (which a short fill cleared), so an op that looks at them (`peek`) finds
+        // them; one that does not just sees `WouldBlock` and waits below as usual.
+        let mut skip_wait = dir == Direction::Read && !self.read_ahead.is_empty();
         loop {
-            if !spin {
+            if !spin && !skip_wait {
                 ready!(self.poll_ready(dir, waiter, cx))?;
             }
+            skip_wait = false;
             match op(self.get_ref()) {
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
                     self.source.clear_readiness(dir);
@@ -350,8 +356,9 @@ impl<T: AsFd> Async<T> {
     ///
     /// `op` works on the fd: it does not see bytes already read ahead (see [the type's
     /// docs](Async#read-ahead)). An `op` may look at them itself through the `Async` (with
-    /// [`read_ahead_len`](Async::read_ahead_len) or [`peek_read_ahead`](Async::peek_read_ahead));
-    /// it runs again after every wake, so it sees bytes another task buffered meanwhile.
+    /// [`read_ahead_len`](Async::read_ahead_len) or [`peek_read_ahead`](Async::peek_read_ahead)):
+    /// while bytes are buffered, `op` is tried once per poll without waiting for readiness, and
+    /// it runs again after every wake, so it also sees bytes another task buffered meanwhile.
     pub async fn read_with<R>(&self, mut op: impl FnMut(&T) -> io::Result<R>) -> io::Result<R> {
         let waiter = pin!(Readiness::new(&self.source, Direction::Read));
         poll_fn(|cx| self.poll_with(Direction::Read, Some(waiter.as_ref()), cx, &mut op)).await
