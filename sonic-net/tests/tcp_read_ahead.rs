@@ -205,8 +205,8 @@ fn reset_after_buffered_data(rt: &Runtime) {
         server.read_exact(&mut one).await.unwrap();
         assert_eq!(server.read_ahead_len(), 5);
         client.set_linger(Some(Duration::ZERO)).unwrap();
-        drop(client); // RST
-        // The reset arrives; the buffered bytes still come first.
+        // RST (processed at once on loopback); the buffered bytes still come first.
+        drop(client);
         let mut rest = [0u8; 16];
         assert_eq!(server.read(&mut rest).await.unwrap(), 5);
         assert_eq!(&rest[..5], b"bcdef");

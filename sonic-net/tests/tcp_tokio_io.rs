@@ -86,7 +86,9 @@ fn read_buf_goes_through_read_ahead(rt: &Runtime) {
     rt.block_on(within(10, async {
         let (mut a, mut b) = UnixStream::pair().unwrap();
         b.set_read_ahead(64);
-        AsyncWriteExt::write_all(&mut a, b"0123456789").await.unwrap();
+        AsyncWriteExt::write_all(&mut a, b"0123456789")
+            .await
+            .unwrap();
         let mut small = [MaybeUninit::<u8>::uninit(); 4];
         let mut buf = ReadBuf::uninit(&mut small);
         std::future::poll_fn(|cx| std::pin::Pin::new(&mut b).poll_read(cx, &mut buf))
