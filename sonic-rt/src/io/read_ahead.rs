@@ -14,8 +14,9 @@
 //!   copies straight into the caller's memory, no extra copy.
 //! - The memory (`capacity` bytes) is allocated by the first fill, or by a fill after the
 //!   capacity changed; nothing else allocates. Changing the capacity never drops buffered bytes.
-//! - Only the owner thread touches it (`!Sync`). No borrow of the bytes is held across anything
-//!   but the kernel read that fills them or the copy that drains them.
+//! - Only the owner thread touches it (`!Sync`). The bytes are borrowed (mutably) only across
+//!   the kernel read that fills them and the copy that drains them; a `read` or `deliver`
+//!   closure that reaches back into the same buffer panics rather than see it half-updated.
 
 use std::cell::{Cell, RefCell};
 use std::fmt;
@@ -102,7 +103,9 @@ impl ReadAhead {
     pub(crate) fn consume(&self, take: impl FnOnce(&[u8]) -> usize) -> usize {
         let (pos, end) = (self.pos.get(), self.end.get());
         let n = {
-            let bytes = self.bytes.borrow();
+            // Mutably, though only read: `take` re-entering this buffer (to read or fill it)
+            // panics instead of consuming the same bytes twice.
+            let bytes = self.bytes.borrow_mut();
             take(&bytes[pos..end])
         };
         assert!(n <= end - pos, "consumed more bytes than were buffered");
@@ -209,6 +212,18 @@ mod tests {
         assert_eq!(ra.read_into(&mut out), 2);
         assert_eq!(fill_from(&ra, &[7u8; 20]), 16);
         assert_eq!(ra.len(), 16);
+    }
+
+    #[test]
+    #[should_panic(expected = "already")]
+    fn reentering_the_buffer_from_a_deliver_closure_panics() {
+        let ra = ReadAhead::new(8);
+        fill_from(&ra, b"abcd");
+        ra.consume(|bytes| {
+            let mut out = [0u8; 2];
+            ra.read_into(&mut out); // would hand out "ab" a second time
+            bytes.len()
+        });
     }
 
     #[test]
