@@ -9,6 +9,9 @@
 //!   attempt would make. The edge for new data or room comes after the clear, so none is lost.
 //! - Writes use `send(MSG_NOSIGNAL)` / `sendmsg(MSG_NOSIGNAL)`: a dead peer is `EPIPE`, never a
 //!   `SIGPIPE`.
+//! - Read-ahead (`Async::set_read_ahead`) lives in `sonic_rt::io::Async`, below every stream
+//!   type and its halves, so they all see the same buffered bytes; the tokio `ReadBuf` path
+//!   goes through it with `Async::poll_read_ahead`.
 //! - Nothing here allocates.
 
 use crate::sockopt::SEND_FLAGS;
@@ -66,13 +69,31 @@ pub(crate) fn shutdown_write<T: AsFd>(io: &Async<T>) -> io::Result<()> {
     }
 }
 
-/// Reads into the unfilled part of a tokio `ReadBuf` without zeroing it first.
+/// Reads into the unfilled part of a tokio `ReadBuf` without zeroing it first. Through the
+/// read-ahead buffer (copied in with `put_slice`) when bytes are buffered or the read is
+/// smaller than the read-ahead, as `Async::poll_read_stream` decides for a `&mut [u8]`.
 #[cfg(feature = "tokio")]
 pub(crate) fn poll_read_buf<T: AsFd>(
     io: &Async<T>,
     cx: &mut Context<'_>,
     buf: &mut tokio::io::ReadBuf<'_>,
-) -> Poll<io::Result<()>> {
+) -> Poll<io::Result<()>>
+where
+    for<'a> &'a T: Read,
+{
+    let room = buf.remaining();
+    if io.read_ahead_len() > 0 || (room != 0 && room < io.read_ahead()) {
+        ready!(io.poll_read_ahead(
+            cx,
+            |mut s, b| s.read(b),
+            |bytes| {
+                let n = bytes.len().min(room);
+                buf.put_slice(&bytes[..n]);
+                n
+            }
+        ))?;
+        return Poll::Ready(Ok(()));
+    }
     // SAFETY: `unfilled_mut` is unsafe because the caller must not de-initialise bytes through
     // the returned slice. `recv` only writes initialised bytes into it (the kernel copies data
     // in), and never writes uninitialised memory.

@@ -38,6 +38,17 @@ fn tcp_echo(busy: bool) {
             client.write_all(&[1u8; 64]).await.unwrap();
             client.read_exact(&mut buf).await.unwrap();
         });
+        // Read-ahead: the buffer is allocated by the first fill (in the warm-up), never again;
+        // `peek` and `try_read` serve buffered bytes without allocating either.
+        client.set_read_ahead(4096);
+        assert_steady_state_alloc_free!("tcp echo (read-ahead read_exact, peek, try_read)", {
+            client.write_all(&[4u8; 64]).await.unwrap();
+            client.read_exact(&mut buf[..16]).await.unwrap();
+            assert_eq!(client.peek(&mut buf[16..32]).await.unwrap(), 16);
+            assert_eq!(client.try_read(&mut buf[16..40]).unwrap(), 24);
+            client.read_exact(&mut buf[40..]).await.unwrap();
+        });
+        client.set_read_ahead(0);
         assert_steady_state_alloc_free!("tcp echo (vectored write, borrowed split)", {
             let (mut rd, mut wr) = TcpStream::split(&mut client);
             let bufs = [IoSlice::new(&[2u8; 32]), IoSlice::new(&[3u8; 32])];

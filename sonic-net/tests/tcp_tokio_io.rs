@@ -15,7 +15,8 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt, ReadBuf};
 each_mode!(
     tokio_traits_echo,
     read_buf_fills_uninit_memory,
-    tokio_unix_and_halves
+    tokio_unix_and_halves,
+    read_buf_goes_through_read_ahead,
 );
 
 fn tokio_traits_echo(rt: &Runtime) {
@@ -75,5 +76,51 @@ fn tokio_unix_and_halves(rt: &Runtime) {
         let mut back = [0u8; 20];
         crd.read_exact(&mut back).await.unwrap();
         assert_eq!(&back, b"through owned halves");
+    }));
+}
+
+/// With read-ahead, tokio's `ReadBuf` path sees buffered bytes first (copied into the
+/// uninitialised part), fills the buffer for a small read, and reads a large one straight into
+/// the `ReadBuf`; EOF comes after the buffered bytes.
+fn read_buf_goes_through_read_ahead(rt: &Runtime) {
+    rt.block_on(within(10, async {
+        let (mut a, mut b) = UnixStream::pair().unwrap();
+        b.set_read_ahead(64);
+        AsyncWriteExt::write_all(&mut a, b"0123456789")
+            .await
+            .unwrap();
+        let mut small = [MaybeUninit::<u8>::uninit(); 4];
+        let mut buf = ReadBuf::uninit(&mut small);
+        std::future::poll_fn(|cx| std::pin::Pin::new(&mut b).poll_read(cx, &mut buf))
+            .await
+            .unwrap();
+        assert_eq!((buf.filled(), b.read_ahead_len()), (&b"0123"[..], 6));
+        // A large read still gets the buffered bytes first, and only them.
+        let mut large = [MaybeUninit::<u8>::uninit(); 256];
+        let mut buf = ReadBuf::uninit(&mut large);
+        std::future::poll_fn(|cx| std::pin::Pin::new(&mut b).poll_read(cx, &mut buf))
+            .await
+            .unwrap();
+        assert_eq!(buf.filled(), b"456789");
+        assert_eq!(buf.initialized().len(), 6);
+        // Nothing buffered and a read larger than the read-ahead: straight into the ReadBuf.
+        let data = [9u8; 200];
+        AsyncWriteExt::write_all(&mut a, &data).await.unwrap();
+        let mut buf = ReadBuf::uninit(&mut large);
+        std::future::poll_fn(|cx| std::pin::Pin::new(&mut b).poll_read(cx, &mut buf))
+            .await
+            .unwrap();
+        assert_eq!((buf.filled(), b.read_ahead_len()), (&data[..], 0));
+        AsyncWriteExt::write_all(&mut a, b"end").await.unwrap();
+        drop(a);
+        let mut got = Vec::new();
+        let mut two = [0u8; 2];
+        loop {
+            match AsyncReadExt::read(&mut b, &mut two).await.unwrap() {
+                0 => break,
+                n => got.extend_from_slice(&two[..n]),
+            }
+        }
+        assert_eq!(got, b"end");
     }));
 }

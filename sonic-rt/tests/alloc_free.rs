@@ -52,6 +52,40 @@ fn read_write_and_wake_allocate_nothing() {
     ping_pong_read_write(true, true);
 }
 
+/// A read-ahead ping-pong with `read_exact` through `AsyncRead`: the buffer is allocated by the
+/// first fill (in the warm-up), never again.
+fn ping_pong_read_exact_with_read_ahead(busy: bool) {
+    use futures_util::io::{AsyncReadExt, AsyncWriteExt};
+    let rt = common::rt(busy);
+    rt.block_on(async {
+        let (a, b) = UnixStream::pair().unwrap();
+        let (mut a, mut b) = (Async::new(a).unwrap(), Async::new(b).unwrap());
+        a.set_read_ahead(4096);
+        b.set_read_ahead(4096);
+        let echo = sonic_rt::spawn(async move {
+            let mut buf = [0u8; 64];
+            while b.read_exact(&mut buf).await.is_ok() {
+                b.write_all(&buf).await.unwrap();
+            }
+        });
+        let mut buf = [0u8; 64];
+        assert_steady_state_alloc_free!("read-ahead read_exact ping-pong", {
+            a.write_all(&[1u8; 64]).await.unwrap();
+            // Two halves: the second is served from the buffer, no syscall.
+            a.read_exact(&mut buf[..40]).await.unwrap();
+            a.read_exact(&mut buf[40..]).await.unwrap();
+        });
+        drop(a);
+        echo.await.unwrap();
+    });
+}
+
+#[test]
+fn read_ahead_reads_allocate_nothing() {
+    ping_pong_read_exact_with_read_ahead(false);
+    ping_pong_read_exact_with_read_ahead(true);
+}
+
 #[test]
 fn timers_allocate_nothing() {
     for busy in [false, true] {

@@ -103,8 +103,40 @@ impl TcpStream {
         self.io.set_spin_reads(on);
     }
 
+    /// Read-ahead: a read smaller than `bytes` is served from one `recv` of `bytes` kept in
+    /// this stream's buffer (0 turns it off; the default is the runtime's
+    /// [`Builder::read_ahead`](sonic_rt::Builder::read_ahead), off unless set). A small
+    /// `read_exact` then costs one `recv`, and a short `recv` proves the socket drained, so the
+    /// next read waits for the event without an `EAGAIN` call: 3 syscalls per message
+    /// received and answered instead of 4. Reads of at least `bytes` go straight into the
+    /// caller's buffer.
+    ///
+    /// Buffered bytes are read first by every read (futures-io and tokio `AsyncRead`,
+    /// [`try_read`](TcpStream::try_read), the split halves), shown by
+    /// [`peek`](TcpStream::peek), and make [`readable`](TcpStream::readable) ready; an end of
+    /// stream or a reset comes after them. [`into_std`](TcpStream::into_std) refuses to drop
+    /// them. See [`Async::set_read_ahead`](sonic_rt::io::Async::set_read_ahead).
+    pub fn set_read_ahead(&self, bytes: usize) {
+        self.io.set_read_ahead(bytes);
+    }
+
+    /// The read-ahead size (0: off); see [`TcpStream::set_read_ahead`].
+    pub fn read_ahead(&self) -> usize {
+        self.io.read_ahead()
+    }
+
+    /// How many bytes have been read ahead from the kernel and not yet delivered.
+    pub fn read_ahead_len(&self) -> usize {
+        self.io.read_ahead_len()
+    }
+
     /// Deregisters the socket and gives the `std` stream back, still in non-blocking mode
     /// (call `set_nonblocking(false)` for blocking use).
+    ///
+    /// Fails with [`io::ErrorKind::InvalidData`] (and closes the socket) if read-ahead bytes
+    /// are buffered ([`read_ahead_len`](TcpStream::read_ahead_len) > 0): the `std` stream
+    /// could not deliver them. Read them out first: [`try_read`](TcpStream::try_read) serves
+    /// them without a syscall.
     pub fn into_std(self) -> io::Result<net::TcpStream> {
         self.io.into_inner()
     }
@@ -213,13 +245,26 @@ impl TcpStream {
 
     /// Reads into `buf` without removing the data from the receive queue (`MSG_PEEK`), waiting
     /// until some is there. Returns 0 at end of stream.
+    ///
+    /// With read-ahead bytes buffered (see [`set_read_ahead`](TcpStream::set_read_ahead)),
+    /// returns those (at most `buf.len()`) without a syscall: they are what the next read
+    /// returns first, though more may be waiting in the kernel behind them.
     pub async fn peek(&self, buf: &mut [u8]) -> io::Result<usize> {
-        self.io.read_with(|s| s.peek(buf)).await
+        self.io.read_with(|s| self.peek_op(s, buf)).await
     }
 
     /// Polls for [`TcpStream::peek`].
     pub fn poll_peek(&self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
-        self.io.poll_read_with(cx, |s| s.peek(buf))
+        self.io.poll_read_with(cx, |s| self.peek_op(s, buf))
+    }
+
+    /// Buffered read-ahead bytes, else `MSG_PEEK`. Runs again after every wake, so it sees
+    /// bytes another reader buffered while this one waited.
+    fn peek_op(&self, s: &net::TcpStream, buf: &mut [u8]) -> io::Result<usize> {
+        match self.io.peek_read_ahead(buf) {
+            0 => s.peek(buf),
+            n => Ok(n),
+        }
     }
 
     /// Waits until the stream is (probably) readable.
@@ -233,13 +278,10 @@ impl TcpStream {
     }
 
     /// One non-blocking read: `WouldBlock` if no data is queued (and the next
-    /// [`readable`](TcpStream::readable) then waits for new data).
+    /// [`readable`](TcpStream::readable) then waits for new data). Read-ahead bytes, if any are
+    /// buffered, are returned first without a syscall.
     pub fn try_read(&self, buf: &mut [u8]) -> io::Result<usize> {
-        let res = self.io.get_ref().read(buf);
-        if matches!(&res, Err(e) if e.kind() == io::ErrorKind::WouldBlock) {
-            self.io.clear_readable();
-        }
-        res
+        self.io.try_read_stream(buf, |mut s, b| s.read(b))
     }
 
     /// One non-blocking write: `WouldBlock` if the send buffer is full.

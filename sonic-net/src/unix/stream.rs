@@ -9,7 +9,7 @@ use socket2::{Domain, Type};
 use sonic_rt::io::Async;
 use std::fmt;
 use std::future::poll_fn;
-use std::io;
+use std::io::{self, Read};
 use std::net::Shutdown;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
 use std::os::unix::net::{self, SocketAddr};
@@ -88,8 +88,39 @@ impl UnixStream {
     }
 
     /// Deregisters the socket and returns the `std` stream, still non-blocking.
+    ///
+    /// Fails with [`io::ErrorKind::InvalidData`] (and closes the socket) if read-ahead bytes
+    /// are buffered ([`read_ahead_len`](UnixStream::read_ahead_len) > 0): the `std` stream
+    /// could not deliver them. Read them out first ([`try_read`](UnixStream::try_read) serves
+    /// them without a syscall).
     pub fn into_std(self) -> io::Result<net::UnixStream> {
         self.io.into_inner()
+    }
+
+    /// Read-ahead: a read smaller than `bytes` is served from one `read` of `bytes` kept in
+    /// this stream's buffer (0 turns it off; the default is the runtime's
+    /// [`Builder::read_ahead`](sonic_rt::Builder::read_ahead)). Buffered bytes come first for
+    /// every read and make [`readable`](UnixStream::readable) ready. See
+    /// [`TcpStream::set_read_ahead`](crate::TcpStream::set_read_ahead).
+    pub fn set_read_ahead(&self, bytes: usize) {
+        self.io.set_read_ahead(bytes);
+    }
+
+    /// The read-ahead size (0: off); see [`UnixStream::set_read_ahead`].
+    pub fn read_ahead(&self) -> usize {
+        self.io.read_ahead()
+    }
+
+    /// How many bytes have been read ahead from the kernel and not yet delivered.
+    pub fn read_ahead_len(&self) -> usize {
+        self.io.read_ahead_len()
+    }
+
+    /// One non-blocking read: `WouldBlock` if no data is queued (and the next
+    /// [`readable`](UnixStream::readable) then waits for new data). Read-ahead bytes, if any
+    /// are buffered, are returned first without a syscall.
+    pub fn try_read(&self, buf: &mut [u8]) -> io::Result<usize> {
+        self.io.try_read_stream(buf, |mut s, b| s.read(b))
     }
 
     /// Spin reads for a busy-poll runtime: a read that would block is retried at every loop

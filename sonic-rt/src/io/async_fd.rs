@@ -1,5 +1,6 @@
 //! `Async<T>`: a non-blocking fd registered with the reactor.
 
+use super::read_ahead::ReadAhead;
 use crate::context;
 use crate::executor::budget;
 use crate::reactor::{Direction, Readiness, ScheduledIo};
@@ -37,6 +38,24 @@ use std::task::{ready, Context, Poll};
 /// poll the same direction, only the last one is woken. Poll each direction from one task, or
 /// use the async fns.
 ///
+/// # Read-ahead
+///
+/// With [`set_read_ahead`](Async::set_read_ahead) (or the runtime's default,
+/// [`Builder::read_ahead`](crate::Builder::read_ahead)), a stream read smaller than the
+/// read-ahead is served from one larger kernel read kept in a per-source buffer: a small
+/// `read_exact` costs one `read(2)` and, when that read comes back short, proves the socket
+/// drained, so the next read waits for an event instead of paying for an `EAGAIN` call. Reads
+/// at least as large as the read-ahead go straight into the caller's buffer.
+///
+/// Buffered bytes are always delivered first, without a syscall, by the stream read paths
+/// ([`poll_read_stream`](Async::poll_read_stream), [`poll_read_ahead`](Async::poll_read_ahead),
+/// [`try_read_stream`](Async::try_read_stream), `AsyncRead`), and
+/// [`readable`](Async::readable)/[`poll_readable`](Async::poll_readable) are ready while any
+/// are buffered; an end of stream or error comes after them. [`read_with`](Async::read_with)
+/// and [`poll_read_with`](Async::poll_read_with) run their operation on the fd itself, so they
+/// see only what is still in the kernel: with read-ahead on, read the stream through the stream
+/// paths, or check [`read_ahead_len`](Async::read_ahead_len) first.
+///
 /// # Examples
 /// ```
 /// use sonic_rt::io::Async;
@@ -57,6 +76,7 @@ pub struct Async<T: AsFd> {
     source: Rc<ScheduledIo>,
     core: Rc<Core>,
     spin_reads: Cell<bool>,
+    read_ahead: ReadAhead,
 }
 
 impl<T: AsFd> Async<T> {
@@ -86,11 +106,13 @@ impl<T: AsFd> Async<T> {
 
     fn register(io: T, core: Rc<Core>) -> io::Result<Async<T>> {
         let source = core.reactor.borrow_mut().register(io.as_fd().as_raw_fd())?;
+        let read_ahead = ReadAhead::new(core.config().read_ahead);
         Ok(Async {
             io: Some(io),
             source,
             core,
             spin_reads: Cell::new(false),
+            read_ahead,
         })
     }
 
@@ -120,11 +142,77 @@ impl<T: AsFd> Async<T> {
         self.io.as_mut().expect("Async used after into_inner")
     }
 
+    /// Read-ahead for stream reads (see [the type's docs](Async#read-ahead)): a read smaller
+    /// than `bytes` is served from one kernel read of `bytes`, kept in this source's buffer;
+    /// 0 turns it off. The default is the runtime's
+    /// [`Builder::read_ahead`](crate::Builder::read_ahead) (off unless set).
+    ///
+    /// The buffer (`bytes` long) is allocated by the first read that uses it, and again only
+    /// if the size changes; reads allocate nothing after that. Changing the size, or turning
+    /// read-ahead off, never drops bytes already buffered: they are still read first.
+    ///
+    /// # Examples
+    /// ```
+    /// use futures_util::{AsyncReadExt, AsyncWriteExt};
+    /// use sonic_rt::io::Async;
+    /// use std::os::unix::net::UnixStream;
+    ///
+    /// sonic_rt::block_on(async {
+    ///     let (a, b) = UnixStream::pair().unwrap();
+    ///     let (mut a, mut b) = (Async::new(a).unwrap(), Async::new(b).unwrap());
+    ///     b.set_read_ahead(4096);
+    ///     a.write_all(b"headerbody").await.unwrap();
+    ///     let mut header = [0u8; 6];
+    ///     b.read_exact(&mut header).await.unwrap(); // one read(2) took all ten bytes
+    ///     assert_eq!(b.read_ahead_len(), 4);
+    ///     let mut body = [0u8; 4];
+    ///     b.read_exact(&mut body).await.unwrap(); // no syscall
+    ///     assert_eq!((&header, &body), (b"header", b"body"));
+    /// });
+    /// ```
+    pub fn set_read_ahead(&self, bytes: usize) {
+        self.read_ahead.set_capacity(bytes);
+    }
+
+    /// The read-ahead size (0: off); see [`Async::set_read_ahead`].
+    pub fn read_ahead(&self) -> usize {
+        self.read_ahead.capacity()
+    }
+
+    /// How many bytes have been read ahead from the kernel and not yet delivered.
+    pub fn read_ahead_len(&self) -> usize {
+        self.read_ahead.len()
+    }
+
     /// Deregisters the fd and gives back the I/O object (still in non-blocking mode).
-    pub fn into_inner(mut self) -> io::Result<T> {
+    ///
+    /// Fails with [`io::ErrorKind::InvalidData`] if read-ahead bytes are buffered
+    /// ([`read_ahead_len`](Async::read_ahead_len) > 0): they exist nowhere else, and handing
+    /// the fd back would lose them without a word. The `Async` is dropped either way (the fd
+    /// closes on that error); read the buffered bytes first, or take them with the fd through
+    /// [`into_parts`](Async::into_parts).
+    pub fn into_inner(self) -> io::Result<T> {
+        let buffered = self.read_ahead.len();
+        if buffered > 0 {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!(
+                    "Async::into_inner: {buffered} read-ahead bytes are buffered and would be \
+                     lost (read them first, or use into_parts)"
+                ),
+            ));
+        }
+        self.into_parts().map(|(io, _)| io)
+    }
+
+    /// Deregisters the fd and gives back the I/O object (still in non-blocking mode) together
+    /// with the bytes read ahead and not yet delivered (empty without read-ahead): they come
+    /// before anything the object reads next.
+    pub fn into_parts(mut self) -> io::Result<(T, Vec<u8>)> {
+        let buffered = self.read_ahead.take_all();
         let io = self.io.take().expect("Async used after into_inner");
         let res = self.deregister(io.as_fd().as_raw_fd());
-        res.map(|()| io)
+        res.map(|()| (io, buffered))
     }
 
     fn deregister(&self, fd: RawFd) -> io::Result<()> {
@@ -132,11 +220,14 @@ impl<T: AsFd> Async<T> {
         res
     }
 
-    /// Ready when a read would (probably) not block. Waits for an event if the last read hit
-    /// `WouldBlock`.
+    /// Ready when a read would (probably) not block: read-ahead bytes are buffered, or the
+    /// last read did not hit `WouldBlock`. Otherwise waits for an event.
     ///
     /// Keeps only the most recent poller's waker; see the type's docs.
     pub fn poll_readable(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        if !self.read_ahead.is_empty() {
+            return Poll::Ready(Ok(()));
+        }
         self.poll_ready(Direction::Read, None, cx)
     }
 
@@ -163,10 +254,22 @@ impl<T: AsFd> Async<T> {
         }
     }
 
-    /// Waits until the fd is readable. Every task waiting on `readable` is woken by the event.
+    /// Waits until the fd is readable, or read-ahead bytes are buffered. Every task waiting on
+    /// `readable` is woken by the event.
     pub async fn readable(&self) -> io::Result<()> {
+        if !self.read_ahead.is_empty() {
+            return Ok(());
+        }
         let waiter = pin!(Readiness::new(&self.source, Direction::Read));
-        poll_fn(|cx| self.poll_ready(Direction::Read, Some(waiter.as_ref()), cx)).await
+        poll_fn(|cx| {
+            // Bytes a reader buffered while we waited count as readable too (that reader also
+            // consumed the event that would have woken us).
+            if !self.read_ahead.is_empty() {
+                return Poll::Ready(Ok(()));
+            }
+            self.poll_ready(Direction::Read, Some(waiter.as_ref()), cx)
+        })
+        .await
     }
 
     /// Waits until the fd is writable. Every task waiting on `writable` is woken by the event.
@@ -189,6 +292,10 @@ impl<T: AsFd> Async<T> {
     /// Runs `op` until it does not return `WouldBlock`, waiting for read readiness between tries.
     /// Keeps only the most recent poller's waker; several tasks use
     /// [`read_with`](Async::read_with).
+    ///
+    /// `op` works on the fd: it does not see bytes already read ahead (see [the type's
+    /// docs](Async#read-ahead)). While some are buffered, `op` is tried once per poll without
+    /// waiting for readiness, so an `op` that looks at them finds them.
     pub fn poll_read_with<R>(
         &self,
         cx: &mut Context<'_>,
@@ -218,10 +325,15 @@ impl<T: AsFd> Async<T> {
     ) -> Poll<io::Result<R>> {
         ready!(budget::poll_proceed(cx));
         let spin = dir == Direction::Read && self.spin_reads.get() && self.core.busy_poll();
+        // While read-ahead bytes are buffered, a read op runs once without waiting for the
+        // readiness (which a short fill cleared), so an op that looks at them (`peek`) finds
+        // them; one that does not just sees `WouldBlock` and waits below as usual.
+        let mut skip_wait = dir == Direction::Read && !self.read_ahead.is_empty();
         loop {
-            if !spin {
+            if !spin && !skip_wait {
                 ready!(self.poll_ready(dir, waiter, cx))?;
             }
+            skip_wait = false;
             match op(self.get_ref()) {
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
                     self.source.clear_readiness(dir);
@@ -241,6 +353,12 @@ impl<T: AsFd> Async<T> {
     /// Awaits a read-like operation: runs `op`, waiting for readiness whenever it would block.
     /// Every task waiting in `read_with` (or [`readable`](Async::readable)) is woken by the
     /// event; those whose `op` then finds nothing wait again.
+    ///
+    /// `op` works on the fd: it does not see bytes already read ahead (see [the type's
+    /// docs](Async#read-ahead)). An `op` may look at them itself through the `Async` (with
+    /// [`read_ahead_len`](Async::read_ahead_len) or [`peek_read_ahead`](Async::peek_read_ahead)):
+    /// while bytes are buffered, `op` is tried once per poll without waiting for readiness, and
+    /// it runs again after every wake, so it also sees bytes another task buffered meanwhile.
     pub async fn read_with<R>(&self, mut op: impl FnMut(&T) -> io::Result<R>) -> io::Result<R> {
         let waiter = pin!(Readiness::new(&self.source, Direction::Read));
         poll_fn(|cx| self.poll_with(Direction::Read, Some(waiter.as_ref()), cx, &mut op)).await
@@ -253,14 +371,22 @@ impl<T: AsFd> Async<T> {
         poll_fn(|cx| self.poll_with(Direction::Write, Some(waiter.as_ref()), cx, &mut op)).await
     }
 
-    /// Reads into `buf`; a short read on a stream means the kernel buffer is drained, so the
-    /// read readiness is cleared without paying for a `WouldBlock` call.
+    /// Reads a byte stream into `buf` with `read` (a `read(2)`-like call on the fd); a short
+    /// read means the kernel buffer is drained, so the read readiness is cleared without paying
+    /// for a `WouldBlock` call.
+    ///
+    /// With read-ahead (see [`set_read_ahead`](Async::set_read_ahead)), buffered bytes are
+    /// served first without a syscall, a `buf` smaller than the read-ahead is served from one
+    /// read of the read-ahead size, and a larger `buf` is read into directly.
     pub fn poll_read_stream(
         &self,
         cx: &mut Context<'_>,
         buf: &mut [u8],
         read: impl FnMut(&T, &mut [u8]) -> io::Result<usize>,
     ) -> Poll<io::Result<usize>> {
+        if self.read_ahead.serves(buf.len()) {
+            return self.poll_read_ahead(cx, read, |bytes| copy_out(bytes, buf));
+        }
         let mut read = read;
         let len = buf.len();
         let n = ready!(self.poll_read_with(cx, |io| read(io, buf)))?;
@@ -269,6 +395,107 @@ impl<T: AsFd> Async<T> {
         }
         Poll::Ready(Ok(n))
     }
+
+    /// Reads a byte stream through the read-ahead buffer, for a destination that is not a
+    /// `&mut [u8]` (say, uninitialised memory): if nothing is buffered, refills the buffer with
+    /// one `read` of the read-ahead size (waiting for readiness as needed; a short fill clears
+    /// the readiness); then hands the buffered bytes to `deliver`, which copies out what it
+    /// can and returns how many it took. Returns that count, or `Ok(0)` at the end of the
+    /// stream (`deliver` is then not called).
+    ///
+    /// With read-ahead off and nothing buffered, fails with [`io::ErrorKind::InvalidInput`]:
+    /// there is no buffer to read into (use [`poll_read_stream`](Async::poll_read_stream)).
+    pub fn poll_read_ahead(
+        &self,
+        cx: &mut Context<'_>,
+        mut read: impl FnMut(&T, &mut [u8]) -> io::Result<usize>,
+        deliver: impl FnOnce(&[u8]) -> usize,
+    ) -> Poll<io::Result<usize>> {
+        if self.read_ahead.is_empty() {
+            if self.read_ahead.capacity() == 0 {
+                return Poll::Ready(Err(read_ahead_off()));
+            }
+            let n = ready!(self.poll_read_with(cx, |io| self.fill_read_ahead(io, &mut read)))?;
+            if n == 0 {
+                return Poll::Ready(Ok(0));
+            }
+        }
+        Poll::Ready(Ok(self.read_ahead.consume(deliver)))
+    }
+
+    /// One non-blocking stream read into `buf`, the synchronous form of
+    /// [`poll_read_stream`](Async::poll_read_stream): buffered read-ahead bytes first (no
+    /// syscall), else one `read`. `WouldBlock` clears the read readiness, so the next
+    /// [`readable`](Async::readable) waits for new data.
+    pub fn try_read_stream(
+        &self,
+        buf: &mut [u8],
+        mut read: impl FnMut(&T, &mut [u8]) -> io::Result<usize>,
+    ) -> io::Result<usize> {
+        if self.read_ahead.serves(buf.len()) {
+            if self.read_ahead.is_empty() {
+                match self.fill_read_ahead(self.get_ref(), &mut read) {
+                    Ok(0) => return Ok(0),
+                    Ok(_) => {}
+                    Err(e) => return Err(self.clear_if_would_block(e)),
+                }
+            }
+            return Ok(self.read_ahead.read_into(buf));
+        }
+        match read(self.get_ref(), buf) {
+            Ok(n) => {
+                if n > 0 && n < buf.len() {
+                    self.source.clear_readiness(Direction::Read);
+                }
+                Ok(n)
+            }
+            Err(e) => Err(self.clear_if_would_block(e)),
+        }
+    }
+
+    /// Copies read-ahead bytes into `buf` without consuming them: what the next read would
+    /// return first. Returns 0 when nothing is buffered (the data, if any, is still in the
+    /// kernel).
+    pub fn peek_read_ahead(&self, buf: &mut [u8]) -> usize {
+        self.read_ahead.peek_into(buf)
+    }
+
+    /// Refills the empty read-ahead buffer with one `read`; a short fill proves the socket
+    /// drained.
+    fn fill_read_ahead(
+        &self,
+        io: &T,
+        read: &mut impl FnMut(&T, &mut [u8]) -> io::Result<usize>,
+    ) -> io::Result<usize> {
+        let n = self.read_ahead.fill(|bytes| read(io, bytes))?;
+        if n > 0 && n < self.read_ahead.capacity() {
+            self.source.clear_readiness(Direction::Read);
+        }
+        Ok(n)
+    }
+
+    fn clear_if_would_block(&self, e: io::Error) -> io::Error {
+        if e.kind() == io::ErrorKind::WouldBlock {
+            self.source.clear_readiness(Direction::Read);
+        }
+        e
+    }
+}
+
+/// Copies as much of `bytes` as fits into `buf`.
+#[inline]
+fn copy_out(bytes: &[u8], buf: &mut [u8]) -> usize {
+    let n = bytes.len().min(buf.len());
+    buf[..n].copy_from_slice(&bytes[..n]);
+    n
+}
+
+#[cold]
+fn read_ahead_off() -> io::Error {
+    io::Error::new(
+        io::ErrorKind::InvalidInput,
+        "Async::poll_read_ahead: read-ahead is off and nothing is buffered",
+    )
 }
 
 #[cfg(miri)]
@@ -340,6 +567,15 @@ where
         cx: &mut Context<'_>,
         bufs: &mut [IoSliceMut<'_>],
     ) -> Poll<io::Result<usize>> {
+        if !self.read_ahead.is_empty() || self.read_ahead.capacity() > 0 {
+            // Through the buffer (buffered bytes first), into the first non-empty slice, as the
+            // trait's default does.
+            let buf = bufs
+                .iter_mut()
+                .find(|b| !b.is_empty())
+                .map_or(&mut [][..], |b| &mut **b);
+            return self.poll_read_stream(cx, buf, |mut io, b| io.read(b));
+        }
         self.poll_read_with(cx, |mut io| io.read_vectored(bufs))
     }
 }

@@ -23,6 +23,8 @@ pub(crate) struct Config {
     pub(crate) event_interval: usize,
     pub(crate) budget: u32,
     pub(crate) start_paused: bool,
+    /// The read-ahead every new `Async` starts with (0: off).
+    pub(crate) read_ahead: usize,
 }
 
 /// How long one turn of the loop may wait for events, as decided by [`Core::wait`].
