@@ -46,18 +46,38 @@
 //! });
 //! ```
 
-#![forbid(unsafe_code)]
+#![deny(unsafe_code)]
 
+mod barrier;
+pub mod broadcast;
 pub mod mpsc;
+mod mutex;
 mod notify;
+mod once_cell;
 pub mod oneshot;
+mod permits;
+mod rwlock;
+mod semaphore;
 mod wait_list;
 mod waker_slot;
+pub mod watch;
 
 #[cfg(test)]
 mod test_util;
 
+pub use barrier::{Barrier, BarrierWaitResult};
+pub use mutex::{
+    MappedMutexGuard, Mutex, MutexGuard, OwnedMappedMutexGuard, OwnedMutexGuard, TryLockError,
+};
 pub use notify::{Notified, Notify};
+pub use once_cell::{OnceCell, SetError};
+pub use rwlock::{
+    OwnedRwLockMappedWriteGuard, OwnedRwLockReadGuard, OwnedRwLockWriteGuard, RwLock,
+    RwLockMappedWriteGuard, RwLockReadGuard, RwLockWriteGuard,
+};
+pub use semaphore::{
+    AcquireError, OwnedSemaphorePermit, Semaphore, SemaphorePermit, TryAcquireError,
+};
 
 /// Fails to compile if any listed type implements the given auto trait (`Send` or `Sync`).
 ///
