@@ -3,8 +3,7 @@
 //!
 //! The channel keeps the last `capacity` values (rounded up to a power of two, as tokio does) in
 //! a ring. Each receiver reads at its own position; a value is dropped once every receiver that
-//! existed when it was sent has received it (the last one gets the value itself, the others a
-//! clone). A sender never waits: when the ring is full it overwrites the oldest value, and a
+//! existed when it was sent has received it (each receiver gets a clone, as in tokio). A sender never waits: when the ring is full it overwrites the oldest value, and a
 //! receiver that had not read it yet gets [`RecvError::Lagged`]`(n)` with the number of values it
 //! missed, then continues from the oldest value still kept.
 //!
@@ -450,36 +449,37 @@ impl<T> Receiver<T> {
         Peek::Lagged(self.shared.tail.get().wrapping_sub(capacity))
     }
 
-    /// Takes this receiver's share of its next value (which `peek` found ready): the value itself
-    /// if it is the last reader, a clone otherwise.
+    /// Reads this receiver's next value (which `peek` found ready): a clone, as tokio gives
+    /// every receiver. The value in the ring is dropped once its last reader has cloned it. The
+    /// position moves on first, so a panicking `Clone` skips the value rather than looping on it.
     fn take(&mut self) -> Option<T>
     where
         T: Clone,
     {
-        let slot = self.slot();
+        let slot = &self.shared.ring[(self.next & self.shared.mask) as usize];
+        self.next = self.next.wrapping_add(1);
         let remaining = slot.remaining.get() - 1;
         slot.remaining.set(remaining);
-        let value = if remaining == 0 {
-            slot.value.borrow_mut().take()
-        } else {
-            slot.value.borrow().clone()
+        // Drops the value if this was its last reader, also when `clone` panics.
+        let release = ReleaseIfLast {
+            slot,
+            last: remaining == 0,
         };
-        self.next = self.next.wrapping_add(1);
+        let value = slot.value.borrow().clone();
+        drop(release);
         value
     }
 
     /// Gives up this receiver's share of its next value (which `peek` found ready).
     fn skip(&mut self) {
-        let slot = self.slot();
+        let slot = &self.shared.ring[(self.next & self.shared.mask) as usize];
+        self.next = self.next.wrapping_add(1);
         let remaining = slot.remaining.get() - 1;
         slot.remaining.set(remaining);
-        let value = if remaining == 0 {
-            slot.value.borrow_mut().take()
-        } else {
-            None
-        };
-        self.next = self.next.wrapping_add(1);
-        drop(value);
+        drop(ReleaseIfLast {
+            slot,
+            last: remaining == 0,
+        });
     }
 
     /// Reads the next value or reports why not, after `peek` said what is there.
@@ -583,6 +583,22 @@ impl<T> Drop for Receiver<T> {
 impl<T> fmt::Debug for Receiver<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("broadcast::Receiver")
+    }
+}
+
+/// Drops the value of `slot` when dropped, if `last`: its last reader is done with it.
+struct ReleaseIfLast<'a, T> {
+    slot: &'a Slot<T>,
+    last: bool,
+}
+
+impl<T> Drop for ReleaseIfLast<'_, T> {
+    fn drop(&mut self) {
+        if self.last {
+            let value = self.slot.value.borrow_mut().take();
+            // Dropped after the borrow ended: its destructor may use the channel.
+            drop(value);
+        }
     }
 }
 
