@@ -47,11 +47,7 @@ fn an_aborted_initialiser_hands_over_to_a_waiting_task(rt: &Runtime) {
         let cell = Rc::new(OnceCell::new());
         let first = {
             let cell = Rc::clone(&cell);
-            spawn(async move {
-                *cell
-                    .get_or_init(|| std::future::pending::<&'static str>())
-                    .await
-            })
+            spawn(async move { *cell.get_or_init(std::future::pending::<&'static str>).await })
         };
         yield_now().await;
         let second = {

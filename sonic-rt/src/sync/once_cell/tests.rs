@@ -97,9 +97,13 @@ fn constructors_take_and_into_inner() {
     assert_eq!(cell.into_inner().as_deref(), Some("c"));
     assert_eq!(OnceCell::<u8>::new_with(None).into_inner(), None);
     assert_eq!(OnceCell::<u8>::default().get(), None);
-    const FULL: OnceCell<u8> = OnceCell::const_new_with(4);
-    assert_eq!(FULL.get(), Some(&4));
-    assert!(FULL.set(5).unwrap_err().is_already_init_err());
+    thread_local! {
+        static FULL: OnceCell<u8> = const { OnceCell::const_new_with(4) };
+    }
+    FULL.with(|full| {
+        assert_eq!(full.get(), Some(&4));
+        assert!(full.set(5).unwrap_err().is_already_init_err());
+    });
     assert_eq!(
         SetError::InitializingError(()).to_string(),
         "InitializingError"
