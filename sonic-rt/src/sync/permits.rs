@@ -143,24 +143,28 @@ impl Permits {
         if n == 0 {
             return;
         }
-        let left = if self.waiters.is_empty() {
-            n
+        if self.waiters.is_empty() {
+            self.add_free(n);
         } else {
-            self.waiters.assign(n, Grant::Assigned)
-        };
+            self.assign(n);
+        }
+    }
+
+    /// Hands `n` permits to the waiters, oldest first; the rest become free.
+    #[inline(never)]
+    fn assign(&self, n: usize) {
+        let left = self.waiters.assign(n, Grant::Assigned);
         if left > 0 {
             self.add_free(left);
         }
     }
 
+    #[inline]
     fn add_free(&self, n: usize) {
-        let total = self
-            .available
-            .get()
-            .checked_add(n)
-            .filter(|&total| total <= Permits::MAX)
-            .unwrap_or_else(|| panic!("number of added permits ({n}) would overflow MAX_PERMITS"));
-        self.available.set(total);
+        match self.available.get().checked_add(n) {
+            Some(total) if total <= Permits::MAX => self.available.set(total),
+            _ => overflow(n),
+        }
     }
 
     /// Removes up to `n` free permits; returns how many were removed.
@@ -184,6 +188,12 @@ impl Permits {
     pub(crate) fn wait_slots(&self) -> usize {
         self.waiters.slot_count()
     }
+}
+
+#[cold]
+#[inline(never)]
+fn overflow(n: usize) -> ! {
+    panic!("number of added permits ({n}) would overflow MAX_PERMITS")
 }
 
 impl fmt::Debug for Permits {
@@ -220,27 +230,38 @@ impl Future for Acquire<'_> {
     #[inline]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Closed>> {
         let this = self.get_mut();
-        let permits = this.permits;
-        match mem::replace(&mut this.state, State::Done) {
+        if let State::Idle = this.state {
+            let permits = this.permits;
+            let free = permits.available.get();
+            // Free permits mean nobody waits (or `n` is 0): take them now, unless the task has
+            // used up its budget.
+            if free >= this.n && !permits.closed.get() {
+                if budget::poll_proceed(cx).is_pending() {
+                    return Poll::Pending;
+                }
+                permits.available.set(free - this.n);
+                this.state = State::Done;
+                return Poll::Ready(Ok(()));
+            }
+        }
+        this.poll_slow(cx)
+    }
+}
+
+impl Acquire<'_> {
+    /// Everything but the uncontended first poll: queue, wait, or fail.
+    #[inline(never)]
+    fn poll_slow(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Closed>> {
+        let permits = self.permits;
+        match mem::replace(&mut self.state, State::Done) {
             State::Idle => {
                 if permits.closed.get() {
                     return Poll::Ready(Err(Closed));
                 }
-                let free = permits.available.get();
-                if free >= this.n {
-                    // Free permits mean nobody waits (or `n` is 0): take them now, unless the
-                    // task has used up its budget.
-                    if budget::poll_proceed(cx).is_pending() {
-                        this.state = State::Idle;
-                        return Poll::Pending;
-                    }
-                    permits.available.set(free - this.n);
-                    return Poll::Ready(Ok(()));
-                }
                 // Take what is free and wait at the back for the rest.
-                permits.available.set(0);
-                let key = permits.waiters.park_for(cx.waker(), this.n - free);
-                this.state = State::Waiting(key);
+                let free = permits.available.replace(0);
+                let key = permits.waiters.park_for(cx.waker(), self.n - free);
+                self.state = State::Waiting(key);
                 Poll::Pending
             }
             State::Waiting(key) => match permits.waiters.poll(key, cx.waker()) {
@@ -249,24 +270,33 @@ impl Future for Acquire<'_> {
                         return Poll::Ready(Ok(()));
                     }
                     // Closed, possibly after it was handed everything: give back what it holds.
-                    permits.release(this.n - woken.unfilled);
+                    permits.release(self.n - woken.unfilled);
                     Poll::Ready(Err(Closed))
                 }
                 Err(key) => {
-                    this.state = State::Waiting(key);
+                    self.state = State::Waiting(key);
                     Poll::Pending
                 }
             },
             State::Done => panic!("`Acquire` polled after completion"),
         }
     }
-}
 
-impl Drop for Acquire<'_> {
-    fn drop(&mut self) {
+    /// Leaves the queue, giving back what was handed over so far.
+    #[inline(never)]
+    fn cancel(&mut self) {
         if let State::Waiting(key) = mem::replace(&mut self.state, State::Done) {
             let woken = self.permits.waiters.cancel(key);
             self.permits.release(self.n - woken.unfilled);
+        }
+    }
+}
+
+impl Drop for Acquire<'_> {
+    #[inline]
+    fn drop(&mut self) {
+        if let State::Waiting(_) = self.state {
+            self.cancel();
         }
     }
 }

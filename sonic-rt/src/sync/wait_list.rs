@@ -141,12 +141,15 @@ impl<O: Copy> List<O> {
     /// Unlinks the slot `index` (queued) and records `outcome` in it, with the units it still
     /// needed as `unfilled`.
     fn complete(&mut self, index: usize, outcome: O) -> Waker {
-        let (waker, need) = self.unlink(index, Slot::Vacant { next_free: NIL });
-        self.slots[index] = Slot::Done {
+        let need = match &self.slots[index] {
+            Slot::Queued { need, .. } => *need,
+            _ => unreachable!("completing a slot that is not queued"),
+        };
+        let done = Slot::Done {
             outcome,
             unfilled: need,
         };
-        waker
+        self.unlink(index, done).0
     }
 
     fn pop_front(&mut self, outcome: O) -> Option<Waker> {
@@ -344,6 +347,16 @@ impl<O: Copy> WaitList<O> {
     pub(crate) fn wake_all(&self, outcome: O) {
         let mut wakers = {
             let mut list = self.list.borrow_mut();
+            if list.head != NIL && list.head == list.tail {
+                // One waiter (a watch or broadcast receiver, a Notified): no batch needed.
+                let waker = list.pop_front(outcome);
+                self.queued.set(list.queued);
+                drop(list);
+                if let Some(waker) = waker {
+                    waker.wake();
+                }
+                return;
+            }
             let mut wakers = mem::take(&mut list.spare);
             while let Some(waker) = list.pop_front(outcome) {
                 wakers.push(waker);
