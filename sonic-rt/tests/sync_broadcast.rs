@@ -14,6 +14,9 @@ use std::time::Duration;
 
 const GUARD: Duration = Duration::from_secs(10);
 
+/// More rounds than a task's budget (128) allows without yielding.
+const ROUNDS: usize = 100_000;
+
 fn sixteen_receivers_get_every_value_in_order(rt: &Runtime) {
     rt.block_on(async {
         let (tx, rx) = broadcast::channel(8);
@@ -80,10 +83,11 @@ fn recv_spends_budget(rt: &Runtime) {
         select! {
             biased;
             _ = async {
-                loop {
+                for _ in 0..ROUNDS {
                     tx.send(()).unwrap();
                     assert!(rx.recv().await.is_ok());
                 }
+                panic!("{ROUNDS} rounds without yielding: no budget was spent");
             } => {}
             _ = yield_now() => {}
         }

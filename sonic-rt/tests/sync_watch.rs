@@ -13,6 +13,9 @@ use std::time::Duration;
 
 const GUARD: Duration = Duration::from_secs(10);
 
+/// More rounds than a task's budget (128) allows without yielding.
+const ROUNDS: usize = 100_000;
+
 fn every_receiver_ends_on_the_last_value(rt: &Runtime) {
     rt.block_on(async {
         let (tx, rx) = watch::channel(0u32);
@@ -96,9 +99,10 @@ fn changed_spends_budget_on_a_closed_channel(rt: &Runtime) {
         select! {
             biased;
             _ = async {
-                loop {
+                for _ in 0..ROUNDS {
                     assert!(rx.changed().await.is_err());
                 }
+                panic!("{ROUNDS} rounds without yielding: no budget was spent");
             } => {}
             _ = yield_now() => {}
         }
@@ -111,10 +115,11 @@ fn changed_spends_budget_when_always_changed(rt: &Runtime) {
         select! {
             biased;
             _ = async {
-                loop {
+                for _ in 0..ROUNDS {
                     tx.send(()).unwrap();
                     assert!(rx.changed().await.is_ok());
                 }
+                panic!("{ROUNDS} rounds without yielding: no budget was spent");
             } => {}
             _ = yield_now() => {}
         }
@@ -127,9 +132,10 @@ fn wait_for_and_closed_spend_budget(rt: &Runtime) {
         select! {
             biased;
             _ = async {
-                loop {
+                for _ in 0..ROUNDS {
                     assert!(rx.wait_for(|n| *n == 1).await.is_ok());
                 }
+                panic!("{ROUNDS} rounds without yielding: no budget was spent");
             } => {}
             _ = yield_now() => {}
         }
@@ -137,9 +143,10 @@ fn wait_for_and_closed_spend_budget(rt: &Runtime) {
         select! {
             biased;
             _ = async {
-                loop {
+                for _ in 0..ROUNDS {
                     tx.closed().await;
                 }
+                panic!("{ROUNDS} rounds without yielding: no budget was spent");
             } => {}
             _ = yield_now() => {}
         }
