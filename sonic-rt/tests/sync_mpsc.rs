@@ -6,7 +6,10 @@ use sonic_test_support::each_mode;
 
 use common::DropCounter;
 use futures_core::Stream;
-use sonic_rt::sync::mpsc::{self, error::SendError};
+use sonic_rt::sync::mpsc::{
+    self,
+    error::{SendError, SendTimeoutError},
+};
 use sonic_rt::task::yield_now;
 use sonic_rt::time::{sleep, timeout};
 use sonic_rt::{spawn, Runtime};
@@ -293,7 +296,44 @@ fn reserve_handed_a_slot_fails_if_the_receiver_closes_first(rt: &Runtime) {
     });
 }
 
+fn send_timeout_gives_the_value_back_when_no_slot_frees_in_time(rt: &Runtime) {
+    rt.block_on(async {
+        let (tx, mut rx) = mpsc::channel(1);
+        tx.send_timeout(1, GUARD).await.unwrap();
+        match tx.send_timeout(2, Duration::from_micros(300)).await {
+            Err(SendTimeoutError::Timeout(2)) => {}
+            other => panic!("expected a timeout with the value, got {other:?}"),
+        }
+        // The timed-out send kept no slot: the next one goes through once there is room.
+        assert_eq!(rx.recv().await, Some(1));
+        assert_eq!(tx.capacity(), 1);
+        tx.send_timeout(3, GUARD).await.unwrap();
+        assert_eq!(rx.recv().await, Some(3));
+    });
+}
+
+fn send_timeout_waits_for_a_slot_freed_in_time(rt: &Runtime) {
+    rt.block_on(async {
+        let (tx, mut rx) = mpsc::channel(1);
+        tx.send(0).await.unwrap();
+        let consumer = spawn(async move {
+            yield_now().await;
+            let first = rx.recv().await;
+            (first, rx.recv().await)
+        });
+        tx.send_timeout(1, GUARD).await.unwrap();
+        assert_eq!(consumer.await.unwrap(), (Some(0), Some(1)));
+        // The receiver is gone: the error says closed and holds the value.
+        let error = tx.send_timeout(2, GUARD).await.unwrap_err();
+        assert!(matches!(error, SendTimeoutError::Closed(2)));
+        assert_eq!(error.to_string(), "channel closed");
+        assert_eq!(error.into_inner(), 2);
+    });
+}
+
 each_mode!(
+    send_timeout_gives_the_value_back_when_no_slot_frees_in_time,
+    send_timeout_waits_for_a_slot_freed_in_time,
     reserve_handed_a_slot_fails_if_the_receiver_closes_first,
     ping_pong_between_tasks,
     many_producers_keep_their_own_order,

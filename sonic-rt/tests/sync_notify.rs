@@ -177,7 +177,78 @@ fn notify_as_a_condition_signal(rt: &Runtime) {
     });
 }
 
+/// tokio's `Notified::enable` pattern: a queue whose consumers register before they check, so a
+/// notification sent between the check and the wait is never lost, and never turns into a
+/// permit that would wake a consumer for a message another one already took.
+fn enable_before_checking_loses_no_notification(rt: &Runtime) {
+    rt.block_on(async {
+        struct Channel {
+            messages: RefCell<std::collections::VecDeque<u32>>,
+            sent: Notify,
+        }
+        impl Channel {
+            fn send(&self, message: u32) {
+                self.messages.borrow_mut().push_back(message);
+                self.sent.notify_one();
+            }
+            async fn recv(&self) -> u32 {
+                let mut notified = std::pin::pin!(self.sent.notified());
+                loop {
+                    notified.as_mut().enable();
+                    if let Some(message) = self.messages.borrow_mut().pop_front() {
+                        return message;
+                    }
+                    notified.as_mut().await;
+                    notified.set(self.sent.notified());
+                }
+            }
+        }
+        let channel = Rc::new(Channel {
+            messages: RefCell::new(Default::default()),
+            sent: Notify::new(),
+        });
+        let consumers: Vec<_> = (0..4)
+            .map(|_| {
+                let channel = Rc::clone(&channel);
+                spawn(async move {
+                    let mut got = Vec::new();
+                    loop {
+                        match channel.recv().await {
+                            u32::MAX => return got,
+                            message => got.push(message),
+                        }
+                        if got.len() % 5 == 0 {
+                            yield_now().await;
+                        }
+                    }
+                })
+            })
+            .collect();
+        for message in 0..400 {
+            channel.send(message);
+            if message % 3 == 0 {
+                yield_now().await;
+            }
+        }
+        for _ in 0..4 {
+            channel.send(u32::MAX);
+        }
+        let mut all = Vec::new();
+        for consumer in consumers {
+            all.extend(
+                timeout(Duration::from_secs(10), consumer)
+                    .await
+                    .expect("lost a wake")
+                    .unwrap(),
+            );
+        }
+        all.sort_unstable();
+        assert_eq!(all, (0..400).collect::<Vec<_>>());
+    });
+}
+
 each_mode!(
+    enable_before_checking_loses_no_notification,
     notify_one_wakes_a_waiting_task,
     permit_stored_before_the_wait,
     notify_one_serves_tasks_in_wait_order,

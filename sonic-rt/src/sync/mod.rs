@@ -1,5 +1,6 @@
-//! Local (`!Send`) synchronisation primitives for tasks on one runtime: [`oneshot`], [`mpsc`]
-//! (bounded and unbounded) and [`Notify`].
+//! Local (`!Send`) synchronisation primitives for tasks on one runtime: the channels
+//! [`oneshot`], [`mpsc`] (bounded and unbounded), [`watch`] and [`broadcast`]; [`Notify`];
+//! the locks [`Mutex`] and [`RwLock`]; [`Semaphore`], [`Barrier`] and [`OnceCell`].
 //!
 //! They have the names and shapes of `tokio::sync`, so code written for tokio's current-thread
 //! runtime ports by changing the import. Unlike tokio's, they are built for a single thread: the
@@ -12,15 +13,26 @@
 //! - State is shared through `Rc` and mutated through `Cell`, or through a `RefCell` whose borrow
 //!   never spans a call into foreign code: no waker is woken, cloned or dropped and no user value
 //!   is dropped while a borrow is held. A value's destructor may therefore use the same channel
-//!   (for example drop a `Sender` of it) without a "already borrowed" panic.
+//!   (for example drop a `Sender` of it) without a "already borrowed" panic. (The exceptions are
+//!   user closures that run on the value itself: `watch::Sender::send_modify`, a `Clone` of a
+//!   broadcast value; re-entering the same channel from them panics where tokio would deadlock.)
 //! - A party that waits alone (a receiver, a oneshot sender) keeps its waker between waits and
 //!   reuses it when `Waker::will_wake` says it is the same task, so steady-state waits clone
 //!   nothing. Nobody is woken unless it is actually waiting.
-//! - Parties that wait in numbers (bounded senders, [`Notified`]) queue FIFO in a slab-backed
-//!   list: a future dropped while it waits unlinks itself, and one dropped after it was chosen
-//!   passes its permit or notification to the next waiter. The slab is reused, so waiting does
-//!   not allocate once the peak number of waiters has been seen.
-//! - No `unsafe` code.
+//! - Parties that wait in numbers (bounded senders, [`Notified`], semaphore and lock waiters,
+//!   watch and broadcast receivers) queue FIFO in a slab-backed list: a future dropped while it
+//!   waits unlinks itself, and one dropped after it was chosen passes its permit or notification
+//!   to the next waiter. The slab is reused, so waiting does not allocate once the peak number of
+//!   waiters has been seen.
+//! - [`Semaphore`], [`Mutex`], [`RwLock`] and [`OnceCell`] share one fair semaphore
+//!   (`permits.rs`): strictly FIFO, a large request at the head makes later small ones wait, as
+//!   in tokio.
+//! - Cooperative budget, as in tokio: an acquire or lock that completes without waiting, a
+//!   `recv` of mpsc or broadcast that finds a value, and watch's `changed` / `wait_for` spend one
+//!   unit, so a loop that never has to wait still yields. Barrier and oneshot spend none.
+//! - `unsafe` only where a guard hands out references into a cell that the semaphore protects
+//!   (`mutex.rs`, `rwlock/`) and in `OnceCell` (written once through `&self`); each module opens
+//!   with the argument, and the unit tests run under Miri.
 //!
 //! # Examples
 //!
@@ -46,18 +58,38 @@
 //! });
 //! ```
 
-#![forbid(unsafe_code)]
+#![deny(unsafe_code)]
 
+mod barrier;
+pub mod broadcast;
 pub mod mpsc;
+mod mutex;
 mod notify;
+mod once_cell;
 pub mod oneshot;
+mod permits;
+mod rwlock;
+mod semaphore;
 mod wait_list;
 mod waker_slot;
+pub mod watch;
 
 #[cfg(test)]
 mod test_util;
 
+pub use barrier::{Barrier, BarrierWaitResult};
+pub use mutex::{
+    MappedMutexGuard, Mutex, MutexGuard, OwnedMappedMutexGuard, OwnedMutexGuard, TryLockError,
+};
 pub use notify::{Notified, Notify};
+pub use once_cell::{OnceCell, SetError};
+pub use rwlock::{
+    OwnedRwLockMappedWriteGuard, OwnedRwLockReadGuard, OwnedRwLockWriteGuard, RwLock,
+    RwLockMappedWriteGuard, RwLockReadGuard, RwLockWriteGuard,
+};
+pub use semaphore::{
+    AcquireError, OwnedSemaphorePermit, Semaphore, SemaphorePermit, TryAcquireError,
+};
 
 /// Fails to compile if any listed type implements the given auto trait (`Send` or `Sync`).
 ///
@@ -79,6 +111,29 @@ macro_rules! assert_not_impl {
 }
 
 assert_not_impl!(Send:
+    Semaphore,
+    SemaphorePermit<'static>,
+    OwnedSemaphorePermit,
+    Mutex<()>,
+    MutexGuard<'static, ()>,
+    OwnedMutexGuard<()>,
+    MappedMutexGuard<'static, ()>,
+    OwnedMappedMutexGuard<(), ()>,
+    RwLock<()>,
+    RwLockReadGuard<'static, ()>,
+    RwLockWriteGuard<'static, ()>,
+    OwnedRwLockReadGuard<()>,
+    OwnedRwLockWriteGuard<()>,
+    RwLockMappedWriteGuard<'static, ()>,
+    OwnedRwLockMappedWriteGuard<(), ()>,
+    Barrier,
+    OnceCell<()>,
+    watch::Sender<()>,
+    watch::Receiver<()>,
+    watch::Ref<'static, ()>,
+    broadcast::Sender<()>,
+    broadcast::Receiver<()>,
+    broadcast::WeakSender<()>,
     oneshot::Sender<()>,
     oneshot::Receiver<()>,
     mpsc::Sender<()>,
@@ -94,6 +149,17 @@ assert_not_impl!(Send:
     Notified<'static>,
 );
 assert_not_impl!(Sync:
+    Semaphore,
+    Mutex<()>,
+    MutexGuard<'static, ()>,
+    RwLock<()>,
+    RwLockReadGuard<'static, ()>,
+    Barrier,
+    OnceCell<()>,
+    watch::Sender<()>,
+    watch::Receiver<()>,
+    broadcast::Sender<()>,
+    broadcast::Receiver<()>,
     oneshot::Sender<()>,
     oneshot::Receiver<()>,
     mpsc::Sender<()>,

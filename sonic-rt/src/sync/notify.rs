@@ -17,7 +17,7 @@ use std::future::Future;
 use std::marker::PhantomData;
 use std::mem;
 use std::pin::Pin;
-use std::task::{Context, Poll};
+use std::task::{Context, Poll, Waker};
 
 use super::wait_list::{WaitList, WaiterKey};
 
@@ -193,6 +193,59 @@ enum State {
 pub struct Notified<'a> {
     notify: &'a Notify,
     state: State,
+}
+
+impl Notified<'_> {
+    /// Starts waiting without polling: from now on this future is in the queue, so a
+    /// [`notify_one`](Notify::notify_one) picks it (and it completes at its next poll) instead of
+    /// storing a permit. Returns true if it is already notified (a stored permit was taken, a
+    /// [`notify_waiters`](Notify::notify_waiters) came after its creation, or it was chosen while
+    /// queued).
+    ///
+    /// Needed where a task checks a condition between starting to wait and polling, so that a
+    /// notification sent in between is not lost; no waker is registered until the first poll.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use sonic_rt::sync::Notify;
+    /// use std::pin::pin;
+    ///
+    /// sonic_rt::block_on(async {
+    ///     let notify = Notify::new();
+    ///     let mut first = pin!(notify.notified());
+    ///     let mut second = pin!(notify.notified());
+    ///     assert!(!first.as_mut().enable());
+    ///     assert!(!second.as_mut().enable());
+    ///     notify.notify_one();
+    ///     notify.notify_one(); // two waiters queued: no permit is stored, both are notified
+    ///     assert!(first.as_mut().enable());
+    ///     first.await;
+    ///     second.await;
+    /// });
+    /// ```
+    pub fn enable(self: Pin<&mut Self>) -> bool {
+        let this = self.get_mut();
+        let notify = this.notify;
+        match mem::replace(&mut this.state, State::Done) {
+            State::Init { generation } => {
+                if notify.generation.get() != generation || notify.permit.replace(false) {
+                    return true;
+                }
+                // Queued with a waker that does nothing until the first poll stores the real one.
+                this.state = State::Waiting(notify.waiters.park(Waker::noop()));
+                false
+            }
+            State::Waiting(key) => match notify.waiters.try_take(key) {
+                Ok(_) => true,
+                Err(key) => {
+                    this.state = State::Waiting(key);
+                    false
+                }
+            },
+            State::Done => true,
+        }
+    }
 }
 
 impl Future for Notified<'_> {

@@ -18,8 +18,10 @@
 //!   back the units it did get.
 //! - No `RefCell` borrow is held while a `Waker` is cloned, woken or dropped: a waker may run
 //!   arbitrary code, including code that touches this queue again.
+//! - The number of queued waiters is mirrored in a `Cell` outside the borrow, so the hot paths of
+//!   the primitives built on this list (a release with nobody waiting) ask `is_empty` for free.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::fmt;
 use std::mem;
 use std::task::Waker;
@@ -139,12 +141,15 @@ impl<O: Copy> List<O> {
     /// Unlinks the slot `index` (queued) and records `outcome` in it, with the units it still
     /// needed as `unfilled`.
     fn complete(&mut self, index: usize, outcome: O) -> Waker {
-        let (waker, need) = self.unlink(index, Slot::Vacant { next_free: NIL });
-        self.slots[index] = Slot::Done {
+        let need = match &self.slots[index] {
+            Slot::Queued { need, .. } => *need,
+            _ => unreachable!("completing a slot that is not queued"),
+        };
+        let done = Slot::Done {
             outcome,
             unfilled: need,
         };
-        waker
+        self.unlink(index, done).0
     }
 
     fn pop_front(&mut self, outcome: O) -> Option<Waker> {
@@ -189,6 +194,8 @@ impl<O: Copy> List<O> {
 /// A FIFO queue of parked wakers, each with an outcome of type `O` once it is woken.
 pub(crate) struct WaitList<O> {
     list: RefCell<List<O>>,
+    /// `list.queued`, readable without a borrow; updated before every borrow that changes it ends.
+    queued: Cell<usize>,
 }
 
 impl<O: Copy> WaitList<O> {
@@ -202,7 +209,14 @@ impl<O: Copy> WaitList<O> {
                 queued: 0,
                 spare: Vec::new(),
             }),
+            queued: Cell::new(0),
         }
+    }
+
+    /// True if no waiter is queued (woken waiters that have not looked yet do not count).
+    #[inline]
+    pub(crate) fn is_empty(&self) -> bool {
+        self.queued.get() == 0
     }
 
     /// The number of slots the slab has grown to (tests check that slots are reused).
@@ -220,7 +234,21 @@ impl<O: Copy> WaitList<O> {
     /// (`need > 0`).
     pub(crate) fn park_for(&self, waker: &Waker, need: usize) -> WaiterKey {
         let waker = waker.clone();
-        self.list.borrow_mut().push_back(waker, need)
+        let mut list = self.list.borrow_mut();
+        let key = list.push_back(waker, need);
+        self.queued.set(list.queued);
+        key
+    }
+
+    /// Returns the waiter's outcome and frees its slot if it has been woken; otherwise gives the
+    /// key back and leaves its waker alone (for a waiter that checks without a context).
+    pub(crate) fn try_take(&self, key: WaiterKey) -> Result<Woken<O>, WaiterKey> {
+        let mut list = self.list.borrow_mut();
+        match &list.slots[key.0] {
+            Slot::Done { .. } => Ok(list.remove(key).0),
+            Slot::Queued { .. } => Err(key),
+            Slot::Vacant { .. } => unreachable!("waiter key names a vacant slot"),
+        }
     }
 
     /// Returns the waiter's outcome and frees its slot if it has been woken; otherwise updates its
@@ -249,7 +277,12 @@ impl<O: Copy> WaitList<O> {
     /// Gives up waiting. Returns the outcome if the waiter had already been woken, so the caller
     /// can pass it on to someone else, and the units it had not been assigned.
     pub(crate) fn cancel(&self, key: WaiterKey) -> Woken<O> {
-        let (woken, waker) = self.list.borrow_mut().remove(key);
+        let (woken, waker) = {
+            let mut list = self.list.borrow_mut();
+            let removed = list.remove(key);
+            self.queued.set(list.queued);
+            removed
+        };
         // A still-queued waiter's waker is dropped here, after the borrow ended.
         drop(waker);
         woken
@@ -257,13 +290,23 @@ impl<O: Copy> WaitList<O> {
 
     /// Wakes the oldest queued waiter with `outcome`. Returns false if nobody was queued.
     pub(crate) fn wake_one(&self, outcome: O) -> bool {
-        let waker = self.list.borrow_mut().pop_front(outcome);
+        let waker = {
+            let mut list = self.list.borrow_mut();
+            let waker = list.pop_front(outcome);
+            self.queued.set(list.queued);
+            waker
+        };
         waker.map(Waker::wake).is_some()
     }
 
     /// Wakes the most recently queued waiter with `outcome`. Returns false if nobody was queued.
     pub(crate) fn wake_last(&self, outcome: O) -> bool {
-        let waker = self.list.borrow_mut().pop_back(outcome);
+        let waker = {
+            let mut list = self.list.borrow_mut();
+            let waker = list.pop_back(outcome);
+            self.queued.set(list.queued);
+            waker
+        };
         waker.map(Waker::wake).is_some()
     }
 
@@ -289,7 +332,9 @@ impl<O: Copy> WaitList<O> {
                     }
                     _ => unreachable!("queue head is not queued"),
                 }
-                list.complete(head, outcome)
+                let waker = list.complete(head, outcome);
+                self.queued.set(list.queued);
+                waker
             };
             // Woken outside the borrow: the wake may touch this list again.
             waker.wake();
@@ -302,10 +347,21 @@ impl<O: Copy> WaitList<O> {
     pub(crate) fn wake_all(&self, outcome: O) {
         let mut wakers = {
             let mut list = self.list.borrow_mut();
+            if list.head != NIL && list.head == list.tail {
+                // One waiter (a watch or broadcast receiver, a Notified): no batch needed.
+                let waker = list.pop_front(outcome);
+                self.queued.set(list.queued);
+                drop(list);
+                if let Some(waker) = waker {
+                    waker.wake();
+                }
+                return;
+            }
             let mut wakers = mem::take(&mut list.spare);
             while let Some(waker) = list.pop_front(outcome) {
                 wakers.push(waker);
             }
+            self.queued.set(list.queued);
             wakers
         };
         for waker in wakers.drain(..) {

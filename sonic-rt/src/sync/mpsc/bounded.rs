@@ -6,7 +6,7 @@ use std::rc::Rc;
 use std::task::{Context, Poll};
 
 use super::chan::{Chan, TryAcquireError};
-use super::error::{SendError, TryRecvError, TrySendError};
+use super::error::{SendError, SendTimeoutError, TryRecvError, TrySendError};
 
 /// Creates a bounded channel that buffers up to `buffer` values.
 ///
@@ -86,6 +86,41 @@ impl<T> Sender<T> {
                 Ok(())
             }
             Err(_) => Err(SendError(value)),
+        }
+    }
+
+    /// Sends `value`, waiting at most `timeout` for a free slot.
+    ///
+    /// Fails like [`send`](Sender::send), and with [`SendTimeoutError::Timeout`] if no slot was
+    /// handed to it in time; either way the value comes back in the error. A slot that frees up
+    /// after the timeout goes to the next waiting sender. Needs a runtime (it sets a timer).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use sonic_rt::sync::mpsc::{self, error::SendTimeoutError};
+    /// use std::time::Duration;
+    ///
+    /// sonic_rt::block_on(async {
+    ///     let (tx, mut rx) = mpsc::channel(1);
+    ///     tx.send_timeout(1, Duration::from_millis(5)).await.unwrap();
+    ///     let full = tx.send_timeout(2, Duration::from_millis(5)).await;
+    ///     assert!(matches!(full, Err(SendTimeoutError::Timeout(2))));
+    ///     assert_eq!(rx.recv().await, Some(1));
+    /// });
+    /// ```
+    pub async fn send_timeout(
+        &self,
+        value: T,
+        timeout: std::time::Duration,
+    ) -> Result<(), SendTimeoutError<T>> {
+        match crate::time::timeout(timeout, self.chan.acquire(1)).await {
+            Ok(Ok(())) => {
+                self.chan.send_with_permit(value);
+                Ok(())
+            }
+            Ok(Err(_)) => Err(SendTimeoutError::Closed(value)),
+            Err(_) => Err(SendTimeoutError::Timeout(value)),
         }
     }
 

@@ -235,3 +235,70 @@ fn dropped_waiter_chosen_by_notify_last_passes_it_to_the_newest() {
     assert!(poll_once(second.as_mut(), &wakers[1]).is_ready());
     assert!(poll_once(first.as_mut(), &wakers[0]).is_pending());
 }
+
+#[test]
+fn enable_queues_the_waiter_so_notify_one_picks_it_instead_of_storing_a_permit() {
+    let (counter, waker) = WakeCounter::new();
+    let notify = Notify::new();
+    let mut a = pin!(notify.notified());
+    let mut b = pin!(notify.notified());
+    assert!(!a.as_mut().enable());
+    assert!(!b.as_mut().enable());
+    notify.notify_one();
+    notify.notify_one();
+    assert!(
+        !notify.permit.get(),
+        "both notifications went to the enabled waiters"
+    );
+    assert!(a.as_mut().enable());
+    assert!(b.as_mut().enable());
+    assert_eq!(poll_once(a.as_mut(), &waker), Poll::Ready(()));
+    assert_eq!(poll_once(b.as_mut(), &waker), Poll::Ready(()));
+    assert_eq!(counter.count(), 0, "no waker was registered");
+}
+
+#[test]
+fn enable_takes_a_stored_permit_or_a_later_notify_waiters() {
+    let notify = Notify::new();
+    notify.notify_one();
+    assert!(pin!(notify.notified()).as_mut().enable());
+    assert!(!notify.permit.get());
+    let mut created = pin!(notify.notified());
+    notify.notify_waiters();
+    assert!(created.as_mut().enable());
+    let mut later = pin!(notify.notified());
+    assert!(!later.as_mut().enable());
+    assert!(!later.as_mut().enable(), "enabling twice changes nothing");
+    notify.notify_waiters();
+    assert!(later.as_mut().enable());
+}
+
+#[test]
+fn an_enabled_waiter_keeps_its_place_and_gets_the_waker_of_its_first_poll() {
+    let (counter, waker) = WakeCounter::new();
+    let notify = Notify::new();
+    let mut first = pin!(notify.notified());
+    let mut second = pin!(notify.notified());
+    assert!(!first.as_mut().enable());
+    assert!(poll_once(second.as_mut(), &waker).is_pending());
+    assert!(poll_once(first.as_mut(), &waker).is_pending());
+    notify.notify_one();
+    assert_eq!(counter.count(), 1);
+    assert!(poll_once(first.as_mut(), &waker).is_ready());
+    assert!(poll_once(second.as_mut(), &waker).is_pending());
+}
+
+#[test]
+fn a_dropped_enabled_waiter_passes_its_notification_on() {
+    let (counter, waker) = WakeCounter::new();
+    let notify = Notify::new();
+    let mut second = pin!(notify.notified());
+    {
+        let mut first = pin!(notify.notified());
+        assert!(!first.as_mut().enable());
+        assert!(poll_once(second.as_mut(), &waker).is_pending());
+        notify.notify_one();
+    }
+    assert_eq!(counter.count(), 1);
+    assert!(poll_once(second.as_mut(), &waker).is_ready());
+}
