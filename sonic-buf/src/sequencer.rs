@@ -28,7 +28,11 @@
 //!   the constructor; nothing after that allocates (tested with a counting allocator).
 //! * **Bad input.** Sequence numbers come from the network: `u64::MAX` (no successor) and
 //!   anything past the window are refused with an error, never with a panic or an overflow.
+//!
+//! [`Arbiter`] puts several redundant lines (A/B feeds) in front of one sequencer, with
+//! per-line statistics.
 
+mod arbiter;
 mod gaps;
 mod store;
 
@@ -39,6 +43,7 @@ use std::time::{Duration, Instant};
 
 use crate::BipBuffer;
 
+pub use arbiter::{Arbiter, ArbiterStats, LineStats};
 pub use gaps::Gap;
 use gaps::Gaps;
 pub use store::Store;
