@@ -14,7 +14,8 @@
 //! `--replay 127.0.0.1:31002` (`none`: no recovery) `--start 1` `--count N` (stop after N
 //! messages) `--max-slots 4096` `--max-bytes 4194304` `--gap-timeout-us 2000` `--gap-depth 64`
 //! `--recovery-timeout-ms 500` (then give the gap up) `--idle-secs 10` `--rcvbuf 4194304`
-//! (`SO_RCVBUF` of each line) `--busy-poll` (with spin reads) `--print`.
+//! (`SO_RCVBUF` of each line) `--warmup N` (messages left out of the histogram) `--busy-poll`
+//! (with spin reads) `--print`.
 //!
 //! Every datagram is untrusted: it must be addressed to its line's group, come from the source,
 //! be whole (not truncated by the 1472-byte receive space), decode (`feed_wire.rs`: length field
@@ -83,6 +84,8 @@ pub struct Args {
     /// `net.core.rmem_max`); 0 leaves the default. A burst beyond it is dropped by the kernel
     /// (counted as kernel drops) and recovered.
     pub rcvbuf: usize,
+    /// Messages at the start left out of the latency histogram (warm-up).
+    pub warmup: u64,
     /// Busy-poll runtime, with spin reads on both lines.
     pub busy_poll: bool,
     /// Print every released message.
@@ -107,6 +110,7 @@ impl Default for Args {
             recovery_timeout: Duration::from_millis(500),
             idle: Duration::from_secs(10),
             rcvbuf: 4 << 20,
+            warmup: 0,
             busy_poll: false,
             print: false,
         }
@@ -297,7 +301,7 @@ fn main() -> io::Result<()> {
                  [--source ADDR|any] [--iface NAME] [--replay ADDR:PORT|none] [--start N] \
                  [--count N] [--max-slots N] [--max-bytes N] [--gap-timeout-us N] \
                  [--gap-depth N] [--recovery-timeout-ms N] [--idle-secs N] [--rcvbuf N] \
-                 [--busy-poll] [--print]"
+                 [--warmup N] [--busy-poll] [--print]"
             );
             std::process::exit(2);
         }
@@ -459,10 +463,11 @@ impl<F: FnMut(u64, &[u8])> Core<F> {
                 Ok(Verdict::Message { seq, sent_ns }) => {
                     match self.arb.commit(line, seq, meta.len) {
                         Ok(Pushed::Duplicate) => {}
-                        Ok(_) => {
+                        Ok(_) if seq.wrapping_sub(self.args.start) >= self.args.warmup => {
                             let now = wire::now_ns();
                             self.latency.saturating_record(now.saturating_sub(sent_ns));
                         }
+                        Ok(_) => {}
                         Err(e) => self.reject(Reject::of(e)),
                     }
                 }
@@ -743,6 +748,7 @@ pub fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Args, String
             }
             "--idle-secs" => a.idle = Duration::from_secs(v.parse().map_err(|_| bad())?),
             "--rcvbuf" => a.rcvbuf = v.parse().map_err(|_| bad())?,
+            "--warmup" => a.warmup = v.parse().map_err(|_| bad())?,
             _ => return Err(format!("unknown option {flag}")),
         }
     }

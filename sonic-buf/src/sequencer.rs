@@ -17,7 +17,8 @@
 //!   store's size ([`PushError::BytesFull`]). Nothing ever moves inside a `BipBuffer` or
 //!   `MirroredBuffer`. A log entry lives from commit to reclaim: at most `max_slots` held
 //!   ones plus at most `max_slots - 1` released ones behind the oldest held one (they all lie
-//!   in one window), so the log's index is allocated once with `2 * max_slots` entries.
+//!   in one window), so the log's index is a ring allocated once with `2 * max_slots`
+//!   entries (rounded up to a power of two).
 //! * **Release.** [`Sequencer::pop`] hands out the datagram at `next` borrowed from the store;
 //!   it is released by the next call that takes `&mut self` (so the borrow cannot outlive it).
 //! * **Gaps.** A push or announcement beyond `end` opens the gap `[end, seq)` and reports it
@@ -36,7 +37,6 @@ mod arbiter;
 mod gaps;
 mod store;
 
-use std::collections::VecDeque;
 use std::error::Error;
 use std::fmt;
 use std::time::{Duration, Instant};
@@ -259,10 +259,12 @@ pub struct Sequencer<S: Store = BipBuffer> {
     mask: u64,
     max_slots: usize,
     max_bytes: usize,
-    /// The log index: one entry per record in the store, oldest first.
-    log: VecDeque<Entry>,
-    /// Id of `log.front()`.
-    log_front: u64,
+    /// The log index: a ring of one entry per record in the store, entry `id` at
+    /// `id & log_mask`; ids `log_head..log_tail` are live, oldest first.
+    log: Box<[Entry]>,
+    log_mask: u64,
+    log_head: u64,
+    log_tail: u64,
     /// Stream offsets of the log's front and back (bytes released / committed, wrapping).
     front: usize,
     back: usize,
@@ -312,8 +314,17 @@ impl<S: Store> Sequencer<S> {
             mask: ring as u64 - 1,
             max_slots,
             max_bytes,
-            log: VecDeque::with_capacity(2 * max_slots),
-            log_front: 0,
+            log: vec![
+                Entry {
+                    len: 0,
+                    released: true
+                };
+                (2 * max_slots).next_power_of_two()
+            ]
+            .into_boxed_slice(),
+            log_mask: (2 * max_slots).next_power_of_two() as u64 - 1,
+            log_head: 0,
+            log_tail: 0,
             front: 0,
             back: 0,
             claimed: 0,
@@ -471,8 +482,8 @@ impl<S: Store> Sequencer<S> {
         for s in self.slots.iter_mut() {
             s.held = false;
         }
-        self.log.clear();
-        self.log_front = 0;
+        self.log_head = 0;
+        self.log_tail = 0;
         self.front = 0;
         self.back = 0;
         self.held = 0;
@@ -606,12 +617,13 @@ impl<S: Store> Sequencer<S> {
     fn store_record(&mut self, seq: u64, len: usize) -> Pushed {
         let loc = self.store.commit_record(len, self.back);
         self.back = self.back.wrapping_add(len);
-        let entry = self.log_front + self.log.len() as u64;
-        debug_assert!(self.log.len() < self.log.capacity());
-        self.log.push_back(Entry {
+        let entry = self.log_tail;
+        debug_assert!(entry - self.log_head <= self.log_mask);
+        self.log[(entry & self.log_mask) as usize] = Entry {
             len,
             released: false,
-        });
+        };
+        self.log_tail += 1;
         self.slots[(seq & self.mask) as usize] = Slot {
             loc,
             len,
@@ -659,16 +671,15 @@ impl<S: Store> Sequencer<S> {
         s.held = false;
         self.held -= 1;
         self.held_bytes -= s.len;
-        let k = (s.entry - self.log_front) as usize;
-        self.log[k].released = true;
-        while let Some(e) = self.log.front() {
+        self.log[(s.entry & self.log_mask) as usize].released = true;
+        while self.log_head < self.log_tail {
+            let e = self.log[(self.log_head & self.log_mask) as usize];
             if !e.released {
                 break;
             }
             self.store.release_oldest(e.len);
             self.front = self.front.wrapping_add(e.len);
-            self.log.pop_front();
-            self.log_front += 1;
+            self.log_head += 1;
         }
     }
 }
