@@ -128,6 +128,22 @@ fn three_lines_count_sole_deliveries_once_out_of_the_horizon() {
 }
 
 #[test]
+fn nothing_received_counts_nothing_lost() {
+    let mut arb = Arbiter::new(
+        2,
+        Config {
+            start: Some(1),
+            ..cfg()
+        },
+    );
+    assert_eq!(arb.stats().lost_on_all, 0);
+    arb.sequencer_mut().expect_until(5).unwrap();
+    assert_eq!(arb.stats().lost_on_all, 0, "not released yet");
+    arb.push(A, 5, &body(5)).unwrap();
+    assert_eq!(arb.stats().lost_on_all, 0);
+}
+
+#[test]
 fn a_datagram_received_in_place_counts_for_its_line() {
     let mut arb = Arbiter::new(2, cfg());
     let space = arb.claim(1500).unwrap();

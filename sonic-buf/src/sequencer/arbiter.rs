@@ -200,8 +200,12 @@ impl<S: Store> Arbiter<S> {
 
     /// The masks of the released sequence numbers still inside the horizon.
     fn live(&self) -> impl Iterator<Item = u32> + '_ {
-        let lo = self.seen_lo.unwrap_or(0);
-        let hi = self.seq.next().min(lo + self.seen.len() as u64);
+        // Nothing delivered yet: nothing to count (not even the numbers below the start).
+        let lo = self.seen_lo.unwrap_or(u64::MAX);
+        let hi = self
+            .seq
+            .next()
+            .min(lo.saturating_add(self.seen.len() as u64));
         let mask = self.seen.len() as u64 - 1;
         (lo..hi.max(lo)).map(move |q| self.seen[(q & mask) as usize])
     }
