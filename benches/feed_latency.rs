@@ -4,7 +4,8 @@
 //! joined to both lines (keeping the first copy of each sequence number, nothing else).
 //!
 //! A publisher thread (pinned to CPU 0) sends the feed of `examples/feed_wire.rs`, every message
-//! on line A then line B, paced by spinning on the clock. The reader under test runs on CPU 1,
+//! on line A then line B, paced by sleeping (spinning would starve the kernel's softirq thread
+//! on that CPU, which delivers loopback datagrams once it has been woken). The reader under test runs on CPU 1,
 //! alone with the publisher: modes run one after the other, interleaved run by run (sonic
 //! busy-poll with spin reads, plain `recv_from`, sonic parked), and each figure is the median
 //! over the runs of that run's percentile. The first `--warmup` messages are left out.
@@ -103,10 +104,14 @@ fn set_rcvbuf(fd: i32, bytes: usize) {
 }
 
 /// Sends messages 1..=count on both lines at `rate`, then heartbeats (so a reader that lost the
-/// tail sees it), from a thread pinned to CPU 0. Starts when `go` yields the port.
+/// tail sees it), from a thread on CPU 0. Starts when `go` yields the port.
+///
+/// The caller pins itself to CPU 1 only after this returns: a thread inherits its creator's
+/// CPU, and under `chrt` a new thread queued behind a busy-polling reader on CPU 1 would never
+/// run long enough to move.
 fn publisher(o: Opts, go: mpsc::Receiver<u16>) -> std::thread::JoinHandle<()> {
+    pin(0);
     std::thread::spawn(move || {
-        pin(0);
         let Ok(port) = go.recv() else { return };
         let s = UdpSocket::bind((Ipv4Addr::LOCALHOST, 0)).expect("bind");
         let lines = [
@@ -115,11 +120,17 @@ fn publisher(o: Opts, go: mpsc::Receiver<u16>) -> std::thread::JoinHandle<()> {
         ];
         let mut buf = [0u8; wire::MAX_DATAGRAM];
         let period = Duration::from_secs_f64(1.0 / o.rate);
+        // Sleep, never spin, between sends: loopback delivery runs in softirq context on this
+        // CPU, and once the kernel hands softirqs to ksoftirqd a spinning sender starves it
+        // (milliseconds of latency for every reader). A 1 ns timer slack keeps the sleeps short.
+        // SAFETY: prctl with integer arguments only.
+        unsafe { libc::prctl(libc::PR_SET_TIMERSLACK, 1u64, 0u64, 0u64, 0u64) };
         let start = Instant::now();
         for i in 0..o.count {
             let due = start + period * i as u32;
-            while Instant::now() < due {
-                std::hint::spin_loop();
+            let now = Instant::now();
+            if now < due {
+                std::thread::sleep(due - now);
             }
             let n = wire::encode_message(&mut buf, i + 1, wire::now_ns(), 32);
             for to in lines {
@@ -142,9 +153,9 @@ fn new_histogram() -> Histogram<u64> {
 
 /// One run of the feed_handler example; returns its histogram of first-copy latencies.
 fn run_sonic(o: Opts, busy: bool) -> Histogram<u64> {
-    pin(1);
     let (tx, rx) = mpsc::channel();
     let publisher = publisher(o, rx);
+    pin(1);
     let rt = sonic_rt::Builder::new()
         .busy_poll(busy)
         .build()
@@ -179,7 +190,6 @@ fn run_sonic(o: Opts, busy: bool) -> Histogram<u64> {
 
 /// One run of a plain blocking `recv_from` loop on one socket joined to both lines.
 fn run_plain(o: Opts) -> Histogram<u64> {
-    pin(1);
     let s = UdpSocket::bind((Ipv4Addr::UNSPECIFIED, 0)).expect("bind");
     s.join_multicast_v4(&GROUP_A, &Ipv4Addr::LOCALHOST)
         .expect("join A");
@@ -190,6 +200,7 @@ fn run_plain(o: Opts) -> Histogram<u64> {
         .expect("timeout");
     let (tx, rx) = mpsc::channel();
     let publisher = publisher(o, rx);
+    pin(1);
     tx.send(s.local_addr().expect("addr").port())
         .expect("publisher");
     let mut h = new_histogram();
