@@ -519,6 +519,16 @@ impl<S: Store> Sequencer<S> {
         self.back.wrapping_sub(self.front)
     }
 
+    /// How full the store is: [`store_bytes`](Self::store_bytes) over
+    /// [`max_bytes`](Self::max_bytes), from 0 to 1 (the Go `SlotSequencer`'s `FillPct`).
+    pub fn fill_ratio(&self) -> f64 {
+        if self.max_bytes == 0 {
+            1.0
+        } else {
+            self.store_bytes() as f64 / self.max_bytes as f64
+        }
+    }
+
     /// The slot bound.
     pub fn max_slots(&self) -> usize {
         self.max_slots

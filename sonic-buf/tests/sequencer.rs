@@ -275,6 +275,7 @@ fn released_datagrams_behind_an_older_held_one_keep_their_bytes_until_it_goes() 
     assert_eq!(s.pop().map(|(q, _)| q), Some(0));
     assert_eq!(s.pop(), None);
     assert_eq!((s.held_bytes(), s.store_bytes()), (10, 20));
+    assert!((s.fill_ratio() - 20.0 / 4096.0).abs() < 1e-12);
     s.push(1, &[1; 10]).unwrap();
     while s.pop().is_some() {}
     s.push(3, &[3; 10]).unwrap(); // settles the last pop

@@ -303,8 +303,8 @@ impl Peer {
         sys::set_recv_drop_count(self.fd(), on)
     }
 
-    /// What this peer received and sent so far: receives completed at once vs after waiting,
-    /// datagrams, bytes, truncations, kernel drops, sends. The counters belong to the runtime
+    /// What this peer received and sent so far: receives (and sends) completed at once vs
+    /// after waiting, datagrams, bytes, truncations, kernel drops, datagrams and bytes sent. The counters belong to the runtime
     /// thread (no atomics); reading them copies them.
     ///
     /// ```
@@ -542,17 +542,19 @@ impl Peer {
         target: SocketAddr,
     ) -> Poll<io::Result<usize>> {
         let p = self.io.poll_write_with(cx, |s| s.send_to(buf, target));
-        if let Poll::Ready(Ok(n)) = p {
-            self.stats.send(n);
+        match p {
+            Poll::Ready(Ok(n)) => self.stats.poll_send(n),
+            Poll::Pending => self.stats.poll_send_pending(),
+            Poll::Ready(Err(_)) => {}
         }
         p
     }
 
     /// Sends `buf` as one datagram to `target`; see [`poll_send_to`](Self::poll_send_to).
     pub async fn send_to(&self, buf: &[u8], target: SocketAddr) -> io::Result<usize> {
-        let r = self.io.write_with(|s| s.send_to(buf, target)).await;
+        let (r, waited) = watch(self.io.write_with(|s| s.send_to(buf, target))).await;
         if let Ok(n) = r {
-            self.stats.send(n);
+            self.stats.send(n, waited);
         }
         r
     }
@@ -561,7 +563,7 @@ impl Peer {
     pub fn try_send_to(&self, buf: &[u8], target: SocketAddr) -> io::Result<usize> {
         let res = self.io.get_ref().send_to(buf, target);
         match &res {
-            Ok(n) => self.stats.send(*n),
+            Ok(n) => self.stats.send(*n, false),
             Err(e) if e.kind() == io::ErrorKind::WouldBlock => self.io.clear_writable(),
             Err(_) => {}
         }

@@ -9,7 +9,8 @@
 //!   *completed after waiting* returned `Pending` at least once (it waited for readiness, or
 //!   gave its turn back to the scheduler) before it found one. The async fns know this per
 //!   call; the `poll_*` fns per peer (a `Pending` makes the peer's next completed receive a
-//!   waited one); `try_*` fns never wait.
+//!   waited one); `try_*` fns never wait. Sends are counted the same way (the Go peer's
+//!   immediate vs scheduled writes).
 //! * Kernel drops come from `SO_RXQ_OVFL` (Linux): with it on, a datagram carries the socket's
 //!   drop counter (datagrams discarded because the receive queue was full) whenever that
 //!   counter is not zero. The counter is cumulative and 32 bits wide; the peer adds the
@@ -39,6 +40,10 @@ pub struct PeerStats {
     /// far (needs [`set_recv_drop_count`](super::Peer::set_recv_drop_count); reported with the
     /// next datagram received through `recv_msg` / `recv_batch`).
     pub kernel_drops: u64,
+    /// Send calls that went out on their first attempt.
+    pub writes_immediate: u64,
+    /// Send calls that waited for room in the socket buffer first.
+    pub writes_waited: u64,
     /// Datagrams sent.
     pub sent: u64,
     /// Bytes sent.
@@ -68,10 +73,14 @@ pub(super) struct Counters {
     truncated: Cell<u64>,
     kernel_drops: Cell<u64>,
     last_drops: Cell<u32>,
+    writes_immediate: Cell<u64>,
+    writes_waited: Cell<u64>,
     sent: Cell<u64>,
     sent_bytes: Cell<u64>,
     /// A `poll_*` receive returned `Pending` and no receive completed since.
     poll_waiting: Cell<bool>,
+    /// The same for sends.
+    poll_send_waiting: Cell<bool>,
 }
 
 fn add(c: &Cell<u64>, n: u64) {
@@ -121,9 +130,28 @@ impl Counters {
     }
 
     #[inline]
-    pub(super) fn send(&self, len: usize) {
+    pub(super) fn send(&self, len: usize, waited: bool) {
+        add(
+            if waited {
+                &self.writes_waited
+            } else {
+                &self.writes_immediate
+            },
+            1,
+        );
         add(&self.sent, 1);
         add(&self.sent_bytes, len as u64);
+    }
+
+    /// A `poll_*` send completed: waited if an earlier poll of this peer was `Pending`.
+    #[inline]
+    pub(super) fn poll_send(&self, len: usize) {
+        self.send(len, self.poll_send_waiting.replace(false));
+    }
+
+    #[inline]
+    pub(super) fn poll_send_pending(&self) {
+        self.poll_send_waiting.set(true);
     }
 
     pub(super) fn snapshot(&self) -> PeerStats {
@@ -134,6 +162,8 @@ impl Counters {
             bytes: self.bytes.get(),
             truncated: self.truncated.get(),
             kernel_drops: self.kernel_drops.get(),
+            writes_immediate: self.writes_immediate.get(),
+            writes_waited: self.writes_waited.get(),
             sent: self.sent.get(),
             sent_bytes: self.sent_bytes.get(),
         }
@@ -149,6 +179,8 @@ impl Counters {
             &self.bytes,
             &self.truncated,
             &self.kernel_drops,
+            &self.writes_immediate,
+            &self.writes_waited,
             &self.sent,
             &self.sent_bytes,
         ] {
