@@ -128,6 +128,18 @@ impl BipBuffer {
     pub fn claimed(&self) -> usize {
         self.claim_len
     }
+
+    /// Where the pending claim starts in the storage: after a commit, where the committed
+    /// bytes lie (the sequencer keeps datagrams in place by this offset).
+    pub(crate) fn claim_start(&self) -> usize {
+        self.claim_start
+    }
+
+    /// The whole storage, readable or not: the sequencer reads a committed record at the
+    /// offset it was committed to, in either region.
+    pub(crate) fn storage(&self) -> &[u8] {
+        &self.buf
+    }
 }
 
 impl Fifo for BipBuffer {

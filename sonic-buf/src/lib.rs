@@ -20,6 +20,9 @@
 //! * [`codec`]: a [`Decoder`](codec::Decoder) that returns messages borrowed from the readable
 //!   window, an [`Encoder`](codec::Encoder) that writes into claimed space, framed readers and
 //!   writers, and a length-prefixed frame codec.
+//! * [`sequencer`]: a [`Sequencer`] that takes sequenced datagrams in any order (received
+//!   straight into a buffer's claimed space), drops duplicates, reports gaps and their
+//!   timeouts, and releases the datagrams in order, bounded in slots and bytes.
 //!
 //! # Examples
 //!
@@ -47,9 +50,11 @@ mod fifo;
 pub mod io;
 #[cfg(any(target_os = "linux", target_vendor = "apple"))]
 mod mirrored;
+pub mod sequencer;
 
 pub use bip::BipBuffer;
 pub use byte::ByteBuffer;
 pub use fifo::Fifo;
 #[cfg(any(target_os = "linux", target_vendor = "apple"))]
 pub use mirrored::{MapError, MirroredBuffer, MirroredBuilder};
+pub use sequencer::Sequencer;

@@ -87,15 +87,19 @@
 //! (joins by index work on interfaces without an IPv4 address); leave and block on the
 //! interface of the join; the loopback getter reports the kernel's value (the Go getter
 //! inverts it); per-datagram destination address and truncation ([`Peer::recv_msg`]);
-//! [`Peer::memberships`]; errors for bad input instead of panics.
+//! [`Peer::memberships`]; errors for bad input instead of panics; read statistics
+//! ([`Peer::stats`]: the Go peer's immediate vs scheduled reads, plus datagrams, bytes,
+//! truncations and the kernel's drops from `SO_RXQ_OVFL`).
 
 mod interface;
 mod membership;
 mod peer;
 mod recv;
+mod stats;
 mod sys;
 
 pub use interface::Interface;
 pub use membership::Membership;
 pub use peer::Peer;
 pub use recv::{RecvMeta, MAX_BATCH};
+pub use stats::PeerStats;

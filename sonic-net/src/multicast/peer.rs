@@ -4,13 +4,16 @@
 use super::interface::Interface;
 use super::membership::{invalid, Joined};
 use super::recv::{self, RecvMeta};
+use super::stats::{Counters, PeerStats};
 use super::sys;
 use socket2::{Domain, Protocol, SockRef, Socket, Type};
 use sonic_rt::io::Async;
 use std::cell::{Cell, RefCell};
+use std::future::{poll_fn, Future};
 use std::io;
 use std::net::{Ipv4Addr, SocketAddr, UdpSocket};
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
+use std::pin::pin;
 use std::task::{Context, Poll};
 
 /// A UDP multicast peer on the current sonic runtime: it joins groups (any-source or
@@ -57,6 +60,7 @@ pub struct Peer {
     pub(super) joined: RefCell<Vec<Joined>>,
     outbound: RefCell<Interface>,
     inbound: Cell<u32>,
+    stats: Counters,
 }
 
 impl Peer {
@@ -107,6 +111,7 @@ impl Peer {
             joined: RefCell::new(Vec::new()),
             outbound: RefCell::new(Interface::Unspecified),
             inbound: Cell::new(0),
+            stats: Counters::default(),
         })
     }
 
@@ -288,6 +293,57 @@ impl Peer {
         sys::set_recv_timestamp(self.fd(), on)
     }
 
+    /// Makes [`recv_msg`](Self::recv_msg) and [`recv_batch`](Self::recv_batch) report the
+    /// socket's count of datagrams the kernel dropped because the receive queue was full
+    /// (`SO_RXQ_OVFL`, Linux only: elsewhere `true` is
+    /// [`Unsupported`](io::ErrorKind::Unsupported)); [`stats`](Self::stats) adds them up as
+    /// `kernel_drops`. Off by default. The count rides on the next datagram received, so drops
+    /// show once the queue has room again.
+    pub fn set_recv_drop_count(&self, on: bool) -> io::Result<()> {
+        sys::set_recv_drop_count(self.fd(), on)
+    }
+
+    /// What this peer received and sent so far: receives (and sends) completed at once vs
+    /// after waiting, datagrams, bytes, truncations, kernel drops, datagrams and bytes sent. The counters belong to the runtime
+    /// thread (no atomics); reading them copies them.
+    ///
+    /// ```
+    /// use sonic_net::multicast::Peer;
+    /// use std::net::Ipv4Addr;
+    ///
+    /// sonic_rt::block_on(async {
+    ///     let rx = Peer::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
+    ///     let tx = Peer::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
+    ///     tx.send_to(b"queued", rx.local_addr()).await.unwrap();
+    ///     let mut buf = [0u8; 64];
+    ///     rx.recv_msg(&mut buf).await.unwrap(); // already queued: completes at once
+    ///     let s = rx.stats();
+    ///     assert_eq!((s.reads_immediate, s.reads_waited, s.datagrams, s.bytes), (1, 0, 1, 6));
+    ///     assert_eq!(tx.stats().sent, 1);
+    /// });
+    /// ```
+    pub fn stats(&self) -> PeerStats {
+        self.stats.snapshot()
+    }
+
+    /// Zeroes the counters of [`stats`](Self::stats).
+    pub fn reset_stats(&self) {
+        self.stats.reset();
+    }
+
+    /// Counts a `poll_*` receive's outcome; `each` counts what it received.
+    #[inline]
+    fn count_poll<R>(&self, p: &Poll<io::Result<R>>, each: impl FnOnce(&R)) {
+        match p {
+            Poll::Pending => self.stats.poll_pending(),
+            Poll::Ready(Ok(r)) => {
+                self.stats.poll_read();
+                each(r);
+            }
+            Poll::Ready(Err(_)) => {}
+        }
+    }
+
     /// Spin reads for a busy-poll runtime: a receive that would block is retried at every loop
     /// turn instead of waiting for the readiness event (see
     /// [`Async::set_spin_reads`](sonic_rt::io::Async::set_spin_reads)). For the one hot feed
@@ -310,21 +366,33 @@ impl Peer {
         cx: &mut Context<'_>,
         buf: &mut [u8],
     ) -> Poll<io::Result<(usize, SocketAddr)>> {
-        self.io.poll_read_with(cx, |s| s.recv_from(buf))
+        let p = self.io.poll_read_with(cx, |s| s.recv_from(buf));
+        self.count_poll(&p, |&(n, _)| self.stats.datagram(n));
+        p
     }
 
     /// Receives one datagram into `buf`; see [`poll_recv_from`](Self::poll_recv_from).
     ///
     /// Cancel safe: dropping the future before it completes loses no datagram.
     pub async fn recv_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
-        self.io.read_with(|s| s.recv_from(buf)).await
+        let (r, waited) = watch(self.io.read_with(|s| s.recv_from(buf))).await;
+        if let Ok((n, _)) = r {
+            self.stats.read(waited);
+            self.stats.datagram(n);
+        }
+        r
     }
 
     /// Receives one datagram if one is queued, without waiting: `WouldBlock` otherwise.
     pub fn try_recv_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
         let res = self.io.get_ref().recv_from(buf);
-        if matches!(&res, Err(e) if e.kind() == io::ErrorKind::WouldBlock) {
-            self.io.clear_readable();
+        match &res {
+            Ok((n, _)) => {
+                self.stats.read(false);
+                self.stats.datagram(*n);
+            }
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => self.io.clear_readable(),
+            Err(_) => {}
         }
         res
     }
@@ -341,24 +409,35 @@ impl Peer {
         cx: &mut Context<'_>,
         buf: &mut [u8],
     ) -> Poll<io::Result<RecvMeta>> {
-        self.io
-            .poll_read_with(cx, |s| recv::recv_msg(s.as_raw_fd(), buf))
+        let p = self
+            .io
+            .poll_read_with(cx, |s| recv::recv_msg(s.as_raw_fd(), buf));
+        self.count_poll(&p, |m| self.stats.meta(m));
+        p
     }
 
     /// Receives one datagram with its metadata; see [`poll_recv_msg`](Self::poll_recv_msg).
     ///
     /// Cancel safe.
     pub async fn recv_msg(&self, buf: &mut [u8]) -> io::Result<RecvMeta> {
-        self.io
-            .read_with(|s| recv::recv_msg(s.as_raw_fd(), buf))
-            .await
+        let (r, waited) = watch(self.io.read_with(|s| recv::recv_msg(s.as_raw_fd(), buf))).await;
+        if let Ok(m) = &r {
+            self.stats.read(waited);
+            self.stats.meta(m);
+        }
+        r
     }
 
     /// Receives one datagram with its metadata if one is queued: `WouldBlock` otherwise.
     pub fn try_recv_msg(&self, buf: &mut [u8]) -> io::Result<RecvMeta> {
         let res = recv::recv_msg(self.fd(), buf);
-        if matches!(&res, Err(e) if e.kind() == io::ErrorKind::WouldBlock) {
-            self.io.clear_readable();
+        match &res {
+            Ok(m) => {
+                self.stats.read(false);
+                self.stats.meta(m);
+            }
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => self.io.clear_readable(),
+            Err(_) => {}
         }
         res
     }
@@ -403,8 +482,11 @@ impl Peer {
         // A short batch is not taken as "queue empty": recvmmsg also stops early at an error,
         // which it keeps for the next call, and clearing readiness would hide it until the
         // next datagram. The next attempt pays one EAGAIN instead.
-        self.io
-            .poll_read_with(cx, |s| recv::recv_batch(s.as_raw_fd(), bufs, metas))
+        let p = self
+            .io
+            .poll_read_with(cx, |s| recv::recv_batch(s.as_raw_fd(), bufs, metas));
+        self.count_poll(&p, |&n| metas[..n].iter().for_each(|m| self.stats.meta(m)));
+        p
     }
 
     /// Receives a batch of datagrams; see [`poll_recv_batch`](Self::poll_recv_batch).
@@ -418,9 +500,16 @@ impl Peer {
         if bufs.is_empty() || metas.is_empty() {
             return Ok(0);
         }
-        self.io
-            .read_with(|s| recv::recv_batch(s.as_raw_fd(), bufs, metas))
-            .await
+        let (r, waited) = watch(
+            self.io
+                .read_with(|s| recv::recv_batch(s.as_raw_fd(), bufs, metas)),
+        )
+        .await;
+        if let Ok(n) = r {
+            self.stats.read(waited);
+            metas[..n].iter().for_each(|m| self.stats.meta(m));
+        }
+        r
     }
 
     /// Receives the datagrams already queued (up to a batch), without waiting: `WouldBlock`
@@ -431,8 +520,13 @@ impl Peer {
         metas: &mut [RecvMeta],
     ) -> io::Result<usize> {
         let res = recv::recv_batch(self.fd(), bufs, metas);
-        if matches!(&res, Err(e) if e.kind() == io::ErrorKind::WouldBlock) {
-            self.io.clear_readable();
+        match &res {
+            Ok(n) => {
+                self.stats.read(false);
+                metas[..*n].iter().for_each(|m| self.stats.meta(m));
+            }
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => self.io.clear_readable(),
+            Err(_) => {}
         }
         res
     }
@@ -447,19 +541,31 @@ impl Peer {
         buf: &[u8],
         target: SocketAddr,
     ) -> Poll<io::Result<usize>> {
-        self.io.poll_write_with(cx, |s| s.send_to(buf, target))
+        let p = self.io.poll_write_with(cx, |s| s.send_to(buf, target));
+        match p {
+            Poll::Ready(Ok(n)) => self.stats.poll_send(n),
+            Poll::Pending => self.stats.poll_send_pending(),
+            Poll::Ready(Err(_)) => {}
+        }
+        p
     }
 
     /// Sends `buf` as one datagram to `target`; see [`poll_send_to`](Self::poll_send_to).
     pub async fn send_to(&self, buf: &[u8], target: SocketAddr) -> io::Result<usize> {
-        self.io.write_with(|s| s.send_to(buf, target)).await
+        let (r, waited) = watch(self.io.write_with(|s| s.send_to(buf, target))).await;
+        if let Ok(n) = r {
+            self.stats.send(n, waited);
+        }
+        r
     }
 
     /// Sends `buf` if the socket buffer has room, without waiting: `WouldBlock` otherwise.
     pub fn try_send_to(&self, buf: &[u8], target: SocketAddr) -> io::Result<usize> {
         let res = self.io.get_ref().send_to(buf, target);
-        if matches!(&res, Err(e) if e.kind() == io::ErrorKind::WouldBlock) {
-            self.io.clear_writable();
+        match &res {
+            Ok(n) => self.stats.send(*n, false),
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => self.io.clear_writable(),
+            Err(_) => {}
         }
         res
     }
@@ -475,4 +581,18 @@ impl AsFd for Peer {
     fn as_fd(&self) -> BorrowedFd<'_> {
         self.io.as_fd()
     }
+}
+
+/// Awaits `fut` and says whether it returned `Pending` on the way (the receive waited).
+#[inline]
+async fn watch<F: Future>(fut: F) -> (F::Output, bool) {
+    let mut fut = pin!(fut);
+    let mut waited = false;
+    let out = poll_fn(|cx| {
+        let p = fut.as_mut().poll(cx);
+        waited |= p.is_pending();
+        p
+    })
+    .await;
+    (out, waited)
 }

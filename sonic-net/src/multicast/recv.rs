@@ -28,6 +28,11 @@ pub struct RecvMeta {
     /// on macOS). `None` unless [`Peer::set_recv_timestamp`](super::Peer::set_recv_timestamp)
     /// turned it on.
     pub timestamp: Option<SystemTime>,
+    /// The socket's count of datagrams the kernel dropped because the receive queue was full
+    /// (cumulative, wrapping at 2^32). `None` unless
+    /// [`Peer::set_recv_drop_count`](super::Peer::set_recv_drop_count) turned it on (Linux),
+    /// and while the count is 0.
+    pub drops: Option<u32>,
 }
 
 impl Default for RecvMeta {
@@ -41,6 +46,7 @@ impl Default for RecvMeta {
             interface: None,
             truncated: false,
             timestamp: None,
+            drops: None,
         }
     }
 }
@@ -49,8 +55,9 @@ impl Default for RecvMeta {
 /// of a longer buffer list is left alone).
 pub const MAX_BATCH: usize = 32;
 
-/// Room for one `in_pktinfo` / `in6_pktinfo` control message and a few more, aligned for
-/// `cmsghdr` (whose alignment is at most 8 on every supported OS).
+/// Room for one `in_pktinfo` / `in6_pktinfo` control message and a few more (with a timestamp
+/// and a drop counter, 96 bytes on Linux), aligned for `cmsghdr` (whose alignment is at most 8
+/// on every supported OS).
 #[repr(C, align(8))]
 #[derive(Clone, Copy)]
 struct CmsgBuf([u8; 128]);
@@ -77,6 +84,7 @@ unsafe fn meta_of(msg: &libc::msghdr, len: usize) -> io::Result<RecvMeta> {
         interface: None,
         truncated: msg.msg_flags & libc::MSG_TRUNC != 0,
         timestamp: None,
+        drops: None,
     };
     // SAFETY: the kernel set msg_controllen to the bytes of control data it wrote;
     // CMSG_FIRSTHDR / CMSG_NXTHDR never return a header that does not fit in those bytes, so
@@ -254,6 +262,14 @@ unsafe fn parse_one(c: *const libc::cmsghdr, meta: &mut RecvMeta) {
             unsafe { std::ptr::read_unaligned(libc::CMSG_DATA(c).cast()) };
         meta.destination = Some(Ipv6Addr::from(info.ipi6_addr.s6_addr).into());
         meta.interface = Some(info.ipi6_ifindex as u32);
+    } else if cfg!(any(target_os = "linux", target_os = "android"))
+        && level == libc::SOL_SOCKET
+        && ty == super::sys::SO_RXQ_OVFL
+    {
+        if len >= need(size_of::<u32>()) {
+            // SAFETY: as above, for the u32 drop counter.
+            meta.drops = Some(unsafe { std::ptr::read_unaligned(libc::CMSG_DATA(c).cast()) });
+        }
     } else if level == libc::SOL_SOCKET && ty == super::sys::SCM_RECV_TIME {
         #[cfg(any(target_os = "linux", target_os = "android"))]
         if len >= need(size_of::<libc::timespec>()) {

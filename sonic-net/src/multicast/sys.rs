@@ -199,6 +199,33 @@ pub(crate) fn set_recv_timestamp(fd: RawFd, on: bool) -> io::Result<()> {
     setsockopt(fd, libc::SOL_SOCKET, SO_RECV_TIME, &libc::c_int::from(on))
 }
 
+/// `SO_RXQ_OVFL`: the option and its control message type (Linux); elsewhere a value no control
+/// message has, so the receive path needs no `cfg`.
+#[cfg(any(target_os = "linux", target_os = "android"))]
+pub(crate) const SO_RXQ_OVFL: libc::c_int = libc::SO_RXQ_OVFL;
+#[cfg(not(any(target_os = "linux", target_os = "android")))]
+pub(crate) const SO_RXQ_OVFL: libc::c_int = -1;
+
+/// Turns the kernel's drop counter on received datagrams on or off (Linux only).
+pub(crate) fn set_recv_drop_count(fd: RawFd, on: bool) -> io::Result<()> {
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    {
+        setsockopt(fd, libc::SOL_SOCKET, SO_RXQ_OVFL, &libc::c_int::from(on))
+    }
+    #[cfg(not(any(target_os = "linux", target_os = "android")))]
+    {
+        let _ = fd;
+        if on {
+            Err(io::Error::new(
+                io::ErrorKind::Unsupported,
+                "SO_RXQ_OVFL (the kernel's drop counter per datagram) exists only on Linux",
+            ))
+        } else {
+            Ok(())
+        }
+    }
+}
+
 /// Binds the socket to interface `index` for receiving (0 removes the binding):
 /// `SO_BINDTOIFINDEX` on Linux, `IP_BOUND_IF` / `IPV6_BOUND_IF` on macOS.
 #[cfg(not(target_os = "freebsd"))]
