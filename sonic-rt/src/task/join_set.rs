@@ -81,20 +81,18 @@ impl Ready {
         self.waiter.wake();
     }
 
-    fn front(&self) -> Option<Key> {
-        self.keys.borrow().front().copied()
+    fn pop(&self) -> Option<Key> {
+        self.keys.borrow_mut().pop_front()
     }
 
-    fn pop(&self) {
-        self.keys.borrow_mut().pop_front();
+    /// Puts back a key just popped, to be looked at first next time.
+    fn push_front(&self, key: Key) {
+        self.keys.borrow_mut().push_front(key);
     }
 
-    /// The key at the front stays queued but goes to the back.
-    fn rotate(&self) {
-        let mut keys = self.keys.borrow_mut();
-        if let Some(key) = keys.pop_front() {
-            keys.push_back(key);
-        }
+    /// Puts back a key just popped, to be looked at after the others.
+    fn push_back(&self, key: Key) {
+        self.keys.borrow_mut().push_back(key);
     }
 
     /// Tasks spawned before this call no longer report here.
@@ -261,6 +259,7 @@ impl<T: 'static> JoinSet<T> {
         if let Some(slot) = reserved.tasks.get_mut(key) {
             *slot = Some(handle);
         }
+        std::mem::forget(reserved);
         abort
     }
 
@@ -376,28 +375,29 @@ impl<T: 'static> JoinSet<T> {
     /// went to the back); the waker of `cx` was woken.
     fn take_front(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<(Id, T), JoinError>>> {
         loop {
-            let Some(key) = self.ready.front() else {
+            let Some(key) = self.ready.pop() else {
                 return Poll::Ready(None);
             };
             let Some(Some(handle)) = self.tasks.get_mut(key) else {
                 // A task that left the set (`detach_all`) or a spawn that failed.
-                self.ready.pop();
                 continue;
             };
             if !handle.is_finished() {
-                self.ready.rotate();
+                self.ready.push_back(key);
                 cx.waker().wake_by_ref();
                 return Poll::Pending;
             }
-            ready!(budget::poll_proceed(cx));
+            if budget::poll_proceed(cx).is_pending() {
+                self.ready.push_front(key);
+                return Poll::Pending;
+            }
             let id = handle.id();
             // Complete, so this reads the output at once and registers no waker.
             let Poll::Ready(res) = Pin::new(handle).poll(cx) else {
-                self.ready.rotate();
+                self.ready.push_back(key);
                 cx.waker().wake_by_ref();
                 return Poll::Pending;
             };
-            self.ready.pop();
             // The handle has given its output: dropping it frees the task.
             drop(self.tasks.remove(key));
             return Poll::Ready(Some(res.map(|output| (id, output))));
