@@ -91,7 +91,11 @@ fn spawn_from_another_thread_is_awaited_on_the_runtime(rt: &Runtime) {
         .join()
         .unwrap();
     let id = from_thread.id();
-    assert_eq!(rt.block_on(from_thread).unwrap(), id, "the task runs with the handle's id");
+    assert_eq!(
+        rt.block_on(from_thread).unwrap(),
+        id,
+        "the task runs with the handle's id"
+    );
 }
 
 fn spawn_from_another_thread_is_awaited_there(rt: &Runtime) {
@@ -166,7 +170,10 @@ fn panic_in_a_remote_task_is_a_join_error(rt: &Runtime) {
     let task = rt.handle().spawn(async { panic!("remote boom") });
     let err = rt.block_on(task).unwrap_err();
     assert!(err.is_panic());
-    assert_eq!(err.to_string(), format!("task {} panicked with message \"remote boom\"", err.id()));
+    assert_eq!(
+        err.to_string(),
+        format!("task {} panicked with message \"remote boom\"", err.id())
+    );
 }
 
 fn is_finished_follows_the_task(rt: &Runtime) {
@@ -204,7 +211,11 @@ fn spawn_after_the_runtime_is_gone_gives_a_cancelled_error() {
     let task = handle.spawn(async move {
         let _token = token;
     });
-    assert_eq!(drops.get(), 1, "the future was dropped on the calling thread");
+    assert_eq!(
+        drops.get(),
+        1,
+        "the future was dropped on the calling thread"
+    );
     assert!(park_on(task).unwrap_err().is_cancelled());
 }
 
@@ -249,7 +260,10 @@ fn shutdown_timeout_drops_every_task_and_returns_at_once() {
         });
         let start = Instant::now();
         rt.shutdown_timeout(Duration::from_secs(3600));
-        assert!(start.elapsed() < Duration::from_secs(60), "nothing to wait for");
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "nothing to wait for"
+        );
         assert_eq!(drops.get(), 3);
     }
 }

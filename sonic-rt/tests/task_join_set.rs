@@ -192,7 +192,10 @@ fn detach_all_lets_tasks_run_on_and_empties_the_set(rt: &Runtime) {
         while ran.get() == 0 {
             task::yield_now().await;
         }
-        assert!(set.try_join_next().is_none(), "the detached task is not in the set");
+        assert!(
+            set.try_join_next().is_none(),
+            "the detached task is not in the set"
+        );
         assert_eq!(set.len(), 1);
         tx2.send(()).unwrap();
         assert_eq!(set.join_next().await.unwrap().unwrap(), 2);
@@ -369,10 +372,7 @@ fn panicking_task_gives_a_panic_error(rt: &Runtime) {
         set.spawn(async { panic!("in the set") });
         let err = set.join_next().await.unwrap().unwrap_err();
         assert!(err.is_panic());
-        assert_eq!(
-            *err.into_panic().downcast::<&str>().unwrap(),
-            "in the set"
-        );
+        assert_eq!(*err.into_panic().downcast::<&str>().unwrap(), "in the set");
     });
 }
 

@@ -297,9 +297,13 @@ fn abort_before_the_set_runs_means_never_polled_test() {
 #[test]
 fn spawn_local_outside_a_set_and_a_runtime_panics() {
     let err = catch_unwind(|| drop(task::spawn_local(async {}))).unwrap_err();
-    let msg = err.downcast_ref::<String>().map(String::as_str).or(err.downcast_ref::<&str>().copied());
+    let msg = err
+        .downcast_ref::<String>()
+        .map(String::as_str)
+        .or(err.downcast_ref::<&str>().copied());
     assert!(
-        msg.unwrap().contains("`spawn_local` called from outside of a `task::LocalSet`"),
+        msg.unwrap()
+            .contains("`spawn_local` called from outside of a `task::LocalSet`"),
         "{msg:?}"
     );
 }
@@ -318,4 +322,39 @@ fn a_set_driven_after_its_runtime_was_dropped_keeps_working() {
     let out = local.block_on(&rt, async { task::spawn_local(async { 9 }).await.unwrap() });
     assert_eq!(out, 9);
     rt.block_on(local);
+}
+
+#[test]
+fn a_set_and_runtime_kept_in_a_thread_local_work_and_drop_at_thread_exit() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    static DROPS: AtomicUsize = AtomicUsize::new(0);
+    struct Token;
+    impl Drop for Token {
+        fn drop(&mut self) {
+            DROPS.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+    struct RtAndSet {
+        rt: Runtime,
+        local: LocalSet,
+    }
+    thread_local! {
+        static CURRENT: RtAndSet = RtAndSet { rt: common::rt(false), local: LocalSet::new() };
+    }
+    std::thread::spawn(|| {
+        CURRENT.with(|c| {
+            c.local.block_on(&c.rt, async {
+                task::spawn_local(async {
+                    let _token = Token;
+                    pending::<()>().await
+                });
+                task::yield_now().await;
+            });
+        });
+        assert_eq!(DROPS.load(Ordering::SeqCst), 0);
+    })
+    .join()
+    .unwrap();
+    // The thread-local (set, then runtime) was dropped at thread exit, with the task.
+    assert_eq!(DROPS.load(Ordering::SeqCst), 1);
 }

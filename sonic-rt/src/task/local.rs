@@ -41,27 +41,33 @@ thread_local! {
 
 /// The current `LocalSet`, if any.
 pub(crate) fn current() -> Option<Rc<Shared>> {
-    CURRENT.with(|c| {
-        let set = c.take();
-        let out = set.clone();
-        c.set(set);
-        out
-    })
+    // `try_with`: a set kept in a thread-local may be dropped after `CURRENT` was destroyed.
+    CURRENT
+        .try_with(|c| {
+            let set = c.take();
+            let out = set.clone();
+            c.set(set);
+            out
+        })
+        .ok()
+        .flatten()
 }
 
-/// Makes a set current until dropped, then restores the previous one.
-struct Entered(Option<Rc<Shared>>);
+/// Makes a set current until dropped, then restores the previous one. Does nothing once the
+/// thread-local is destroyed (thread exit), where no task can run anyway.
+struct Entered(Option<Option<Rc<Shared>>>);
 
 impl Entered {
     fn new(set: &Rc<Shared>) -> Entered {
-        Entered(CURRENT.with(|c| c.replace(Some(set.clone()))))
+        Entered(CURRENT.try_with(|c| c.replace(Some(set.clone()))).ok())
     }
 }
 
 impl Drop for Entered {
     fn drop(&mut self) {
-        let prev = self.0.take();
-        drop(CURRENT.with(|c| c.replace(prev)));
+        if let Some(prev) = self.0.take() {
+            let _ = CURRENT.try_with(|c| drop(c.replace(prev)));
+        }
     }
 }
 
