@@ -183,7 +183,7 @@ impl<T> JoinSet<T> {
 
     /// Whether the set holds no task.
     pub fn is_empty(&self) -> bool {
-        self.tasks.len() == 0
+        self.tasks.is_empty()
     }
 }
 

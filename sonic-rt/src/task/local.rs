@@ -189,7 +189,7 @@ impl Shared {
     /// A task of the set is done.
     fn remove(&self, key: Key) {
         let handle = self.tasks.borrow_mut().remove(key);
-        let empty = self.tasks.borrow().len() == 0;
+        let empty = self.tasks.borrow().is_empty();
         drop(handle);
         if empty {
             self.waiter.wake();
@@ -378,7 +378,7 @@ impl Future for LocalSet {
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         let _entered = Entered::new(&self.shared);
         self.shared.bind();
-        if self.shared.tasks.borrow().len() == 0 {
+        if self.shared.tasks.borrow().is_empty() {
             return Poll::Ready(());
         }
         self.shared.waiter.register(cx.waker());
