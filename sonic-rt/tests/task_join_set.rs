@@ -429,7 +429,42 @@ fn spawn_local_on_a_set_that_is_not_running(rt: &Runtime) {
     assert_eq!(sum, 28);
 }
 
+fn a_destructor_that_joins_its_own_set_early_finds_nothing(rt: &Runtime) {
+    use std::cell::RefCell;
+    // The task reports to the set before its future's destructor runs; that destructor finds
+    // the task not complete yet, and the owner still gets the output afterwards.
+    struct JoinOnDrop(Rc<RefCell<JoinSet<u32>>>, Rc<Cell<Option<bool>>>);
+    impl Drop for JoinOnDrop {
+        fn drop(&mut self) {
+            let found = self.0.borrow_mut().try_join_next().is_some();
+            self.1.set(Some(found));
+        }
+    }
+    rt.block_on(async {
+        let set = Rc::new(RefCell::new(JoinSet::new()));
+        let seen = Rc::new(Cell::new(None));
+        let guard = JoinOnDrop(set.clone(), seen.clone());
+        // A hand-written future: its fields drop with it, after it returned `Ready`.
+        struct Ready5(#[allow(dead_code)] JoinOnDrop);
+        impl std::future::Future for Ready5 {
+            type Output = u32;
+            fn poll(self: std::pin::Pin<&mut Self>, _: &mut std::task::Context<'_>) -> Poll<u32> {
+                Poll::Ready(5)
+            }
+        }
+        set.borrow_mut().spawn(Ready5(guard));
+        // A lost key would leave the owner waiting forever: fail after a minute instead.
+        let join = poll_fn(|cx| set.borrow_mut().poll_join_next(cx));
+        let out = time::timeout(Duration::from_secs(60), join).await.unwrap();
+        assert_eq!(seen.get(), Some(false));
+        assert_eq!(out.unwrap().unwrap(), 5);
+        assert!(set.borrow_mut().try_join_next().is_none());
+        assert!(set.borrow().is_empty());
+    });
+}
+
 each_mode!(
+    a_destructor_that_joins_its_own_set_early_finds_nothing,
     join_next_returns_every_output_then_none,
     join_next_follows_completion_order,
     join_next_with_id_gives_the_task_ids,
