@@ -17,7 +17,7 @@ pub mod sync;
 pub mod task;
 pub mod time;
 
-pub use runtime::{block_on, Builder, EnterGuard, Handle, PostError, Runtime};
+pub use runtime::{block_on, Builder, EnterGuard, Handle, PostError, Runtime, TryCurrentError};
 pub use task::{spawn, spawn_local, JoinHandle};
 
 #[doc(hidden)]

@@ -68,7 +68,6 @@ impl<T> Slab<T> {
         self.len
     }
 
-    #[cfg(test)]
     pub(crate) fn is_empty(&self) -> bool {
         self.len == 0
     }
@@ -145,6 +144,14 @@ impl<T> Slab<T> {
     }
 
     /// Removes and returns every live entry (used at shutdown).
+    /// The occupied entries, in slot order.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = &T> {
+        self.slots.iter().filter_map(|slot| match &slot.entry {
+            Entry::Occupied(v) => Some(v),
+            Entry::Vacant { .. } => None,
+        })
+    }
+
     pub(crate) fn drain(&mut self) -> Vec<T> {
         let mut out = Vec::with_capacity(self.len);
         for index in 0..self.slots.len() {

@@ -96,7 +96,7 @@ fn handle_posts_closures_and_futures(rt: &Runtime) {
                 tx2.send(100).unwrap();
             })
             .unwrap();
-        handle.spawn(async move { tx.send(200).unwrap() }).unwrap();
+        handle.spawn(async move { tx.send(200).unwrap() });
     });
     let got = rt.block_on(async {
         let mut got = Vec::new();

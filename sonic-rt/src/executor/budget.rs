@@ -52,3 +52,15 @@ pub fn poll_budget_available(cx: &mut Context<'_>) -> Poll<()> {
         Poll::Ready(())
     }
 }
+
+/// Runs `f` with an unlimited budget (tokio's `unconstrained`), then restores the budget the
+/// task had: what `f` would have spent is not taken from it.
+pub(crate) fn with_unconstrained<R>(f: impl FnOnce() -> R) -> R {
+    let _reset = Reset(set(UNLIMITED));
+    f()
+}
+
+/// Whether the running task has budget left (always true outside a task, or when unconstrained).
+pub(crate) fn has_remaining() -> bool {
+    BUDGET.with(Cell::get) != 0
+}

@@ -2,7 +2,13 @@
 //!
 //! Rules (who may touch what):
 //! - `refs`, `shared` and `id` may be touched from any thread: wakers are `Send + Sync`, so a
-//!   clone, a drop or a wake can come from anywhere. `refs` is atomic; the other two never change.
+//!   clone, a drop or a wake can come from anywhere. `refs` is atomic; `id` never changes.
+//! - `shared` (the runtime the task runs on) is set at allocation, except for a task spawned on a
+//!   `LocalSet` before any runtime was entered: that one is *unbound* until the `LocalSet` is
+//!   first driven, when [`Header::bind`] sets it once, on the owner thread, before the task is
+//!   queued. An unbound task is never polled, so no waker of it exists yet, and every other
+//!   thread reaches `shared` only through a waker: it reads the value written by `bind`. It never
+//!   changes after that.
 //! - Everything else (`state`, `key`, `join_waker`, the stage) is touched only on the runtime's
 //!   own thread. A wake from another thread never touches it: it sends a counted reference through
 //!   the runtime's remote queue, and the owner thread does the rest.
@@ -72,7 +78,8 @@ pub(crate) struct Vtable {
 pub(crate) struct Header {
     refs: AtomicUsize,
     vtable: &'static Vtable,
-    shared: Arc<Shared>,
+    /// `None` while the task is unbound (module rules).
+    shared: UnsafeCell<Option<Arc<Shared>>>,
     id: Id,
     state: Cell<u8>,
     pub(crate) key: Cell<Key>,
@@ -92,8 +99,27 @@ impl Header {
         self.id
     }
 
-    pub(crate) fn shared(&self) -> &Arc<Shared> {
-        &self.shared
+    /// The runtime the task runs on, or `None` while it is unbound (module rules).
+    pub(crate) fn shared(&self) -> Option<&Arc<Shared>> {
+        // SAFETY: `bind` writes the slot once, on the owner thread, while the task is unbound:
+        // before it is queued, so before any waker of it exists. Readers on other threads got
+        // here through a waker, made after that write and handed over by some synchronisation;
+        // a reader on the owner thread is ordered with it by program order. No reference into
+        // the slot is alive while `bind` writes: an unbound task has no waker, and its other
+        // readers (`abort`) skip a queued task, which an unbound one is.
+        unsafe { (*self.shared.get()).as_ref() }
+    }
+
+    /// Binds an unbound task to the runtime that will run it.
+    ///
+    /// # Safety
+    /// On the owner thread; the task is unbound (allocated with no runtime and not bound since),
+    /// so it has never been queued or polled and no waker of it exists.
+    pub(crate) unsafe fn bind(&self, shared: Arc<Shared>) {
+        // SAFETY: caller's contract: nothing else reads the slot now (see `shared`).
+        let slot = unsafe { &mut *self.shared.get() };
+        debug_assert!(slot.is_none(), "a task is bound to a runtime once");
+        *slot = Some(shared);
     }
 
     /// Takes the join waker out of its slot. Owner thread only (module rules).
@@ -134,14 +160,19 @@ struct TaskCell<F: Future> {
 }
 
 /// Allocates a task with two references (the executor's and the `JoinHandle`'s) and returns
-/// its header pointer. The caller owns both references.
-pub(crate) fn allocate<F: Future + 'static>(future: F, shared: Arc<Shared>) -> NonNull<Header> {
+/// its header pointer. The caller owns both references. `shared` is `None` for an unbound task
+/// (module rules).
+pub(crate) fn allocate<F: Future + 'static>(
+    future: F,
+    shared: Option<Arc<Shared>>,
+    id: Id,
+) -> NonNull<Header> {
     let cell = Box::new(TaskCell {
         header: Header {
             refs: AtomicUsize::new(2),
             vtable: &TaskCell::<F>::VTABLE,
-            shared,
-            id: Id::next(),
+            shared: UnsafeCell::new(shared),
+            id,
             state: Cell::new(0),
             key: Cell::new(Key {
                 index: 0,
@@ -308,7 +339,7 @@ pub(crate) mod raw {
     /// # Safety
     /// `ptr` is a live task (the caller holds a counted reference or the executor's slab keeps
     /// it), and the returned reference does not outlive that. Off the owner thread only the
-    /// atomic `refs` and the immutable `shared` and `id` may be read through it.
+    /// atomic `refs`, `shared` (through [`Header::shared`]) and `id` may be read through it.
     pub(crate) unsafe fn header<'a>(ptr: NonNull<Header>) -> &'a Header {
         // SAFETY: caller's contract.
         unsafe { ptr.as_ref() }
@@ -422,9 +453,9 @@ impl Drop for StageLock<'_> {
 /// A counted reference to a task. Dropping it releases the reference.
 pub(crate) struct TaskRef(NonNull<Header>);
 
-// SAFETY: off the owner thread a TaskRef only changes the atomic count or reads the immutable
-// `shared` (module rules; its safe methods touch nothing else); the last release frees memory
-// that holds no non-Send value.
+// SAFETY: off the owner thread a TaskRef only changes the atomic count or reads `shared` (module
+// rules; its safe methods touch nothing else); the last release frees memory that holds no
+// non-Send value.
 unsafe impl Send for TaskRef {}
 
 impl TaskRef {

@@ -32,6 +32,9 @@ pub struct JoinHandle<T> {
     _marker: PhantomData<(T, Rc<()>)>,
 }
 
+// A handle is a pointer to the task; the output is never pinned inside it (as tokio's).
+impl<T> Unpin for JoinHandle<T> {}
+
 impl<T> JoinHandle<T> {
     /// # Safety
     /// `raw` is a live task whose output type is `T`, on its owner thread, and the caller
@@ -82,7 +85,7 @@ impl<T> JoinHandle<T> {
 ///
 /// # Safety
 /// `ptr` is a live task on its owner thread, and the caller holds a reference to it.
-unsafe fn abort_task(ptr: NonNull<Header>) {
+pub(crate) unsafe fn abort_task(ptr: NonNull<Header>) {
     // SAFETY: caller's contract.
     let header = unsafe { raw::header(ptr) };
     let state = header.state();
@@ -175,6 +178,16 @@ impl AbortHandle {
     /// The task's [`Id`].
     pub fn id(&self) -> Id {
         self.header().id()
+    }
+
+    /// The task this handle refers to; the handle's reference keeps it live while the handle is.
+    pub(crate) fn raw(&self) -> NonNull<Header> {
+        self.raw
+    }
+
+    /// The runtime the task runs on (`None` while it waits in a `LocalSet` for its first one).
+    pub(crate) fn shared(&self) -> Option<&std::sync::Arc<super::remote::Shared>> {
+        self.header().shared()
     }
 }
 

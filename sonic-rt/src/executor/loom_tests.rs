@@ -109,7 +109,11 @@ fn loom_close_refuses_or_returns_every_item_once() {
 /// A spawned task whose future has completed: its output holds `probe`. Returns the header
 /// pointer with the two references `allocate` counted.
 fn finished_task(shared: &Arc<Shared>, probe: LoomArc<()>) -> std::ptr::NonNull<cell::Header> {
-    let ptr = cell::allocate(async move { probe }, shared.clone());
+    let ptr = cell::allocate(
+        async move { probe },
+        Some(shared.clone()),
+        crate::task::Id::next(),
+    );
     // SAFETY: a new, live task on this (its owner) thread; nobody else can reach it yet.
     let lock = unsafe { raw::lock_stage(ptr) }.expect("a new task's stage is free");
     assert!(lock

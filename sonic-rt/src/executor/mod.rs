@@ -7,6 +7,9 @@
 //!   the slab until it is popped; then it is released.
 //! - No borrow of the queue or the slab is held while user code runs (poll, drop, wake), so user
 //!   code may spawn, wake and drop tasks freely.
+//! - A task spawned on a `LocalSet` before any runtime was entered is *unbound*
+//!   ([`spawn_unbound`]): its `LocalSet` holds the executor's reference, and the task is marked
+//!   `SCHEDULED` (queued there) until [`Executor::adopt`] moves it into a slab and run queue.
 
 pub(crate) mod budget;
 pub(crate) mod cell;
@@ -17,6 +20,7 @@ pub(crate) mod remote;
 pub(crate) mod waker;
 
 use crate::slab::{Key, Slab};
+use crate::task::Id;
 use cell::{raw, Header, StageLock, TaskRef, CANCELLED, COMPLETE, JOIN_INTEREST, SCHEDULED};
 use join::JoinHandle;
 use remote::Shared;
@@ -60,24 +64,93 @@ impl Executor {
         F: Future + 'static,
         F::Output: 'static,
     {
-        let ptr = cell::allocate(future, shared.clone());
-        // SAFETY: `allocate` counted two references: one goes to the slab here, the other to
-        // the JoinHandle below.
-        let key = self
-            .tasks
-            .borrow_mut()
-            .insert(unsafe { TaskRef::from_counted(ptr) });
-        let Some(key) = key else {
-            panic!("sonic-rt: more than 2^32 live tasks on one runtime");
-        };
-        // SAFETY: the slab keeps the new task live; this is its owner thread.
-        let header = unsafe { raw::header(ptr) };
-        header.key.set(key);
-        header.set_state(SCHEDULED | JOIN_INTEREST);
-        self.queue.borrow_mut().push_back(ptr);
+        self.spawn_with_id(shared, future, Id::next())
+    }
+
+    /// [`Executor::spawn`] with an id chosen by the caller (a `Handle::spawn` from another
+    /// thread hands out the id before the task exists).
+    pub(crate) fn spawn_with_id<F>(
+        &self,
+        shared: &Arc<Shared>,
+        future: F,
+        id: Id,
+    ) -> JoinHandle<F::Output>
+    where
+        F: Future + 'static,
+        F::Output: 'static,
+    {
+        let ptr = cell::allocate(future, Some(shared.clone()), id);
+        // SAFETY: `allocate` counted two references: the slab takes one here, the JoinHandle
+        // below the other; the new task is live and on its owner thread.
+        unsafe {
+            raw::header(ptr).set_state(SCHEDULED | JOIN_INTEREST);
+            self.insert_queued(TaskRef::from_counted(ptr));
+        }
         // SAFETY: a live task of output type `F::Output`, on its owner thread; the handle takes
         // the second reference and the JOIN_INTEREST set above.
         unsafe { JoinHandle::new(ptr) }
+    }
+
+    /// Takes an unbound task (see [`spawn_unbound`]) into this executor: binds it to this
+    /// runtime, keeps `task` (the executor's reference) in the slab and queues it.
+    ///
+    /// # Safety
+    /// `task` is the executor reference [`spawn_unbound`] returned, never adopted before, and
+    /// this is its owner thread.
+    pub(crate) unsafe fn adopt(&self, shared: &Arc<Shared>, task: TaskRef) {
+        // SAFETY: caller's contract: an unbound task on its owner thread, so never queued or
+        // polled and without wakers; `task` keeps it live.
+        unsafe {
+            raw::header(task.ptr()).bind(shared.clone());
+            self.insert_queued(task);
+        }
+    }
+
+    /// Puts `task` (the executor's reference) in the slab and on the run queue; the task's state
+    /// already says `SCHEDULED`.
+    ///
+    /// # Safety
+    /// `task` is a live task bound to this executor, on its owner thread, in neither the slab
+    /// nor the queue.
+    unsafe fn insert_queued(&self, task: TaskRef) {
+        let ptr = task.ptr();
+        let key = self.tasks.borrow_mut().insert(task);
+        let Some(key) = key else {
+            panic!("sonic-rt: more than 2^32 live tasks on one runtime");
+        };
+        // SAFETY: the slab keeps the task live; this is its owner thread.
+        unsafe { raw::header(ptr) }.key.set(key);
+        self.queue.borrow_mut().push_back(ptr);
+    }
+
+    /// Drops a task's future now, as a `LocalSet` being dropped does to its tasks: a handle
+    /// awaiting it gets a cancelled `JoinError`. A task that is complete already is left alone;
+    /// a task whose poll is running now (the `LocalSet` is dropped by its own task) is aborted
+    /// instead, and dropped when that poll returns.
+    ///
+    /// # Safety
+    /// `ptr` is a task bound to this executor, the caller holds a reference to it, and this is
+    /// its owner thread.
+    pub(crate) unsafe fn cancel_now(&self, ptr: NonNull<Header>) {
+        // SAFETY: caller's contract.
+        let state = unsafe { raw::header(ptr) }.state();
+        if state & COMPLETE != 0 {
+            return;
+        }
+        // SAFETY: caller's contract.
+        let Some(lock) = (unsafe { raw::lock_stage(ptr) }) else {
+            // SAFETY: caller's contract.
+            unsafe { join::abort_task(ptr) };
+            return;
+        };
+        lock.cancel();
+        // SAFETY: caller's contract; a task that is not complete is in this executor's slab
+        // (module rules), unless `shutdown` has just drained it, where removing its stale key
+        // does nothing.
+        let panic = unsafe { finish(ptr, lock) };
+        // SAFETY: as above.
+        unsafe { self.release_unless_queued(ptr) };
+        report_join_waker_panic(panic, "when a LocalSet dropped its task");
     }
 
     /// Queues a task on the owner thread unless it is queued or done already.
@@ -167,40 +240,12 @@ impl Executor {
     /// As for `finish`, and the task is in the slab.
     unsafe fn finish_and_release(&self, ptr: NonNull<Header>, lock: StageLock<'_>) {
         // SAFETY: caller's contract.
-        let panic = unsafe { self.finish(ptr, lock) };
+        let panic = unsafe { finish(ptr, lock) };
         // SAFETY: caller's contract.
         unsafe { self.release_unless_queued(ptr) };
         if let Some(panic) = panic {
             resume_unwind(panic);
         }
-    }
-
-    /// The locked stage now holds the output (or an error): mark the task complete, unlock, and
-    /// hand the output to the JoinHandle or drop it.
-    ///
-    /// # Safety
-    /// `ptr` is a live task of this executor on its owner thread, and `lock` is its stage lock.
-    ///
-    /// A join waker that panics is caught, so the caller still releases the task; the payload is
-    /// returned for the caller to re-raise once it has.
-    #[must_use = "a join waker's panic must be re-raised or reported"]
-    unsafe fn finish(&self, ptr: NonNull<Header>, lock: StageLock<'_>) -> Option<Panic> {
-        // SAFETY: caller's contract.
-        let header = unsafe { raw::header(ptr) };
-        header.set_state(header.state() | COMPLETE);
-        // Unlocked before any user code runs, so a join waker that polls or drops the handle
-        // at once finds the output there.
-        drop(lock);
-        if header.state() & JOIN_INTEREST != 0 {
-            let waker = header.take_join_waker()?;
-            return catch_unwind(AssertUnwindSafe(|| waker.wake())).err();
-        }
-        // Nobody can want this output: `JOIN_INTEREST` never comes back once cleared.
-        // SAFETY: as for `header`.
-        if let Some(lock) = unsafe { raw::lock_stage(ptr) } {
-            lock.drop_stage();
-        }
-        None
     }
 
     /// Releases a completed task unless it is queued again (it woke itself): then it is
@@ -249,12 +294,8 @@ impl Executor {
                         lock.cancel();
                         // SAFETY: as above. Shutdown runs in `Runtime::drop`, where a panic
                         // would abort if the thread is unwinding already: report it instead.
-                        if let Some(panic) = unsafe { self.finish(ptr, lock) } {
-                            eprintln!(
-                                "sonic-rt: a join waker panicked at runtime shutdown: {}",
-                                panic_message(&*panic)
-                            );
-                        }
+                        let panic = unsafe { finish(ptr, lock) };
+                        report_join_waker_panic(panic, "at runtime shutdown");
                     } else if state & JOIN_INTEREST == 0 {
                         lock.drop_stage();
                     }
@@ -268,6 +309,88 @@ impl Executor {
 impl Drop for Executor {
     fn drop(&mut self) {
         self.shutdown();
+    }
+}
+
+/// The locked stage now holds the output (or an error): mark the task complete, unlock, and
+/// hand the output to the JoinHandle or drop it.
+///
+/// # Safety
+/// `ptr` is a live task on its owner thread, and `lock` is its stage lock.
+///
+/// A join waker that panics is caught, so the caller still releases the task; the payload is
+/// returned for the caller to re-raise once it has.
+#[must_use = "a join waker's panic must be re-raised or reported"]
+unsafe fn finish(ptr: NonNull<Header>, lock: StageLock<'_>) -> Option<Panic> {
+    // SAFETY: caller's contract.
+    let header = unsafe { raw::header(ptr) };
+    header.set_state(header.state() | COMPLETE);
+    // Unlocked before any user code runs, so a join waker that polls or drops the handle
+    // at once finds the output there.
+    drop(lock);
+    if header.state() & JOIN_INTEREST != 0 {
+        let waker = header.take_join_waker()?;
+        return catch_unwind(AssertUnwindSafe(|| waker.wake())).err();
+    }
+    // Nobody can want this output: `JOIN_INTEREST` never comes back once cleared.
+    // SAFETY: as for `header`.
+    if let Some(lock) = unsafe { raw::lock_stage(ptr) } {
+        lock.drop_stage();
+    }
+    None
+}
+
+/// A task made before any runtime was entered (a `LocalSet`'s): it waits, queued in its
+/// `LocalSet`, until the set is first driven and [`Executor::adopt`] binds it to that runtime.
+/// Returns the executor's reference, which goes to `adopt` (or [`cancel_unbound`]), and the
+/// handle. The task is marked `SCHEDULED` from the start, so an `abort` only marks it.
+pub(crate) fn spawn_unbound<F>(future: F) -> (TaskRef, JoinHandle<F::Output>)
+where
+    F: Future + 'static,
+    F::Output: 'static,
+{
+    let ptr = cell::allocate(future, None, Id::next());
+    // SAFETY: `allocate` counted two references, one for each value returned; the new task is
+    // live, on this (its owner) thread, of output type `F::Output`.
+    unsafe {
+        raw::header(ptr).set_state(SCHEDULED | JOIN_INTEREST);
+        (TaskRef::from_counted(ptr), JoinHandle::new(ptr))
+    }
+}
+
+/// Drops the future of a task that was never adopted (its `LocalSet` is dropped before it was
+/// driven): a handle awaiting it gets a cancelled `JoinError`. `task` is the executor's
+/// reference from [`spawn_unbound`].
+///
+/// # Safety
+/// `task` is the executor reference [`spawn_unbound`] returned, never adopted, and this is its
+/// owner thread.
+pub(crate) unsafe fn cancel_unbound(task: TaskRef) {
+    let ptr = task.ptr();
+    // SAFETY: caller's contract; `task` keeps the task live.
+    let header = unsafe { raw::header(ptr) };
+    let state = header.state() & !SCHEDULED;
+    header.set_state(state);
+    if state & COMPLETE == 0 {
+        // SAFETY: as above. Never polled, so the lock is free unless its own destructor is
+        // running, which cannot reach this reference.
+        if let Some(lock) = unsafe { raw::lock_stage(ptr) } {
+            lock.cancel();
+            // SAFETY: as above.
+            let panic = unsafe { finish(ptr, lock) };
+            report_join_waker_panic(panic, "when a LocalSet dropped its task");
+        }
+    }
+    drop(task);
+}
+
+/// Reports a join waker's panic where it cannot be re-raised (a destructor runs).
+fn report_join_waker_panic(panic: Option<Panic>, when: &str) {
+    if let Some(panic) = panic {
+        eprintln!(
+            "sonic-rt: a join waker panicked {when}: {}",
+            panic_message(&*panic)
+        );
     }
 }
 

@@ -58,8 +58,12 @@ unsafe fn drop_waker(data: *const ()) {
 /// # Safety
 /// `ptr` is a live task and the caller holds a reference to it for the duration of the call.
 pub(crate) unsafe fn schedule(ptr: NonNull<Header>) {
-    // SAFETY: caller's contract; off the owner thread only the immutable `shared` is read.
-    let shared = unsafe { raw::header(ptr) }.shared();
+    // SAFETY: caller's contract; off the owner thread only `shared` is read.
+    let Some(shared) = unsafe { raw::header(ptr) }.shared() else {
+        // Unbound (a LocalSet task waiting for its first runtime): it has no waker, and it is
+        // queued in its LocalSet already, which is where it will be scheduled from.
+        return;
+    };
     let local = context::with_current(|core| match core {
         Some(core) if Arc::ptr_eq(&core.shared, shared) => {
             // SAFETY: this is the task's own runtime, on its thread; the caller's reference

@@ -2,6 +2,7 @@
 
 use crate::context;
 use crate::executor::remote::{Remote, Shared};
+use crate::task::RemoteJoinHandle;
 use std::fmt;
 use std::future::Future;
 use std::sync::Arc;
@@ -41,6 +42,33 @@ impl fmt::Display for PostError {
 
 impl std::error::Error for PostError {}
 
+/// [`Handle::try_current`] found no runtime on this thread.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TryCurrentError(());
+
+impl TryCurrentError {
+    /// The call was made outside a runtime (the only reason sonic gives).
+    pub fn is_missing_context(&self) -> bool {
+        true
+    }
+
+    /// tokio's error for a call made while its thread-locals are being destroyed. sonic's
+    /// runtime context is a plain thread-local pointer that is never destroyed: always `false`.
+    pub fn is_thread_local_destroyed(&self) -> bool {
+        false
+    }
+}
+
+impl fmt::Display for TryCurrentError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(
+            "there is no sonic runtime running, must be called from inside one (block_on or a task)",
+        )
+    }
+}
+
+impl std::error::Error for TryCurrentError {}
+
 impl Handle {
     pub(crate) fn new(shared: Arc<Shared>) -> Handle {
         Handle { shared }
@@ -58,6 +86,23 @@ impl Handle {
         )
     }
 
+    /// The handle of the runtime running on this thread, or an error outside a runtime. Never
+    /// panics.
+    ///
+    /// # Examples
+    /// ```
+    /// assert!(sonic_rt::Handle::try_current().is_err());
+    /// sonic_rt::block_on(async {
+    ///     assert!(sonic_rt::Handle::try_current().is_ok());
+    /// });
+    /// ```
+    pub fn try_current() -> Result<Handle, TryCurrentError> {
+        context::with_current(|core| match core {
+            Some(core) => Ok(Handle::new(core.shared.clone())),
+            None => Err(TryCurrentError(())),
+        })
+    }
+
     /// Runs `f` on the runtime's thread at its next turn. A panic in `f` is caught and reported
     /// on stderr; the runtime keeps running.
     ///
@@ -71,16 +116,58 @@ impl Handle {
             .map_err(|_| PostError(()))
     }
 
-    /// Spawns `future` on the runtime's thread, detached. To get its output back, send it over a
-    /// channel from inside the future.
+    /// Spawns `future` on the runtime, from any thread, and returns a [`RemoteJoinHandle`] that
+    /// can be awaited (on any thread, by any executor) for its output: tokio's `Handle::spawn`.
+    ///
+    /// On the runtime's own thread the task is spawned at once; from another thread it is
+    /// handed over like [`Handle::post`] and spawned at the runtime's next turn. If the runtime
+    /// is gone (or is dropped before the task runs), the future is dropped and awaiting the
+    /// handle gives a cancelled `JoinError`, as in tokio.
     ///
     /// The future must be `Send` to cross threads, and sonic's sockets and timers are not; to
     /// use them, build the future on the runtime's thread with [`Handle::spawn_with`].
-    pub fn spawn<F>(&self, future: F) -> Result<(), PostError>
+    ///
+    /// # Examples
+    /// ```
+    /// let rt = sonic_rt::Runtime::new().unwrap();
+    /// let handle = rt.handle();
+    /// let from_thread = std::thread::spawn(move || handle.spawn(async { "hi" }))
+    ///     .join()
+    ///     .unwrap();
+    /// assert_eq!(rt.block_on(from_thread).unwrap(), "hi");
+    /// ```
+    #[track_caller]
+    pub fn spawn<F>(&self, future: F) -> RemoteJoinHandle<F::Output>
     where
         F: Future + Send + 'static,
+        F::Output: Send + 'static,
     {
-        self.post(move || drop(crate::spawn(future)))
+        let (task, handle) = crate::task::remote_pair(future);
+        let mut task = Some(task);
+        context::with_current(|core| match core {
+            Some(core) if Arc::ptr_eq(&core.shared, &self.shared) => {
+                if let Some(task) = task.take() {
+                    let id = task.id();
+                    drop(core.executor.spawn_with_id(&core.shared, task, id));
+                }
+            }
+            _ => {}
+        });
+        if let Some(task) = task {
+            // Runs on the runtime's thread, inside the runtime. A closure that never runs (the
+            // runtime is gone, now or before its next turn) drops the task, which completes the
+            // handle with a cancelled error.
+            let spawn = move || {
+                context::with_current(|core| {
+                    if let Some(core) = core {
+                        let id = task.id();
+                        drop(core.executor.spawn_with_id(&core.shared, task, id));
+                    }
+                })
+            };
+            let _ = self.post(spawn);
+        }
+        handle
     }
 
     /// Runs `make` on the runtime's thread and spawns the future it returns, detached. The

@@ -5,7 +5,7 @@ pub(crate) mod core;
 mod handle;
 
 pub use builder::Builder;
-pub use handle::{Handle, PostError};
+pub use handle::{Handle, PostError, TryCurrentError};
 
 use crate::context::Enter;
 use crate::executor::remote::Shared;
@@ -194,6 +194,35 @@ impl Runtime {
                 return Ok(work);
             }
         }
+    }
+
+    /// Shuts the runtime down: every task's future is dropped (on this thread, with the runtime
+    /// entered, as when the runtime is dropped), then the method returns. tokio's
+    /// `shutdown_timeout`.
+    ///
+    /// In tokio, `duration` bounds the wait for the blocking thread pool (`spawn_blocking` jobs
+    /// that are running); tasks are never waited for. sonic has no blocking pool yet, so there
+    /// is nothing to wait for and `duration` is not used: this returns as soon as the tasks are
+    /// dropped, like dropping the runtime.
+    ///
+    /// # Examples
+    /// ```
+    /// let rt = sonic_rt::Runtime::new().unwrap();
+    /// rt.block_on(async {
+    ///     sonic_rt::spawn(std::future::pending::<()>());
+    /// });
+    /// rt.shutdown_timeout(std::time::Duration::from_secs(10)); // returns at once
+    /// ```
+    pub fn shutdown_timeout(self, duration: Duration) {
+        let _ = duration;
+        drop(self);
+    }
+
+    /// Shuts the runtime down without waiting: tokio's `shutdown_background`, the same as
+    /// [`Runtime::shutdown_timeout`] with a zero duration. Every task's future is dropped before
+    /// it returns (sonic has no blocking pool whose threads could be left behind).
+    pub fn shutdown_background(self) {
+        self.shutdown_timeout(Duration::ZERO);
     }
 
     /// Number of spawned tasks that have not completed.

@@ -1,10 +1,23 @@
-//! Tasks: spawning, joining, aborting and yielding.
+//! Tasks: spawning, joining, aborting and yielding; `JoinSet`, `LocalSet`, task-local values and
+//! the cooperative budget.
 
+pub mod coop;
 mod id;
+mod join_set;
+mod local;
+mod remote;
+mod task_local;
+mod waiter;
 
 pub use crate::executor::join::{AbortHandle, JoinError, JoinHandle};
+pub use coop::{unconstrained, Unconstrained};
 pub(crate) use id::CurrentTask;
 pub use id::{id, try_id, Id};
+pub use join_set::JoinSet;
+pub use local::{LocalEnterGuard, LocalSet};
+pub(crate) use remote::pair as remote_pair;
+pub use remote::RemoteJoinHandle;
+pub use task_local::{AccessError, LocalKey, TaskLocalFuture};
 
 use crate::context;
 use std::future::Future;
@@ -43,14 +56,47 @@ where
     })
 }
 
-/// Same as [`spawn`]; the name tokio uses for `!Send` futures.
+/// Spawns a `!Send` task: into the current [`LocalSet`] if there is one (inside its
+/// `run_until`, `block_on` or `enter`, or one of its tasks), else on the current runtime, like
+/// [`spawn`].
+///
+/// tokio panics when there is no `LocalSet` (or local runtime); every sonic runtime runs `!Send`
+/// tasks, so sonic spawns on the runtime instead. Only outside both a `LocalSet` and a runtime
+/// does it panic.
+///
+/// # Panics
+/// Outside both a `LocalSet` and a sonic runtime.
+///
+/// # Examples
+/// ```
+/// use std::rc::Rc;
+/// use sonic_rt::task::{self, LocalSet};
+///
+/// sonic_rt::block_on(async {
+///     let local = LocalSet::new();
+///     let shared = Rc::new(3);
+///     let n = local
+///         .run_until(async move { task::spawn_local(async move { *shared * 2 }).await.unwrap() })
+///         .await;
+///     assert_eq!(n, 6);
+/// });
+/// ```
 #[track_caller]
 pub fn spawn_local<F>(future: F) -> JoinHandle<F::Output>
 where
     F: Future + 'static,
     F::Output: 'static,
 {
-    spawn(future)
+    if let Some(set) = local::current() {
+        return set.spawn(future);
+    }
+    context::with_current(|core| match core {
+        Some(core) => core.executor.spawn(&core.shared, future),
+        None => panic!(
+            "`spawn_local` called from outside of a `task::LocalSet` or a sonic runtime \
+             (block_on or a task)"
+        ),
+    })
 }
 
 /// Spends one unit of the task's cooperative budget, yielding first if it is used up.

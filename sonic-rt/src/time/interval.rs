@@ -114,10 +114,81 @@ impl Interval {
         Poll::Ready(scheduled)
     }
 
-    /// Restarts the schedule: the next tick is one period from now.
+    /// Restarts the schedule: the next tick is one period from now. Ignores the
+    /// [`MissedTickBehavior`]; the same as `reset_at(Instant::now() + period)`.
     pub fn reset(&mut self) {
-        self.delay
-            .reset_mut(Instant::now().saturating_add(self.period));
+        self.reset_at(Instant::now().saturating_add(self.period));
+    }
+
+    /// Restarts the schedule with a tick now: the next `tick` completes at once and the ticks
+    /// after it follow one period apart. The same as `reset_at(Instant::now())`.
+    ///
+    /// # Examples
+    /// ```
+    /// use std::time::Duration;
+    /// use sonic_rt::time::{self, Instant};
+    ///
+    /// #[sonic_rt::main(start_paused)]
+    /// async fn main() {
+    ///     let start = Instant::now();
+    ///     let mut iv = time::interval(Duration::from_millis(100));
+    ///     iv.tick().await; // at once
+    ///     time::sleep(Duration::from_millis(50)).await;
+    ///     iv.reset_immediately();
+    ///     assert_eq!(iv.tick().await, start + Duration::from_millis(50));
+    ///     assert_eq!(iv.tick().await, start + Duration::from_millis(150));
+    /// }
+    /// ```
+    pub fn reset_immediately(&mut self) {
+        self.reset_at(Instant::now());
+    }
+
+    /// Restarts the schedule with the next tick `after` from now (saturating: `Duration::MAX`
+    /// waits about 30 years, where tokio's panics). The same as `reset_at(Instant::now() +
+    /// after)`.
+    ///
+    /// # Examples
+    /// ```
+    /// use std::time::Duration;
+    /// use sonic_rt::time::{self, Instant};
+    ///
+    /// #[sonic_rt::main(start_paused)]
+    /// async fn main() {
+    ///     let start = Instant::now();
+    ///     let mut iv = time::interval(Duration::from_millis(100));
+    ///     iv.tick().await;
+    ///     time::sleep(Duration::from_millis(50)).await;
+    ///     iv.reset_after(Duration::from_millis(20));
+    ///     assert_eq!(iv.tick().await, start + Duration::from_millis(70));
+    ///     assert_eq!(iv.tick().await, start + Duration::from_millis(170));
+    /// }
+    /// ```
+    pub fn reset_after(&mut self, after: Duration) {
+        self.reset_at(Instant::now().saturating_add(after));
+    }
+
+    /// Restarts the schedule with the next tick at `deadline`; the ticks after it follow one
+    /// period apart. A deadline in the future may be further away than a period. A deadline in
+    /// the past ticks at once, and the ticks it missed are handled by the
+    /// [`MissedTickBehavior`]. Ticks missed before this call are forgotten.
+    ///
+    /// # Examples
+    /// ```
+    /// use std::time::Duration;
+    /// use sonic_rt::time::{self, Instant};
+    ///
+    /// #[sonic_rt::main(start_paused)]
+    /// async fn main() {
+    ///     let start = Instant::now();
+    ///     let mut iv = time::interval(Duration::from_millis(100));
+    ///     iv.tick().await;
+    ///     iv.reset_at(start + Duration::from_millis(250));
+    ///     assert_eq!(iv.tick().await, start + Duration::from_millis(250));
+    ///     assert_eq!(iv.tick().await, start + Duration::from_millis(350));
+    /// }
+    /// ```
+    pub fn reset_at(&mut self, deadline: Instant) {
+        self.delay.reset_mut(deadline);
     }
 
     /// The period.

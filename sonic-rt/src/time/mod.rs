@@ -16,10 +16,11 @@ mod timeout;
 pub use instant::Instant;
 pub use interval::{interval, interval_at, Interval, MissedTickBehavior};
 pub use sleep::{sleep, sleep_until, Sleep};
+/// `std::time::Duration`, re-exported as tokio's `time::Duration` is.
+pub use std::time::Duration;
 pub use timeout::{timeout, timeout_at, Timeout};
 
 use crate::context;
-use std::time::Duration;
 
 /// Pauses the current runtime's clock. While paused, time moves only by [`advance`], or jumps to
 /// the next timer when the runtime has nothing else to do (so sleeping tests finish at once).
