@@ -29,6 +29,7 @@
 #![deny(unsafe_op_in_unsafe_fn)]
 #![doc(test(attr(deny(warnings))))]
 
+pub mod blocking;
 mod context;
 mod executor;
 pub mod io;
@@ -43,6 +44,7 @@ pub mod sync;
 pub mod task;
 pub mod time;
 
+pub use blocking::spawn_blocking;
 pub use runtime::{block_on, Builder, EnterGuard, Handle, PostError, Runtime};
 pub use task::{spawn, spawn_local, JoinHandle};
 

@@ -218,6 +218,9 @@ impl Drop for Runtime {
         // entered while they run, even if another runtime is current.
         let _enter = Enter::new(&self.core, true);
         self.core.shutdown();
+        // After the tasks: running blocking jobs are waited for (a no-op if a bounded shutdown
+        // already ran), queued ones dropped.
+        self.core.shutdown_blocking(None);
     }
 }
 
