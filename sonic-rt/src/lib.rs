@@ -32,6 +32,8 @@
 pub mod blocking;
 mod context;
 mod executor;
+#[cfg(unix)]
+pub mod fs;
 pub mod io;
 mod loom;
 mod macros;

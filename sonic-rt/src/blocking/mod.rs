@@ -84,7 +84,6 @@ pub(crate) enum Failed {
     Dropped,
 }
 
-#[allow(dead_code)] // the I/O modules built on the pool use it
 impl Failed {
     /// As an `io::Error`, for the I/O APIs built on the pool.
     pub(crate) fn into_io(self) -> io::Error {
@@ -141,7 +140,6 @@ impl<T> Future for Blocking<T> {
     }
 }
 
-#[allow(dead_code)] // the I/O modules built on the pool use it
 /// Runs `f` on the pool and gives its `io::Result`, a panic or an unrun job mapped to `io::Error`.
 pub(crate) async fn run_io<T, F>(f: F) -> io::Result<T>
 where

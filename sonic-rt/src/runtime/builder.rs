@@ -45,6 +45,7 @@ impl Builder {
                 budget: 128,
                 start_paused: false,
                 blocking: PoolConfig::default(),
+                io_uring: true,
             },
             pin_to_core: None,
         }
@@ -122,6 +123,14 @@ impl Builder {
     /// as in tokio).
     pub fn thread_keep_alive(&mut self, idle: Duration) -> &mut Builder {
         self.config.blocking.keep_alive = idle;
+        self
+    }
+
+    /// Whether file I/O ([`fs`](crate::fs)) may use an io_uring on Linux (default `true`; the
+    /// ring is still not used where the kernel refuses it). `false` runs every file operation
+    /// on the blocking pool, as other platforms do.
+    pub fn io_uring(&mut self, on: bool) -> &mut Builder {
+        self.config.io_uring = on;
         self
     }
 

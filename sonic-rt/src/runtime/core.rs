@@ -25,6 +25,8 @@ pub(crate) struct Config {
     pub(crate) budget: u32,
     pub(crate) start_paused: bool,
     pub(crate) blocking: PoolConfig,
+    /// File I/O may use io_uring (Linux, where the kernel allows it).
+    pub(crate) io_uring: bool,
 }
 
 /// How long one turn of the loop may wait for events, as decided by [`Core::wait`].
