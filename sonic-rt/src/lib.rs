@@ -37,6 +37,8 @@ pub mod fs;
 pub mod io;
 mod loom;
 mod macros;
+#[cfg(unix)]
+pub mod process;
 mod reactor;
 mod runtime;
 #[cfg(unix)]
