@@ -18,10 +18,11 @@
 //! Sockets must be created inside a sonic runtime (in `block_on`, a task, or under
 //! [`Runtime::enter`](sonic_rt::Runtime::enter)); outside one, constructors return an error.
 //!
-//! Addresses: functions that take `impl ToSocketAddrs` use `std::net::ToSocketAddrs`, resolved
-//! synchronously. An IP literal (`"127.0.0.1:80"`, a `SocketAddr`) never blocks; a host name
-//! is looked up with the system resolver (`getaddrinfo`), which **blocks the runtime thread**.
-//! Resolve names before entering a latency-critical loop.
+//! Addresses: functions that take `impl ToSocketAddrs` take [`ToSocketAddrs`], tokio's sealed
+//! trait (implemented for what std's covers). An IP literal (`"127.0.0.1:80"`, a `SocketAddr`)
+//! is parsed in place, without allocating; a host name is looked up with the system resolver
+//! (`getaddrinfo`) on the runtime's blocking pool, so it never blocks the loop
+//! ([`lookup_host`] does the same on its own).
 //!
 //! ```
 //! use futures_util::{AsyncReadExt, AsyncWriteExt};
@@ -61,6 +62,7 @@ pub mod tcp;
 pub mod udp;
 pub mod unix;
 
+pub use addr::{lookup_host, ToSocketAddrs};
 pub use tcp::{ListenOptions, TcpListener, TcpStream};
 pub use udp::UdpSocket;
 pub use unix::{UnixDatagram, UnixListener, UnixStream};
