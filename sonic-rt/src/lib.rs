@@ -44,6 +44,8 @@ mod runtime;
 #[cfg(unix)]
 pub mod signal;
 mod slab;
+#[cfg(unix)]
+pub mod stdio;
 pub mod sync;
 pub mod task;
 pub mod time;

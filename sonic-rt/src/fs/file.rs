@@ -111,6 +111,14 @@ impl File {
         File::with_io(std, Io::current())
     }
 
+    /// A file read and written at the kernel's shared file position (stdio redirected to a
+    /// file: other writers of the same description, `println!` say, must not be overwritten).
+    pub(crate) fn with_io_stream(std: StdFile, io: Io) -> File {
+        let mut f = File::with_io(std, io);
+        f.offset = None;
+        f
+    }
+
     pub(crate) fn with_io(std: StdFile, io: Io) -> File {
         // SAFETY: F_GETFL on an fd `std` owns, no other argument.
         let flags = unsafe { libc::fcntl(std.as_raw_fd(), libc::F_GETFL) };

@@ -29,7 +29,7 @@
 //! ```
 
 mod file;
-mod io;
+pub(crate) mod io;
 mod open_options;
 mod read_dir;
 #[cfg(target_os = "linux")]
