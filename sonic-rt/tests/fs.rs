@@ -467,6 +467,29 @@ mod enospc {
             let e = res.unwrap_err();
             assert_eq!(e.kind(), ErrorKind::StorageFull, "{e}");
             drop(f);
+            fs::remove_file(mount.0.join("b")).await.unwrap();
+
+            // Small writes (the ring's size on the io_uring backend), flushed one by one: the
+            // one that does not fit is reported, and what was reported written is there.
+            let mut f = File::create(mount.0.join("c")).await.unwrap();
+            let chunk = pattern(16 << 10);
+            let mut written = 0;
+            let e = loop {
+                assert!(written < 1 << 20, "a 64 KiB file system took 1 MiB");
+                let res = async {
+                    f.write_all(&chunk).await?;
+                    f.flush().await
+                }
+                .await;
+                match res {
+                    Ok(()) => written += chunk.len(),
+                    Err(e) => break e,
+                }
+            };
+            assert_eq!(e.kind(), ErrorKind::StorageFull, "{e}");
+            let on_disk = fs::read(mount.0.join("c")).await.unwrap();
+            assert!(on_disk.len() >= written, "reported written, then lost");
+            assert_eq!(&on_disk[..chunk.len()], &chunk[..]);
         });
         drop(mount);
     }

@@ -97,30 +97,16 @@ impl Io {
         at: Option<u64>,
     ) -> BufOp {
         buf.reserve(len);
-        let start = buf.len();
-        match self {
-            Io::Pool => {
-                let file = file.clone();
-                let op = Blocking::start(
-                    move || {
-                        let res = read_into_spare(&file, &mut buf, len, at);
-                        (res, buf)
-                    },
-                    false,
-                );
-                match op {
-                    Ok(op) => BufOp::Pool(op),
-                    Err(e) => BufOp::failed(e),
-                }
-            }
-            #[cfg(target_os = "linux")]
-            Io::Uring(ring) => {
+        #[cfg(target_os = "linux")]
+        if let Io::Uring(ring) = self {
+            if len <= INLINE_MAX {
+                let start = buf.len();
                 let entry = io_uring::opcode::Read::new(
                     io_uring::types::Fd(file.as_raw_fd()),
                     // SAFETY: `start` is the length, so the pointer is at most one past the end
                     // of the initialised part, inside the allocation (capacity >= start + len).
                     unsafe { buf.as_mut_ptr().add(start) },
-                    len.min(u32::MAX as usize) as u32,
+                    len as u32,
                 )
                 // -1: the file's position, advanced as read(2) does (IORING_FEAT_RW_CUR_POS).
                 .offset(at.unwrap_or(u64::MAX))
@@ -128,8 +114,20 @@ impl Io {
                 // SAFETY: the entry points into `buf`'s heap block (spare capacity >= len,
                 // reserved above) and names the fd `file` keeps open; the Op keeps both.
                 let op = unsafe { Op::submit(ring.clone(), entry, (buf, file.clone())) };
-                BufOp::UringRead { op, start }
+                return BufOp::UringRead { op, start };
             }
+        }
+        let file = file.clone();
+        let op = Blocking::start(
+            move || {
+                let res = read_into_spare(&file, &mut buf, len, at);
+                (res, buf)
+            },
+            false,
+        );
+        match op {
+            Ok(op) => BufOp::Pool(op),
+            Err(e) => BufOp::failed(e),
         }
     }
 
@@ -141,27 +139,27 @@ impl Io {
     /// position after a short write with offset -1 (seen on 6.18: every continuation of a
     /// write cut short by a full disk landed at offset 0 again and "succeeded").
     pub(crate) fn write_all(&self, file: &Arc<StdFile>, buf: Vec<u8>, at: Option<u64>) -> BufOp {
-        match self {
-            Io::Pool => {
-                let file = file.clone();
-                let op = Blocking::start(
-                    move || {
-                        let res = match at {
-                            Some(at) => std::os::unix::fs::FileExt::write_all_at(&*file, &buf, at),
-                            None => (&*file).write_all(&buf),
-                        };
-                        let res = res.map(|()| buf.len());
-                        (res, buf)
-                    },
-                    true,
-                );
-                match op {
-                    Ok(op) => BufOp::Pool(op),
-                    Err(e) => BufOp::failed(e),
-                }
+        #[cfg(target_os = "linux")]
+        if let Io::Uring(ring) = self {
+            if buf.len() <= INLINE_MAX {
+                return uring_write(ring, file.clone(), buf, 0, at);
             }
-            #[cfg(target_os = "linux")]
-            Io::Uring(ring) => uring_write(ring, file.clone(), buf, 0, at),
+        }
+        let file = file.clone();
+        let op = Blocking::start(
+            move || {
+                let res = match at {
+                    Some(at) => std::os::unix::fs::FileExt::write_all_at(&*file, &buf, at),
+                    None => (&*file).write_all(&buf),
+                };
+                let res = res.map(|()| buf.len());
+                (res, buf)
+            },
+            true,
+        );
+        match op {
+            Ok(op) => BufOp::Pool(op),
+            Err(e) => BufOp::failed(e),
         }
     }
 
@@ -227,6 +225,14 @@ impl Io {
         }
     }
 }
+
+/// The largest read or write the ring takes. It completes inline, inside the submitting
+/// syscall on the runtime's thread, when the data is in the page cache (a copy of 64 KiB takes
+/// a few µs): the lowest latency there is. Larger ones go to the blocking pool, as tokio's do:
+/// done on the ring they stalled the loop for their whole copy, and so did `IOSQE_ASYNC` ones
+/// on 6.18 (the copy still ran in the submitting thread, `tests/fs_stall.rs`).
+#[cfg(target_os = "linux")]
+const INLINE_MAX: usize = 64 * 1024;
 
 fn decide(core: &Core) -> (Io, Choice) {
     #[cfg(target_os = "linux")]

@@ -1,8 +1,10 @@
 //! Files without blocking the loop: tokio's `fs` surface on two backends.
 //!
 //! - **io_uring** (Linux, when the kernel allows it): one ring per runtime, opened at the
-//!   runtime's first file operation. Opens, reads, writes and `sync_*` go through it; a read of
-//!   page-cached data completes inside the submitting syscall, with no thread hand-off.
+//!   runtime's first file operation. Opens, `sync_*`, and reads and writes of up to 64 KiB go
+//!   through it; such a read of page-cached data completes inside the submitting syscall, with
+//!   no thread hand-off. Larger reads and writes go to the blocking pool: on the ring their
+//!   copy would run on the runtime's thread and stall every task for its length.
 //!   Completions that come later are signalled through an eventfd the reactor watches, so the
 //!   loop still waits in one `epoll_wait`. The ring is not used when
 //!   `/proc/sys/kernel/io_uring_disabled` says 2, when creating it fails (1 without the group,
