@@ -86,7 +86,63 @@ each_backend!(
     many_concurrent_reads_all_complete,
     into_std_keeps_the_logical_position,
     file_dropped_with_a_read_in_flight_is_safe,
+    permission_error_is_permission_denied,
 );
+
+/// Sets or clears the immutable attribute (root can write nothing to such a file, which makes a
+/// permission error a root test can see). False if the file system or the process cannot.
+#[cfg(target_os = "linux")]
+fn set_immutable(path: &Path, on: bool) -> bool {
+    use std::os::fd::AsRawFd;
+    const FS_IMMUTABLE_FL: libc::c_long = 0x10;
+    let Ok(f) = std::fs::File::open(path) else {
+        return false;
+    };
+    let mut flags: libc::c_long = 0;
+    // SAFETY: FS_IOC_GETFLAGS/SETFLAGS read and write one long through the pointer, on an fd
+    // this function owns.
+    unsafe {
+        if libc::ioctl(f.as_raw_fd(), libc::FS_IOC_GETFLAGS, &mut flags) != 0 {
+            return false;
+        }
+        flags = if on {
+            flags | FS_IMMUTABLE_FL
+        } else {
+            flags & !FS_IMMUTABLE_FL
+        };
+        libc::ioctl(f.as_raw_fd(), libc::FS_IOC_SETFLAGS, &flags) == 0
+    }
+}
+
+#[cfg(target_os = "linux")]
+fn permission_error_is_permission_denied(rt: &Runtime, dir: &Path) {
+    let path = dir.join("locked");
+    std::fs::write(&path, b"keep").unwrap();
+    if !set_immutable(&path, true) {
+        eprintln!("SKIPPED: cannot make a file immutable here");
+        return;
+    }
+    // Cleared even if an assertion fails, so the directory can be removed.
+    struct Unlock<'a>(&'a Path);
+    impl Drop for Unlock<'_> {
+        fn drop(&mut self) {
+            set_immutable(self.0, false);
+        }
+    }
+    let _unlock = Unlock(&path);
+    rt.block_on(async {
+        let e = File::create(&path).await.unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::PermissionDenied, "{e}");
+        let e = fs::write(&path, b"x").await.unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::PermissionDenied, "{e}");
+        let e = fs::remove_file(&path).await.unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::PermissionDenied, "{e}");
+        assert_eq!(fs::read(&path).await.unwrap(), b"keep");
+    });
+}
+
+#[cfg(not(target_os = "linux"))]
+fn permission_error_is_permission_denied(_rt: &Runtime, _dir: &Path) {}
 
 /// A FIFO with a writer kept open (so opening it for reading does not block), as a file whose
 /// read stays in flight until the test writes.
