@@ -87,7 +87,46 @@ each_backend!(
     into_std_keeps_the_logical_position,
     file_dropped_with_a_read_in_flight_is_safe,
     permission_error_is_permission_denied,
+    uncached_small_reads_all_complete,
 );
+
+/// Small reads of a file evicted from the page cache (so they complete later, not inside the
+/// submitting syscall: the ring's eventfd path) all complete.
+fn uncached_small_reads_all_complete(rt: &Runtime, dir: &Path) {
+    use std::os::fd::AsRawFd;
+    let path = dir.join("cold");
+    std::fs::write(&path, pattern(8 << 20)).unwrap();
+    let evict = || {
+        let f = std::fs::File::open(&path).unwrap();
+        f.sync_all().unwrap();
+        // SAFETY: fadvise on an fd we own, integer arguments.
+        unsafe { libc::posix_fadvise(f.as_raw_fd(), 0, 0, libc::POSIX_FADV_DONTNEED) };
+    };
+    let want = pattern(8 << 20);
+    for round in 0..3 {
+        evict();
+        rt.block_on(async {
+            let mut f = File::open(&path).await.unwrap();
+            let mut x = 12345u64 + round;
+            let mut buf = [0u8; 4096];
+            for _ in 0..300 {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                let off = (x % 2048) * 4096;
+                let read = async {
+                    f.seek(SeekFrom::Start(off)).await?;
+                    f.read_exact(&mut buf).await
+                };
+                sonic_rt::time::timeout(std::time::Duration::from_secs(20), read)
+                    .await
+                    .expect("a read never completed (lost wake-up)")
+                    .unwrap();
+                assert!(buf[..] == want[off as usize..off as usize + 4096]);
+            }
+        });
+    }
+}
 
 /// Sets or clears the immutable attribute (root can write nothing to such a file, which makes a
 /// permission error a root test can see). False if the file system or the process cannot.

@@ -12,14 +12,12 @@
 //! - Submission happens at once (`io_uring_enter` per operation) and the completion queue is
 //!   reaped right after it: a read of page-cached data completes inline, so its future is ready
 //!   on its first poll, with no wake-up and no thread hand-off.
-//! - Completions that happen later (punted to the kernel's workers, disk reads finished by task
-//!   work) signal the registered eventfd. Its notifications are switched off
-//!   (`IORING_CQ_EVENTFD_DISABLED`) while nothing is in flight, so a hot loop of inline
-//!   completions causes no eventfd traffic: after a submission leaves an operation in flight,
-//!   notifications are switched on and the queue reaped once more (a completion that came
-//!   before the switch is found by that reap, one after it signals). The reaper switches them
-//!   off again when the last operation completed. (`IORING_REGISTER_EVENTFD_ASYNC` is not
-//!   enough: it stays silent for completions posted through task work.)
+//! - Every completion signals the registered eventfd, inline ones too (at most one reaper wake
+//!   per loop turn, which then finds nothing to do). Switching notifications off while nothing
+//!   was in flight (`IORING_CQ_EVENTFD_DISABLED`) saved that, but lost a wake-up under load:
+//!   our flag store and tail load race the kernel's tail store and flag load (a store-buffer
+//!   pattern with no fence on the kernel's side), and a read hung. `IORING_REGISTER_EVENTFD_ASYNC`
+//!   is no help either: it stays silent for completions posted through task work.
 //! - A reaper task owns the eventfd as an `io::Async`, reaps on each readiness edge and wakes
 //!   the operations' tasks. The reaper holds the ring: it lives as long as the runtime's tasks
 //!   do.
@@ -79,7 +77,7 @@ impl Ring {
                 "io_uring is disabled (kernel.io_uring_disabled = 2)",
             ));
         }
-        let mut ring = IoUring::new(entries)?;
+        let ring = IoUring::new(entries)?;
         if !ring.params().is_feature_rw_cur_pos() {
             return Err(io::Error::new(
                 io::ErrorKind::Unsupported,
@@ -123,8 +121,6 @@ impl Ring {
         // SAFETY: `efd` was just created and is owned by nobody else.
         let efd = unsafe { OwnedFd::from_raw_fd(efd) };
         ring.submitter().register_eventfd(efd.as_raw_fd())?;
-        // Off until an operation stays in flight (see the module rules).
-        ring.completion().disable_eventfd();
         let efd = Async::new(efd)?;
         let ring = Rc::new(Ring {
             ring: RefCell::new(ring),
@@ -191,23 +187,7 @@ impl Ring {
         let _ = ring.submit();
         drop(ring);
         self.reap();
-        if self.in_flight.get() > 0 {
-            self.set_notify(true);
-            // Completions posted before notifications were on did not signal: reap them now.
-            self.reap();
-        }
         Ok(key)
-    }
-
-    /// Switches the eventfd's notifications on or off.
-    fn set_notify(&self, on: bool) {
-        let mut ring = self.ring.borrow_mut();
-        let cq = ring.completion();
-        if on && cq.eventfd_disabled() {
-            cq.enable_eventfd();
-        } else if !on && !cq.eventfd_disabled() {
-            cq.disable_eventfd();
-        }
     }
 
     /// Moves every completion into its slot and wakes the tasks waiting for them.
@@ -248,16 +228,10 @@ impl Ring {
         !self.ring.borrow_mut().submission().is_empty()
     }
 
-    /// Flushes submissions the kernel refused earlier (EAGAIN), then reaps; switches the
-    /// eventfd off once nothing is in flight.
+    /// Flushes submissions the kernel refused earlier (EAGAIN), then reaps.
     fn flush(&self) {
         let _ = self.ring.borrow_mut().submit();
         self.reap();
-        if self.in_flight.get() == 0 {
-            self.set_notify(false);
-            // One that completed between the reap and the switch signalled: the next edge
-            // reaps it. Nothing can be lost, as nothing was in flight.
-        }
     }
 }
 
