@@ -2,7 +2,8 @@
 //! current_thread runtime with `tokio::fs`, in one run, interleaved.
 //!
 //! `cargo bench -p sonic-benches --bench fs_blocking` (options after `--`: `--size-mib 1024`,
-//! `--reads 20000`, `--runs 3`, `--dir PATH` for the test file, `--only uring|pool|tokio`).
+//! `--reads 20000`, `--runs 3`, `--dir PATH` for the test file, `--only uring|pool|tokio`,
+//! `--cases random|seq|spawn`).
 //!
 //! Cases:
 //! - 4 KiB random reads from a page-cached file at queue depth 1 (one task: latency per read,
@@ -30,6 +31,7 @@ struct Opts {
     runs: usize,
     dir: PathBuf,
     only: Option<String>,
+    cases: Option<String>,
 }
 
 fn opts() -> Opts {
@@ -39,6 +41,7 @@ fn opts() -> Opts {
         runs: 3,
         dir: std::env::temp_dir(),
         only: None,
+        cases: None,
     };
     let args: Vec<String> = std::env::args().collect();
     let mut i = 1;
@@ -50,6 +53,7 @@ fn opts() -> Opts {
             "--runs" => o.runs = val.parse().unwrap(),
             "--dir" => o.dir = PathBuf::from(val),
             "--only" => o.only = Some(val),
+            "--cases" => o.cases = Some(val),
             _ => {
                 i += 1;
                 continue;
@@ -352,6 +356,7 @@ fn median_fig(v: Vec<Figures>) -> Figures {
 fn main() {
     let o = opts();
     let want = |who: &str| o.only.as_deref().is_none_or(|w| w == who);
+    let case = |c: &str| o.cases.as_deref().is_none_or(|w| w == c);
     let path = o.dir.join(format!("sonic-bench-fs-{}", std::process::id()));
     let out = o
         .dir
@@ -383,28 +388,48 @@ fn main() {
     let (mut ur, mut pr, mut tr) = (vec![], vec![], vec![]);
     let (mut uw, mut pw, mut tw) = (vec![], vec![], vec![]);
     let (mut sb, mut tb) = (vec![], vec![]);
-    for _ in 0..o.runs {
-        if want("uring") {
+    for run in 0..o.runs {
+        if want("uring") && case("random") {
             u1.push(sonic::qd1(true, &path, &offs));
             u32_.push(sonic::qd32(true, &path, &offs));
-            ur.push(sonic::seq_read(true, &path));
-            uw.push(sonic::seq_write(true, &out, o.size));
         }
-        if want("pool") {
+        if want("pool") && case("random") {
             p1.push(sonic::qd1(false, &path, &offs));
             p32.push(sonic::qd32(false, &path, &offs));
-            pr.push(sonic::seq_read(false, &path));
-            pw.push(sonic::seq_write(false, &out, o.size));
-            sb.push(sonic::spawn_blocking(o.reads));
         }
-        if want("tokio") {
+        if want("tokio") && case("random") {
             t1.push(tokio_fs::qd1(&path, &offs));
             t1p.push(tokio_fs::qd1_pread(&path, &offs));
             t32.push(tokio_fs::qd32(&path, &offs));
             t32p.push(tokio_fs::qd32_pread(&path, &offs));
-            tr.push(tokio_fs::seq_read(&path));
-            tw.push(tokio_fs::seq_write(&out, o.size));
-            tb.push(tokio_fs::spawn_blocking(o.reads));
+        }
+        // Sequential cases: the order of the contenders rotates from run to run, so the
+        // writeback of the write before (which throttles the next writer) weighs on each alike.
+        if case("seq") {
+            for k in 0..3 {
+                match (run + k) % 3 {
+                    0 if want("uring") => uw.push(sonic::seq_write(true, &out, o.size)),
+                    1 if want("pool") => pw.push(sonic::seq_write(false, &out, o.size)),
+                    2 if want("tokio") => tw.push(tokio_fs::seq_write(&out, o.size)),
+                    _ => {}
+                }
+            }
+            for k in 0..3 {
+                match (run + k) % 3 {
+                    0 if want("uring") => ur.push(sonic::seq_read(true, &path)),
+                    1 if want("pool") => pr.push(sonic::seq_read(false, &path)),
+                    2 if want("tokio") => tr.push(tokio_fs::seq_read(&path)),
+                    _ => {}
+                }
+            }
+        }
+        if case("spawn") {
+            if want("pool") {
+                sb.push(sonic::spawn_blocking(o.reads));
+            }
+            if want("tokio") {
+                tb.push(tokio_fs::spawn_blocking(o.reads));
+            }
         }
     }
     let _ = std::fs::remove_file(&path);
