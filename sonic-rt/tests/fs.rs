@@ -92,6 +92,7 @@ each_backend!(
 
 /// Small reads of a file evicted from the page cache (so they complete later, not inside the
 /// submitting syscall: the ring's eventfd path) all complete.
+#[cfg(target_os = "linux")]
 fn uncached_small_reads_all_complete(rt: &Runtime, dir: &Path) {
     use std::os::fd::AsRawFd;
     let path = dir.join("cold");
@@ -182,6 +183,9 @@ fn permission_error_is_permission_denied(rt: &Runtime, dir: &Path) {
 
 #[cfg(not(target_os = "linux"))]
 fn permission_error_is_permission_denied(_rt: &Runtime, _dir: &Path) {}
+
+#[cfg(not(target_os = "linux"))]
+fn uncached_small_reads_all_complete(_rt: &Runtime, _dir: &Path) {}
 
 /// A FIFO with a writer kept open (so opening it for reading does not block), as a file whose
 /// read stays in flight until the test writes.

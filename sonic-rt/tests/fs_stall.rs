@@ -1,5 +1,7 @@
 //! The loop does not stall: a 250 µs timer keeps firing on time while 8 large file reads and a
-//! slow blocking job run, on both file backends and in both loop modes.
+//! slow blocking job run, on both file backends and in both loop modes. Linux: it makes the
+//! runtime thread SCHED_FIFO with SCHED_RESET_ON_FORK.
+#![cfg(target_os = "linux")]
 
 use futures_util::AsyncReadExt;
 use sonic_rt::fs::{self, Backend};
