@@ -10,6 +10,10 @@
 //! - Timers with nanosecond deadlines (`epoll_pwait2`, never rounded up to a millisecond),
 //!   cancelled in O(log n) on drop, reset without allocating; a pausable clock for tests.
 //! - A busy-poll mode that never sleeps in the kernel, for a thread pinned to an isolated core.
+//! - Nothing slow on the loop thread: [`spawn_blocking`] runs blocking work on a per-runtime
+//!   pool, [`fs`] does file I/O through one io_uring per runtime (Linux) or that pool,
+//!   [`process`] waits for children through a pidfd, and [`io::stdin`] and friends read pipes
+//!   and ttys through the reactor.
 //!
 //! The API follows tokio's names, so a tokio user feels at home.
 //!
