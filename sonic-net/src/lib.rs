@@ -17,10 +17,36 @@
 //! Sockets must be created inside a sonic runtime (in `block_on`, a task, or under
 //! [`Runtime::enter`](sonic_rt::Runtime::enter)); outside one, constructors return an error.
 //!
-//! Addresses: functions that take `impl ToSocketAddrs` use `std::net::ToSocketAddrs`, resolved
-//! synchronously. An IP literal (`"127.0.0.1:80"`, a `SocketAddr`) never blocks; a host name
-//! is looked up with the system resolver (`getaddrinfo`), which **blocks the runtime thread**.
-//! Resolve names before entering a latency-critical loop.
+//! Addresses: functions that take `impl ToSocketAddrs` take [`ToSocketAddrs`], tokio's sealed
+//! trait (implemented for what std's covers). An IP literal (`"127.0.0.1:80"`, a `SocketAddr`)
+//! is parsed in place, without allocating; a host name is looked up with the system resolver
+//! (`getaddrinfo`) on the runtime's blocking pool, so it never blocks the loop
+//! ([`lookup_host`] does the same on its own).
+//!
+//! ```
+//! use futures_util::{AsyncReadExt, AsyncWriteExt};
+//! use sonic_net::{TcpListener, TcpStream};
+//!
+//! sonic_rt::block_on(async {
+//!     let listener = TcpListener::bind("127.0.0.1:0").await?;
+//!     let addr = listener.local_addr()?;
+//!     let server = sonic_rt::spawn(async move {
+//!         let (mut conn, _) = listener.accept().await?;
+//!         let mut buf = [0u8; 5];
+//!         conn.read_exact(&mut buf).await?;
+//!         conn.write_all(&buf).await?;
+//!         std::io::Result::Ok(())
+//!     });
+//!     let mut client = TcpStream::connect(addr).await?;
+//!     client.write_all(b"hello").await?;
+//!     let mut buf = [0u8; 5];
+//!     client.read_exact(&mut buf).await?;
+//!     assert_eq!(&buf, b"hello");
+//!     server.await.unwrap()?;
+//!     std::io::Result::Ok(())
+//! })
+//! .unwrap();
+//! ```
 #![cfg_attr(docsrs, feature(doc_cfg))]
 #![deny(unsafe_op_in_unsafe_fn)]
 #![doc(test(attr(deny(warnings))))]
@@ -36,6 +62,7 @@ pub mod tcp;
 pub mod udp;
 pub mod unix;
 
+pub use addr::{lookup_host, ToSocketAddrs};
 pub use tcp::{ListenOptions, TcpListener, TcpStream};
 pub use udp::UdpSocket;
 pub use unix::{UnixDatagram, UnixListener, UnixStream};

@@ -1,12 +1,12 @@
 //! `UdpSocket`.
 
-use crate::addr::{each_addr, first_addr};
+use crate::addr::{each_addr, first_addr, ToSocketAddrs};
 use crate::sockopt;
 use socket2::SockRef;
 use sonic_rt::io::Async;
 use std::fmt;
 use std::io;
-use std::net::{self, SocketAddr, ToSocketAddrs};
+use std::net::{self, SocketAddr};
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
 use std::task::{Context, Poll};
 use std::time::Duration;
@@ -107,7 +107,7 @@ impl UdpSocket {
     /// Sends one datagram to `target` (the first address it resolves to; a `SocketAddr` is
     /// used as is, without allocating).
     pub async fn send_to(&self, buf: &[u8], target: impl ToSocketAddrs) -> io::Result<usize> {
-        let target = first_addr(target)?;
+        let target = first_addr(target).await?;
         self.io.write_with(|s| s.send_to(buf, target)).await
     }
 

@@ -3,20 +3,28 @@
 #![deny(unsafe_op_in_unsafe_fn)]
 #![doc(test(attr(deny(warnings))))]
 
+pub mod blocking;
 mod context;
 mod executor;
+#[cfg(unix)]
+pub mod fs;
 pub mod io;
 mod loom;
 mod macros;
+#[cfg(unix)]
+pub mod process;
 mod reactor;
 mod runtime;
 #[cfg(unix)]
 pub mod signal;
 mod slab;
+#[cfg(unix)]
+pub mod stdio;
 pub mod sync;
 pub mod task;
 pub mod time;
 
+pub use blocking::spawn_blocking;
 pub use runtime::{block_on, Builder, EnterGuard, Handle, PostError, Runtime, TryCurrentError};
 pub use task::{spawn, spawn_local, JoinHandle};
 

@@ -35,7 +35,9 @@ each_mode!(
     raise_wakes_a_waiting_task,
     kill_to_the_process_wakes_a_waiting_task,
     two_listeners_on_one_signal_both_wake,
-    listener_created_after_a_delivery_does_not_see_it,
+    listener_created_after_a_processed_delivery_does_not_see_it,
+    listener_created_before_the_runtime_processed_a_delivery_sees_it,
+    sigint_while_busy_is_seen_by_a_later_ctrl_c,
     deliveries_coalesce,
     ctrl_c_resolves_on_sigint,
     last_listener_gone_frees_pipe_and_task,
@@ -77,23 +79,61 @@ fn two_listeners_on_one_signal_both_wake(rt: &Runtime) {
     });
 }
 
-fn listener_created_after_a_delivery_does_not_see_it(rt: &Runtime) {
+fn listener_created_after_a_processed_delivery_does_not_see_it(rt: &Runtime) {
     let _serial = serial();
     rt.block_on(async {
         let mut first = signal(SignalKind::window_change()).unwrap();
         raise(libc::SIGWINCH);
-        // Created before the dispatcher had a chance to run: still must not see it.
-        let mut late = signal(SignalKind::window_change()).unwrap();
+        // The runtime processes the delivery (the first listener sees it)...
         assert_eq!(timeout(LIMIT, first.recv()).await, Ok(Some(())));
+        // ...so a listener created afterwards does not.
+        let mut late = signal(SignalKind::window_change()).unwrap();
         let late_saw = sonic_rt::select! {
             biased;
             _ = late.recv() => true,
             _ = sleep(Duration::from_millis(30)) => false,
         };
-        assert!(!late_saw, "a listener saw a signal sent before it existed");
+        assert!(
+            !late_saw,
+            "a listener saw a signal the runtime processed before it existed"
+        );
         // It does see the next one.
         raise(libc::SIGWINCH);
         assert_eq!(timeout(LIMIT, late.recv()).await, Ok(Some(())));
+    });
+}
+
+/// tokio's semantics: a delivery the runtime has not processed yet (it came while the runtime
+/// was busy) is seen by a listener created afterwards.
+fn listener_created_before_the_runtime_processed_a_delivery_sees_it(rt: &Runtime) {
+    let _serial = serial();
+    rt.block_on(async {
+        let mut first = signal(SignalKind::window_change()).unwrap();
+        raise(libc::SIGWINCH);
+        // No await in between: the runtime has not looked at the delivery yet.
+        let mut late = signal(SignalKind::window_change()).unwrap();
+        assert_eq!(timeout(LIMIT, first.recv()).await, Ok(Some(())));
+        assert_eq!(timeout(LIMIT, late.recv()).await, Ok(Some(())));
+    });
+}
+
+/// The case: after a first `ctrl_c()` returned (its listener, and the runtime's
+/// signal driver with it, gone), a SIGINT arriving while the program is busy is seen by the
+/// next `ctrl_c()`.
+fn sigint_while_busy_is_seen_by_a_later_ctrl_c(rt: &Runtime) {
+    let _serial = serial();
+    rt.block_on(async {
+        let first = sonic_rt::spawn(timeout(LIMIT, sonic_rt::signal::ctrl_c()));
+        sleep(Duration::from_millis(5)).await; // listening by now
+        raise(libc::SIGINT);
+        assert!(matches!(first.await.unwrap(), Ok(Ok(()))));
+        // Busy: no await between the delivery and the next ctrl_c.
+        raise(libc::SIGINT);
+        let second = timeout(Duration::from_secs(2), sonic_rt::signal::ctrl_c()).await;
+        assert!(
+            matches!(second, Ok(Ok(()))),
+            "the SIGINT sent while busy was lost"
+        );
     });
 }
 
@@ -219,4 +259,36 @@ fn pipes_come_and_go_under_a_signal_storm() {
     for t in churn {
         assert!(t.join().unwrap() >= 20);
     }
+}
+
+static EARLIER_HANDLER_RAN: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+extern "C" fn earlier_handler(_: libc::c_int) {
+    EARLIER_HANDLER_RAN.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+}
+
+/// A handler that other code installed before sonic listened for the signal keeps running:
+/// sonic's chains to it (signal-hook-registry).
+#[test]
+fn a_handler_installed_before_still_runs() {
+    let _serial = serial();
+    // SIGURG: ignored by default, used by no other test here.
+    // SAFETY: a plain `sigaction` with an async-signal-safe handler (one atomic add).
+    unsafe {
+        let mut sa: libc::sigaction = std::mem::zeroed();
+        sa.sa_sigaction = earlier_handler as extern "C" fn(libc::c_int) as libc::sighandler_t;
+        libc::sigemptyset(&mut sa.sa_mask);
+        assert_eq!(libc::sigaction(libc::SIGURG, &sa, std::ptr::null_mut()), 0);
+    }
+    let rt = common::rt(false);
+    rt.block_on(async {
+        let mut urg = signal(SignalKind::from_raw(libc::SIGURG)).unwrap();
+        raise(libc::SIGURG);
+        assert_eq!(timeout(LIMIT, urg.recv()).await, Ok(Some(())));
+    });
+    assert_eq!(
+        EARLIER_HANDLER_RAN.load(std::sync::atomic::Ordering::SeqCst),
+        1,
+        "the earlier handler was replaced, not chained"
+    );
 }

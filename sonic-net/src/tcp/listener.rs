@@ -1,13 +1,13 @@
 //! `TcpListener` and `ListenOptions` (backlog, `SO_REUSEADDR`, `SO_REUSEPORT`).
 
 use super::TcpStream;
-use crate::addr::each_addr;
+use crate::addr::{each_addr, ToSocketAddrs};
 use crate::backoff::{self, AcceptBackoff};
 use socket2::{Domain, Protocol, SockAddr, SockRef, Socket, Type};
 use sonic_rt::io::Async;
 use std::fmt;
 use std::io;
-use std::net::{self, SocketAddr, ToSocketAddrs};
+use std::net::{self, SocketAddr};
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
 use std::pin::Pin;
 use std::task::{ready, Context, Poll};

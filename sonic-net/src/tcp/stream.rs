@@ -1,7 +1,7 @@
 //! `TcpStream`: a connected TCP socket.
 
 use super::split::{OwnedReadHalf, OwnedWriteHalf, ReadHalf, WriteHalf};
-use crate::addr::each_addr;
+use crate::addr::{each_addr, ToSocketAddrs};
 use crate::sockopt;
 use crate::split;
 use crate::stream_io::{self, impl_async_read, impl_async_write};
@@ -10,7 +10,7 @@ use sonic_rt::io::Async;
 use std::fmt;
 use std::future::poll_fn;
 use std::io::{self, Read};
-use std::net::{self, Shutdown, SocketAddr, ToSocketAddrs};
+use std::net::{self, Shutdown, SocketAddr};
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
 use std::task::{Context, Poll};
 use std::time::Duration;
@@ -58,7 +58,8 @@ impl TcpStream {
     ///
     /// The connect is non-blocking: the task waits for writability, then reads `SO_ERROR`.
     /// A refused connection is [`io::ErrorKind::ConnectionRefused`]. Host names are resolved
-    /// synchronously (see the crate docs); IP literals never block.
+    /// on the runtime's blocking pool (see [`lookup_host`](crate::lookup_host)); IP literals
+    /// are parsed in place.
     pub async fn connect(addr: impl ToSocketAddrs) -> io::Result<TcpStream> {
         each_addr(addr, connect_addr).await
     }

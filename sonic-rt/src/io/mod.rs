@@ -4,3 +4,8 @@ mod async_fd;
 mod read_ahead;
 
 pub use async_fd::Async;
+
+/// The standard streams as async streams (tokio's `io::stdin` and friends): see
+/// [`stdio`](crate::stdio).
+#[cfg(unix)]
+pub use crate::stdio::{stderr, stdin, stdout, Stderr, Stdin, Stdout};

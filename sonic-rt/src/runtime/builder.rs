@@ -2,6 +2,7 @@
 
 use super::core::{Config, Core};
 use super::Runtime;
+use crate::blocking::{affinity, PoolConfig};
 use std::io;
 use std::time::Duration;
 
@@ -44,6 +45,8 @@ impl Builder {
                 budget: 128,
                 start_paused: false,
                 read_ahead: 0,
+                blocking: PoolConfig::default(),
+                io_uring: true,
             },
             pin_to_core: None,
         }
@@ -105,15 +108,46 @@ impl Builder {
         self
     }
 
+    /// The most threads the blocking pool ([`spawn_blocking`](crate::blocking::spawn_blocking),
+    /// file I/O, name lookups) runs at once (512 by default, as in tokio); more jobs wait in
+    /// its queue. Threads start when needed.
+    ///
+    /// # Panics
+    /// If `n` is zero (as tokio's).
+    pub fn max_blocking_threads(&mut self, n: usize) -> &mut Builder {
+        assert!(n > 0, "max_blocking_threads cannot be set to 0");
+        self.config.blocking.max_threads = n;
+        self
+    }
+
+    /// How long an idle blocking-pool thread waits for work before it exits (10 s by default,
+    /// as in tokio).
+    pub fn thread_keep_alive(&mut self, idle: Duration) -> &mut Builder {
+        self.config.blocking.keep_alive = idle;
+        self
+    }
+
+    /// Whether file I/O ([`fs`](crate::fs)) may use an io_uring on Linux (default `true`; the
+    /// ring is still not used where the kernel refuses it). `false` runs every file operation
+    /// on the blocking pool, as other platforms do.
+    pub fn io_uring(&mut self, on: bool) -> &mut Builder {
+        self.config.io_uring = on;
+        self
+    }
+
     /// Builds the runtime on this thread (on Linux it also sets the thread's timer slack to
     /// 1 ns, so sleeps wake on time instead of up to 50 µs late). Errors if the poller cannot be created (for example
     /// `EMFILE` when the process is out of file descriptors) or pinning fails.
     pub fn build(&mut self) -> io::Result<Runtime> {
+        let mut config = self.config.clone();
         if let Some(cpu) = self.pin_to_core {
+            // Blocking-pool threads are started from this thread and would inherit its pin:
+            // they get the CPU set it had before.
+            config.blocking.cpus = affinity::current();
             pin_current_thread(cpu)?;
         }
         tighten_timer_slack();
-        Ok(Runtime::from_core(Core::new(self.config.clone())?))
+        Ok(Runtime::from_core(Core::new(config)?))
     }
 
     /// The read-ahead every I/O object registered on this runtime starts with, in bytes (0,

@@ -1,5 +1,6 @@
 //! The runtime's state on its own thread, and one turn of the event loop.
 
+use crate::blocking::{BlockingPool, PoolConfig};
 use crate::executor::remote::{Remote, Shared};
 use crate::executor::{panic_message, Executor};
 use crate::reactor::Reactor;
@@ -25,6 +26,9 @@ pub(crate) struct Config {
     pub(crate) start_paused: bool,
     /// The read-ahead every new `Async` starts with (0: off).
     pub(crate) read_ahead: usize,
+    pub(crate) blocking: PoolConfig,
+    /// File I/O may use io_uring (Linux, where the kernel allows it).
+    pub(crate) io_uring: bool,
 }
 
 /// How long one turn of the loop may wait for events, as decided by [`Core::wait`].
@@ -50,6 +54,8 @@ pub(crate) struct Core {
     pub(crate) timers: RefCell<TimerQueue>,
     pub(crate) clock: Clock,
     pub(crate) shared: Arc<Shared>,
+    /// The blocking pool (`spawn_blocking`, file I/O, name lookups); threads start lazily.
+    pub(crate) blocking: BlockingPool,
     config: Config,
     /// Reused buffers, so a turn allocates nothing in steady state.
     wake_buf: RefCell<Vec<Waker>>,
@@ -72,6 +78,7 @@ impl Core {
             timers: RefCell::new(TimerQueue::new()),
             clock: Clock::new(config.start_paused),
             shared: Arc::new(Shared::new(notifier)),
+            blocking: BlockingPool::new(config.blocking.clone()),
             wake_buf: RefCell::new(Vec::with_capacity(config.event_capacity.min(4096))),
             remote_buf: RefCell::new(Vec::new()),
             deferred: RefCell::new(Vec::new()),
@@ -316,6 +323,14 @@ impl Core {
         drop(mem::take(&mut *self.deferred.borrow_mut()));
         // Tasks dropped above may have spawned or woken; drop those too.
         self.executor.shutdown();
+    }
+
+    /// Shuts the blocking pool down (after [`Core::shutdown`]): queued jobs that have not
+    /// started are dropped (mandatory file writes still run), running ones are waited for at
+    /// most `timeout` (`None`: until they return, as tokio's `Runtime` drop does). Only the
+    /// first call waits. Returns whether every pool thread finished.
+    pub(crate) fn shutdown_blocking(&self, timeout: Option<Duration>) -> bool {
+        self.blocking.shutdown(timeout)
     }
 }
 

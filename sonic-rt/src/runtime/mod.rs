@@ -197,30 +197,37 @@ impl Runtime {
     }
 
     /// Shuts the runtime down: every task's future is dropped (on this thread, with the runtime
-    /// entered, as when the runtime is dropped), then the method returns. tokio's
-    /// `shutdown_timeout`.
-    ///
-    /// In tokio, `duration` bounds the wait for the blocking thread pool (`spawn_blocking` jobs
-    /// that are running); tasks are never waited for. sonic has no blocking pool yet, so there
-    /// is nothing to wait for and `duration` is not used: this returns as soon as the tasks are
-    /// dropped, like dropping the runtime.
+    /// entered, as when the runtime is dropped), then blocking jobs that are running
+    /// ([`spawn_blocking`](crate::spawn_blocking), pool file I/O) are waited for at most
+    /// `duration`; jobs still queued are dropped. tokio's `shutdown_timeout`: a job that
+    /// outlives the wait keeps its thread until it returns, but nobody waits for it.
     ///
     /// # Examples
     /// ```
+    /// use std::time::Duration;
     /// let rt = sonic_rt::Runtime::new().unwrap();
     /// rt.block_on(async {
     ///     sonic_rt::spawn(std::future::pending::<()>());
+    ///     drop(sonic_rt::spawn_blocking(|| std::thread::sleep(Duration::from_secs(5))));
+    ///     sonic_rt::task::yield_now().await;
     /// });
-    /// rt.shutdown_timeout(std::time::Duration::from_secs(10)); // returns at once
+    /// let start = std::time::Instant::now();
+    /// rt.shutdown_timeout(Duration::from_millis(50)); // does not wait for the 5 s job
+    /// assert!(start.elapsed() < Duration::from_secs(4));
     /// ```
     pub fn shutdown_timeout(self, duration: Duration) {
-        let _ = duration;
+        {
+            let _enter = Enter::new(&self.core, true);
+            self.core.shutdown();
+            self.core.shutdown_blocking(Some(duration));
+        }
+        // The drop that follows finds nothing left to wait for.
         drop(self);
     }
 
-    /// Shuts the runtime down without waiting: tokio's `shutdown_background`, the same as
-    /// [`Runtime::shutdown_timeout`] with a zero duration. Every task's future is dropped before
-    /// it returns (sonic has no blocking pool whose threads could be left behind).
+    /// Shuts the runtime down without waiting for blocking jobs: tokio's
+    /// `shutdown_background`, [`Runtime::shutdown_timeout`] with a zero duration. Every task's
+    /// future is dropped before it returns; running blocking jobs finish on their own threads.
     pub fn shutdown_background(self) {
         self.shutdown_timeout(Duration::ZERO);
     }
@@ -247,6 +254,9 @@ impl Drop for Runtime {
         // entered while they run, even if another runtime is current.
         let _enter = Enter::new(&self.core, true);
         self.core.shutdown();
+        // After the tasks: running blocking jobs are waited for (a no-op if a bounded shutdown
+        // already ran), queued ones dropped.
+        self.core.shutdown_blocking(None);
     }
 }
 

@@ -9,8 +9,16 @@
 //! - `sync(signal)` folds the global counter into the runtime's *generation* of that signal: if
 //!   the counter moved since the last look, the generation goes up by one (deliveries in between
 //!   coalesce, as with every Unix signal) and all the signal's waiters are woken.
-//! - A listener remembers the generation it last saw. A new listener first syncs, then starts
-//!   from the current generation: it never sees a delivery that happened before it existed.
+//! - A listener remembers the generation it last saw. A new listener starts from the current
+//!   generation *without* syncing first (tokio's semantics): a delivery the runtime has not
+//!   processed yet (it arrived while the runtime was busy) is seen by a listener created
+//!   afterwards; one the runtime already processed is not. Once a signal was listened for on a
+//!   runtime, the dispatcher keeps folding its deliveries in even while it has no listener, so
+//!   deliveries made while the runtime runs idle are dropped, as tokio's driver drops them.
+//! - When the driver goes (its last listener dropped), the global counters it had folded in
+//!   are kept for its runtime in `SEEN`; a later driver of the same runtime starts from them, so
+//!   a delivery made in between (a second Ctrl-C while the program was busy after its first
+//!   `ctrl_c()` returned) is seen by the next listener, not lost.
 //! - The dispatcher task owns the pipe's read end as an `io::Async`; each wake-up drains the
 //!   pipe and syncs every signal that has listeners. Listeners also sync when polled, so a
 //!   delivery is never missed even if the dispatcher has not run yet.
@@ -25,15 +33,24 @@ use std::os::fd::{AsRawFd, OwnedFd};
 use std::rc::{Rc, Weak};
 use std::task::Waker;
 
+/// Per signal, the global counter a runtime's driver had folded in (`None`: never listened for).
+type SeenCounts = Box<[Option<usize>]>;
+
 thread_local! {
     /// The drivers of this thread's runtimes.
     static DRIVERS: RefCell<Vec<(Weak<Core>, Weak<Driver>)>> = const { RefCell::new(Vec::new()) };
+    /// For runtimes whose driver is gone: the counters it had folded in, per signal (`None`:
+    /// never listened for there).
+    static SEEN: RefCell<Vec<(Weak<Core>, SeenCounts)>> = const { RefCell::new(Vec::new()) };
 }
 
 #[derive(Default)]
 struct Entry {
     /// Listeners of this signal on this runtime.
     listeners: Cell<usize>,
+    /// Whether this signal was ever listened for on this runtime (its deliveries are folded
+    /// in from then on, listeners or not).
+    active: Cell<bool>,
     /// The global counter as of the last sync.
     seen_count: Cell<usize>,
     /// Bumped once per sync that found new deliveries.
@@ -44,6 +61,7 @@ struct Entry {
 }
 
 pub(crate) struct Driver {
+    core: Weak<Core>,
     entries: Box<[Entry]>,
     _pipe: Pipe,
     dispatcher: JoinHandle<()>,
@@ -67,11 +85,30 @@ impl Driver {
         }
         let (pipe, read) = Pipe::new()?;
         let read = Async::new(read)?;
+        let seen = SEEN.with(|seen| {
+            let mut seen = seen.borrow_mut();
+            seen.retain(|(c, _)| c.strong_count() > 0);
+            let i = seen
+                .iter()
+                .position(|(c, _)| std::ptr::eq(c.as_ptr(), Rc::as_ptr(&core)))?;
+            Some(seen.swap_remove(i).1)
+        });
+        let entries: Box<[Entry]> = (0..NSIG)
+            .map(|i| {
+                let e = Entry::default();
+                if let Some(count) = seen.as_ref().and_then(|s| s[i]) {
+                    e.active.set(true);
+                    e.seen_count.set(count);
+                }
+                e
+            })
+            .collect();
         let driver = Rc::new_cyclic(|weak: &Weak<Driver>| {
             let weak = weak.clone();
             let dispatcher = crate::task::spawn(dispatch(read, weak));
             Driver {
-                entries: (0..NSIG).map(|_| Entry::default()).collect(),
+                core: Rc::downgrade(&core),
+                entries,
                 _pipe: pipe,
                 dispatcher,
             }
@@ -86,12 +123,14 @@ impl Driver {
     /// Adds a listener of `signum`; returns its key and the generation it starts from.
     pub(crate) fn add_listener(&self, signum: usize) -> (usize, u64) {
         let e = &self.entries[signum];
-        if e.listeners.get() == 0 {
-            // No one was listening here: earlier deliveries are nobody's business.
+        if !e.active.get() {
+            // First listener of this signal on this runtime: earlier deliveries are nobody's
+            // business (with no handler installed they would have ended the process).
+            e.active.set(true);
             e.seen_count.set(registry::count(signum));
         }
         e.listeners.set(e.listeners.get() + 1);
-        self.sync(signum);
+        // No sync: deliveries this runtime has not processed yet are for this listener too.
         let key = match e.free_keys.borrow_mut().pop() {
             Some(k) => k,
             None => {
@@ -147,7 +186,7 @@ impl Driver {
 
     fn sync_all(&self) {
         for (signum, e) in self.entries.iter().enumerate() {
-            if e.listeners.get() > 0 {
+            if e.active.get() {
                 self.sync(signum);
             }
         }
@@ -158,6 +197,16 @@ impl Drop for Driver {
     fn drop(&mut self) {
         // The dispatcher holds only a `Weak`; stop it so the read end is deregistered now.
         self.dispatcher.abort();
+        // Keep what this runtime has processed, for its next driver (module rules).
+        if self.core.strong_count() > 0 {
+            let seen: SeenCounts = self
+                .entries
+                .iter()
+                .map(|e| e.active.get().then(|| e.seen_count.get()))
+                .collect();
+            let core = self.core.clone();
+            let _ = SEEN.try_with(|s| s.borrow_mut().push((core, seen)));
+        }
     }
 }
 

@@ -12,7 +12,8 @@
 //!
 //! # How it works
 //!
-//! A process-wide `sigaction` handler, installed once per signal, does two async-signal-safe
+//! A process-wide handler, installed once per signal through `signal-hook-registry` (tokio's
+//! choice: it chains to a handler other code installed before), does two async-signal-safe
 //! things: it bumps an atomic delivery counter for the signal, then writes one byte to the
 //! non-blocking self-pipe of every runtime that listens for any signal. Each such runtime
 //! registers its pipe's read end with its reactor (through [`io::Async`](crate::io::Async)) and
@@ -23,11 +24,13 @@
 //!
 //! Consequences worth knowing:
 //! - Several listeners of one signal, on one runtime or on many runtimes in many threads, each
-//!   see each delivery; a listener created after a delivery does not see it.
+//!   see each delivery. As in tokio, a listener created after a delivery sees it if the runtime
+//!   had not processed it yet (it came while the runtime was busy: a Ctrl-C pressed while the
+//!   program works is seen by the `ctrl_c()` it awaits next), and does not if the runtime had.
 //! - Deliveries coalesce: two signals between two `recv`s are reported once.
 //! - Once listened for, a signal's default action is gone for the rest of the process (a
-//!   second Ctrl-C does not kill the process; exit yourself). The handler does not chain to a
-//!   handler installed earlier by other code.
+//!   second Ctrl-C does not kill the process; exit yourself). A handler installed earlier by
+//!   other code still runs, after sonic's.
 //! - Each runtime that listens pays for one pipe (two fds) and one task (it counts in
 //!   [`Runtime::live_tasks`](crate::Runtime::live_tasks)); both go away with its last listener.
 //!

@@ -1,10 +1,13 @@
-//! The process-global half of signal handling: the `sigaction` handler, one delivery counter per
-//! signal, and the list of self-pipes (one per runtime that listens) the handler writes to.
+//! The process-global half of signal handling: the handler, one delivery counter per signal, and
+//! the list of self-pipes (one per runtime that listens) the handler writes to.
 //!
 //! Rules:
+//! - The handler is installed through `signal-hook-registry` (tokio's choice), which chains to
+//!   a handler that other code installed before (it runs after ours) and saves `errno` around
+//!   the whole thing.
 //! - The handler only does async-signal-safe things: atomic loads and read-modify-writes on
-//!   lock-free atomics, `write(2)` of one byte to a non-blocking pipe, and saving/restoring
-//!   `errno`. It never allocates, locks or blocks.
+//!   lock-free atomics and `write(2)` of one byte to a non-blocking pipe. It never allocates,
+//!   locks or blocks.
 //! - It bumps the signal's counter *before* writing to the pipes. A reader drains its pipe
 //!   *before* loading the counters, so a delivery is either seen by this drain's counter load or
 //!   leaves a byte (and a new readiness edge) behind for the next one.
@@ -51,9 +54,8 @@ pub(crate) fn count(signum: usize) -> usize {
     COUNTS[signum].load(SeqCst)
 }
 
-extern "C" fn on_signal(signum: libc::c_int) {
-    let saved = errno::get();
-    if let Some(count) = usize::try_from(signum).ok().and_then(|i| COUNTS.get(i)) {
+fn on_signal(signum: usize) {
+    if let Some(count) = COUNTS.get(signum) {
         count.fetch_add(1, SeqCst);
     }
     let byte = 1u8;
@@ -72,7 +74,6 @@ extern "C" fn on_signal(signum: libc::c_int) {
         slot.busy.fetch_sub(1, SeqCst);
         p = slot.next.load(SeqCst);
     }
-    errno::set(saved);
 }
 
 /// Installs the handler for `signum` unless it already is.
@@ -105,19 +106,9 @@ pub(crate) fn install(signum: libc::c_int) -> io::Result<()> {
     if installed[idx] {
         return Ok(());
     }
-    // SAFETY: `sigaction` is plain data (all-zero is valid); `sa_mask` is initialised by
-    // sigemptyset; the handler is an `extern "C" fn(c_int)` (no SA_SIGINFO) that is
-    // async-signal-safe (see the module rules); the old action is not asked for.
-    let res = unsafe {
-        let mut sa: libc::sigaction = std::mem::zeroed();
-        sa.sa_sigaction = on_signal as extern "C" fn(libc::c_int) as libc::sighandler_t;
-        sa.sa_flags = libc::SA_RESTART;
-        libc::sigemptyset(&mut sa.sa_mask);
-        libc::sigaction(signum, &sa, ptr::null_mut())
-    };
-    if res != 0 {
-        return Err(io::Error::last_os_error());
-    }
+    // SAFETY: the action is async-signal-safe (module rules); the signal is none of those
+    // signal-hook-registry refuses (checked above).
+    unsafe { signal_hook_registry::register(signum, move || on_signal(idx)) }?;
     installed[idx] = true;
     Ok(())
 }
@@ -217,25 +208,4 @@ fn pipe() -> io::Result<(OwnedFd, OwnedFd)> {
         }
     }
     Ok((r, w))
-}
-
-/// `errno` of the current thread, saved and restored around the handler so the interrupted
-/// code does not see our `write`'s error.
-mod errno {
-    #[cfg(any(target_os = "netbsd", target_os = "openbsd"))]
-    use libc::__errno as location;
-    #[cfg(any(target_os = "linux", target_os = "android"))]
-    use libc::__errno_location as location;
-    #[cfg(any(target_os = "macos", target_os = "ios", target_os = "freebsd"))]
-    use libc::__error as location;
-
-    pub(super) fn get() -> libc::c_int {
-        // SAFETY: the errno location is a valid thread-local int for the calling thread.
-        unsafe { *location() }
-    }
-
-    pub(super) fn set(value: libc::c_int) {
-        // SAFETY: as in `get`.
-        unsafe { *location() = value }
-    }
 }

@@ -9,6 +9,7 @@ mod remote;
 mod task_local;
 mod waiter;
 
+pub use crate::blocking::spawn_blocking;
 pub use crate::executor::join::{AbortHandle, JoinError, JoinHandle};
 pub use coop::{unconstrained, Unconstrained};
 pub(crate) use id::CurrentTask;
