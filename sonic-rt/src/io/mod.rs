@@ -2,5 +2,7 @@
 
 mod async_fd;
 mod read_ahead;
+mod ready;
 
 pub use async_fd::Async;
+pub use ready::{Interest, Ready};
