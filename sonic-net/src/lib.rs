@@ -27,6 +27,8 @@
 
 mod addr;
 mod backoff;
+mod methods;
+mod recv_buf;
 mod sockopt;
 mod stream_io;
 
@@ -36,7 +38,8 @@ pub mod tcp;
 pub mod udp;
 pub mod unix;
 
-pub use tcp::{ListenOptions, TcpListener, TcpStream};
+pub use recv_buf::RecvBuf;
+pub use tcp::{ListenOptions, TcpListener, TcpSocket, TcpStream};
 pub use udp::UdpSocket;
 pub use unix::{UnixDatagram, UnixListener, UnixStream};
 

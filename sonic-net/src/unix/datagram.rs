@@ -1,11 +1,10 @@
 //! `UnixDatagram`.
 
 use super::address;
-use sonic_rt::io::Async;
-use std::fmt;
+use crate::methods::{impl_debug_as_std, impl_fd, local_addr_methods, readiness_methods};
+use sonic_rt::io::{Async, Interest};
 use std::io;
 use std::net::Shutdown;
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
 use std::os::unix::net::{self, SocketAddr};
 use std::path::Path;
 use std::task::{Context, Poll};
@@ -13,9 +12,10 @@ use std::task::{Context, Poll};
 /// A Unix datagram socket registered with the current sonic runtime.
 ///
 /// Several tasks may share one socket through an `Rc`: every task waiting in an async fn
-/// (`recv_from`, `send_to`, `readable`...) is woken when the socket becomes ready, and those
-/// that then find nothing wait again. The `poll_*` methods keep only the most recent poller's
-/// waker per direction, as in tokio.
+/// (`recv_from`, `send_to`, `ready`, `readable`...) is woken when the socket becomes ready,
+/// and those that then find nothing wait again. The `poll_*` methods keep only the most recent
+/// poller's waker per direction, as in tokio. The `try_*` methods answer `WouldBlock` as
+/// tokio's do (see [`UdpSocket`](crate::UdpSocket)).
 ///
 /// # Examples
 /// ```
@@ -105,11 +105,6 @@ impl UnixDatagram {
         self.io.get_ref().connect_addr(addr)
     }
 
-    /// The local address.
-    pub fn local_addr(&self) -> io::Result<SocketAddr> {
-        self.io.get_ref().local_addr()
-    }
-
     /// The connected peer's address.
     pub fn peer_addr(&self) -> io::Result<SocketAddr> {
         self.io.get_ref().peer_addr()
@@ -125,6 +120,12 @@ impl UnixDatagram {
         self.io.poll_write_with(cx, |s| s.send(buf))
     }
 
+    /// Sends one datagram to the connected peer if the socket is writable now, without
+    /// waiting: `WouldBlock` otherwise.
+    pub fn try_send(&self, buf: &[u8]) -> io::Result<usize> {
+        self.io.try_io(Interest::WRITABLE, |s| s.send(buf))
+    }
+
     /// Receives one datagram.
     pub async fn recv(&self, buf: &mut [u8]) -> io::Result<usize> {
         self.io.read_with(|s| s.recv(buf)).await
@@ -133,6 +134,11 @@ impl UnixDatagram {
     /// Polls for [`recv`](UnixDatagram::recv).
     pub fn poll_recv(&self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
         self.io.poll_read_with(cx, |s| s.recv(buf))
+    }
+
+    /// Receives one datagram if one is queued, without waiting: `WouldBlock` otherwise.
+    pub fn try_recv(&self, buf: &mut [u8]) -> io::Result<usize> {
+        self.io.try_io(Interest::READABLE, |s| s.recv(buf))
     }
 
     /// Sends one datagram to the socket bound at `path` (read as in
@@ -145,6 +151,14 @@ impl UnixDatagram {
     /// Sends one datagram to the socket at `addr`.
     pub async fn send_to_addr(&self, buf: &[u8], addr: &SocketAddr) -> io::Result<usize> {
         self.io.write_with(|s| s.send_to_addr(buf, addr)).await
+    }
+
+    /// Sends one datagram to the socket bound at `path` if the socket is writable now,
+    /// without waiting: `WouldBlock` otherwise.
+    pub fn try_send_to(&self, buf: &[u8], path: impl AsRef<Path>) -> io::Result<usize> {
+        let addr = address::from_path(path.as_ref())?;
+        self.io
+            .try_io(Interest::WRITABLE, |s| s.send_to_addr(buf, &addr))
     }
 
     /// Receives one datagram and the sender's address (unnamed if it was not bound).
@@ -161,31 +175,19 @@ impl UnixDatagram {
         self.io.poll_read_with(cx, |s| s.recv_from(buf))
     }
 
+    /// Receives one datagram and its sender if one is queued, without waiting: `WouldBlock`
+    /// otherwise.
+    pub fn try_recv_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
+        self.io.try_io(Interest::READABLE, |s| s.recv_from(buf))
+    }
+
     /// Shuts down reading, writing or both.
     pub fn shutdown(&self, how: Shutdown) -> io::Result<()> {
         self.io.get_ref().shutdown(how)
     }
-
-    /// Reads and clears the pending error (`SO_ERROR`).
-    pub fn take_error(&self) -> io::Result<Option<io::Error>> {
-        self.io.get_ref().take_error()
-    }
 }
 
-impl AsRawFd for UnixDatagram {
-    fn as_raw_fd(&self) -> RawFd {
-        self.io.as_raw_fd()
-    }
-}
-
-impl AsFd for UnixDatagram {
-    fn as_fd(&self) -> BorrowedFd<'_> {
-        self.io.as_fd()
-    }
-}
-
-impl fmt::Debug for UnixDatagram {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Debug::fmt(self.io.get_ref(), f)
-    }
-}
+readiness_methods!(UnixDatagram, poll_recv_ready, poll_send_ready);
+local_addr_methods!(UnixDatagram, SocketAddr);
+impl_fd!(UnixDatagram);
+impl_debug_as_std!(UnixDatagram);
