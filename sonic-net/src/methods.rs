@@ -10,18 +10,21 @@
 //! - Every wait goes through the waiter lists (`Async::ready`, `read_with`, `write_with`), so
 //!   several tasks may wait on one socket; only the `poll_*_ready` methods keep a single waker.
 
-/// `AsFd` and `AsRawFd` through the `io` field.
+/// `AsFd` and `AsRawFd` through the `io` field (or the field named).
 macro_rules! impl_fd {
     ($ty:ty) => {
+        $crate::methods::impl_fd!($ty, io);
+    };
+    ($ty:ty, $field:ident) => {
         impl std::os::fd::AsRawFd for $ty {
             fn as_raw_fd(&self) -> std::os::fd::RawFd {
-                std::os::fd::AsRawFd::as_raw_fd(&self.io)
+                std::os::fd::AsRawFd::as_raw_fd(&self.$field)
             }
         }
 
         impl std::os::fd::AsFd for $ty {
             fn as_fd(&self) -> std::os::fd::BorrowedFd<'_> {
-                std::os::fd::AsFd::as_fd(&self.io)
+                std::os::fd::AsFd::as_fd(&self.$field)
             }
         }
     };
@@ -203,6 +206,146 @@ macro_rules! ttl_methods {
     };
 }
 
+/// The IP header options and the interface binding (`IP_TOS`, `IPV6_TCLASS`,
+/// `SO_BINDTODEVICE`), as tokio's `TcpSocket` and `UdpSocket` have them; `$fd` is the field
+/// holding the socket.
+macro_rules! ip_option_methods {
+    ($ty:ty, $fd:ident) => {
+        impl $ty {
+            /// `IP_TOS` (an IPv4 socket): the type-of-service byte (DSCP and ECN bits) of
+            /// outgoing packets.
+            pub fn set_tos_v4(&self, tos: u32) -> std::io::Result<()> {
+                socket2::SockRef::from(&self.$fd).set_tos_v4(tos)
+            }
+
+            /// The `IP_TOS` value.
+            pub fn tos_v4(&self) -> std::io::Result<u32> {
+                socket2::SockRef::from(&self.$fd).tos_v4()
+            }
+
+            /// The old name of `set_tos_v4`, deprecated as in tokio.
+            #[deprecated(
+                note = "`tos` related methods have been renamed `tos_v4` since they are IPv4-specific."
+            )]
+            #[doc(hidden)]
+            pub fn set_tos(&self, tos: u32) -> std::io::Result<()> {
+                self.set_tos_v4(tos)
+            }
+
+            /// The old name of `tos_v4`, deprecated as in tokio.
+            #[deprecated(
+                note = "`tos` related methods have been renamed `tos_v4` since they are IPv4-specific."
+            )]
+            #[doc(hidden)]
+            pub fn tos(&self) -> std::io::Result<u32> {
+                self.tos_v4()
+            }
+
+            /// `SO_BINDTODEVICE` (Linux, Android): the socket uses only the interface named
+            /// `interface` (`b"eth0"`) to receive and to send; `None` removes the binding.
+            /// Set on a socket before it connects, it picks the interface the connection
+            /// leaves by.
+            #[cfg(any(target_os = "linux", target_os = "android"))]
+            #[cfg_attr(docsrs, doc(cfg(any(target_os = "linux", target_os = "android"))))]
+            pub fn bind_device(&self, interface: Option<&[u8]>) -> std::io::Result<()> {
+                socket2::SockRef::from(&self.$fd).bind_device(interface)
+            }
+
+            /// The interface the socket is bound to with `bind_device`, if any.
+            #[cfg(any(target_os = "linux", target_os = "android"))]
+            #[cfg_attr(docsrs, doc(cfg(any(target_os = "linux", target_os = "android"))))]
+            pub fn device(&self) -> std::io::Result<Option<Vec<u8>>> {
+                socket2::SockRef::from(&self.$fd).device()
+            }
+        }
+
+        #[cfg(any(
+            target_os = "linux",
+            target_os = "android",
+            target_os = "macos",
+            target_os = "freebsd",
+            target_os = "netbsd",
+            target_os = "openbsd",
+            target_os = "dragonfly"
+        ))]
+        impl $ty {
+            /// `IPV6_TCLASS` (an IPv6 socket): the traffic class (DSCP and ECN bits) of
+            /// outgoing packets.
+            pub fn set_tclass_v6(&self, tclass: u32) -> std::io::Result<()> {
+                socket2::SockRef::from(&self.$fd).set_tclass_v6(tclass)
+            }
+
+            /// The `IPV6_TCLASS` value.
+            pub fn tclass_v6(&self) -> std::io::Result<u32> {
+                socket2::SockRef::from(&self.$fd).tclass_v6()
+            }
+        }
+    };
+}
+
+/// What a connected datagram socket and an unconnected one share, `UdpSocket` and
+/// `UnixDatagram` alike (`$addr` is the address type): `send`, `recv`, `recv_from`, their
+/// `try_*` forms and `poll_send`, and the peer's address. Each type keeps its own `poll_recv*`
+/// (UDP's take tokio's `ReadBuf` too) and `send_to`.
+macro_rules! datagram_methods {
+    ($ty:ty, $addr:ty) => {
+        impl $ty {
+            /// The connected peer's address (`NotConnected` if not connected).
+            pub fn peer_addr(&self) -> std::io::Result<$addr> {
+                self.io.get_ref().peer_addr()
+            }
+
+            /// Sends one datagram to the connected peer.
+            pub async fn send(&self, buf: &[u8]) -> std::io::Result<usize> {
+                self.io.write_with(|s| s.send(buf)).await
+            }
+
+            /// Polls for [`send`](Self::send).
+            pub fn poll_send(
+                &self,
+                cx: &mut std::task::Context<'_>,
+                buf: &[u8],
+            ) -> std::task::Poll<std::io::Result<usize>> {
+                self.io.poll_write_with(cx, |s| s.send(buf))
+            }
+
+            /// Sends one datagram to the connected peer if the socket is writable now,
+            /// without waiting: `WouldBlock` otherwise, and then at once, without a syscall,
+            /// until an event says it is writable again (tokio's rule).
+            pub fn try_send(&self, buf: &[u8]) -> std::io::Result<usize> {
+                self.io
+                    .try_io(sonic_rt::io::Interest::WRITABLE, |s| s.send(buf))
+            }
+
+            /// Receives one datagram from the connected peer. A datagram longer than `buf` is
+            /// cut to it (the rest is dropped, as `recv(2)` does).
+            pub async fn recv(&self, buf: &mut [u8]) -> std::io::Result<usize> {
+                self.io.read_with(|s| s.recv(buf)).await
+            }
+
+            /// Receives one datagram from the connected peer if one is queued, without
+            /// waiting: `WouldBlock` otherwise, and then at once, without a syscall, until an
+            /// event says it is readable again (tokio's rule).
+            pub fn try_recv(&self, buf: &mut [u8]) -> std::io::Result<usize> {
+                self.io
+                    .try_io(sonic_rt::io::Interest::READABLE, |s| s.recv(buf))
+            }
+
+            /// Receives one datagram and the address it came from.
+            pub async fn recv_from(&self, buf: &mut [u8]) -> std::io::Result<(usize, $addr)> {
+                self.io.read_with(|s| s.recv_from(buf)).await
+            }
+
+            /// [`recv_from`](Self::recv_from) if a datagram is queued, without waiting:
+            /// `WouldBlock` otherwise (as [`try_recv`](Self::try_recv)).
+            pub fn try_recv_from(&self, buf: &mut [u8]) -> std::io::Result<(usize, $addr)> {
+                self.io
+                    .try_io(sonic_rt::io::Interest::READABLE, |s| s.recv_from(buf))
+            }
+        }
+    };
+}
+
 /// The local address and the pending error, through the `std` socket.
 macro_rules! local_addr_methods {
     ($ty:ty, $addr:ty) => {
@@ -220,11 +363,48 @@ macro_rules! local_addr_methods {
     };
 }
 
-/// The non-blocking reads and writes of a byte stream (`try_read` and its kin, tokio's), and
-/// its read-ahead setting. Every read honours the read-ahead buffer (see `stream_io`).
+/// A byte stream's conversions (`from_std`, `into_std`), peer address, `shutdown` and
+/// `split`s, its non-blocking reads and writes (`try_read` and its kin, tokio's), and its
+/// read-ahead setting. Every read honours the read-ahead buffer (see `stream_io`). The halves'
+/// names (`ReadHalf`, `OwnedReadHalf`...) resolve where the macro is invoked.
 macro_rules! stream_methods {
-    ($ty:ident, $inner:ty) => {
+    ($ty:ident, $inner:ty, $addr:ty) => {
         impl $ty {
+            /// Wraps a connected `std` stream: makes it non-blocking and registers it with the
+            /// current runtime. Errors outside a runtime.
+            pub fn from_std(stream: $inner) -> std::io::Result<$ty> {
+                Ok($ty {
+                    io: sonic_rt::io::Async::new(stream)?,
+                })
+            }
+
+            /// Deregisters the socket and gives the `std` stream back, still in non-blocking
+            /// mode (call `set_nonblocking(false)` for blocking use).
+            ///
+            /// Fails with [`InvalidData`](std::io::ErrorKind::InvalidData) (and closes the
+            /// socket) if read-ahead bytes are buffered
+            /// ([`read_ahead_len`](Self::read_ahead_len) > 0): the `std` stream could not
+            /// deliver them. Read them out first: [`try_read`](Self::try_read) serves them
+            /// without a syscall.
+            pub fn into_std(self) -> std::io::Result<$inner> {
+                self.io.into_inner()
+            }
+
+            /// The remote address.
+            pub fn peer_addr(&self) -> std::io::Result<$addr> {
+                self.io.get_ref().peer_addr()
+            }
+
+            /// Shuts down the read side, the write side, or both (`shutdown(2)`). Shutting
+            /// down the write side sends end-of-stream (TCP: FIN): the peer reads it and may
+            /// keep writing back (a half-close).
+            ///
+            /// Synchronous, with `std`'s signature; tokio's async `shutdown()` is
+            /// `AsyncWriteExt::shutdown` (or futures' `close`), which shuts the write side.
+            pub fn shutdown(&self, how: std::net::Shutdown) -> std::io::Result<()> {
+                self.io.get_ref().shutdown(how)
+            }
+
             /// One non-blocking read (tokio's `try_read`): the bytes queued now, at most
             /// `buf.len()`; `Ok(0)` at the end of the stream (or for an empty `buf`).
             ///
@@ -299,6 +479,23 @@ macro_rules! stream_methods {
                 self.io.read_ahead_len()
             }
 
+            /// Borrowed read and write halves, for use by two futures at once (for example
+            /// under `join`). Free: no allocation, no reference count.
+            ///
+            #[doc = concat!("With futures' `AsyncReadExt` in scope, `stream.split()` on a `", stringify!($ty), "` value")]
+            /// resolves to that trait's by-value `split` (a lock-based one); write
+            #[doc = concat!("`", stringify!($ty), "::split(&mut s)` or `(&mut s).split()` to get this one.")]
+            pub fn split(&mut self) -> (ReadHalf<'_>, WriteHalf<'_>) {
+                $crate::split::split(self)
+            }
+
+            /// Owned read and write halves that can move into two tasks. One `Rc` allocation;
+            /// no lock (the runtime is single-threaded). Dropping the write half shuts the
+            /// write side down; [`OwnedReadHalf::reunite`] puts the stream back together.
+            pub fn into_split(self) -> (OwnedReadHalf, OwnedWriteHalf) {
+                $crate::split::into_split(self)
+            }
+
             /// The registered socket, for the halves and the trait impls.
             pub(crate) fn as_async(&self) -> &sonic_rt::io::Async<$inner> {
                 &self.io
@@ -309,8 +506,10 @@ macro_rules! stream_methods {
 
 pub(crate) use buffer_size_methods;
 pub(crate) use busy_poll_methods;
+pub(crate) use datagram_methods;
 pub(crate) use impl_debug_as_std;
 pub(crate) use impl_fd;
+pub(crate) use ip_option_methods;
 pub(crate) use local_addr_methods;
 pub(crate) use readiness_methods;
 pub(crate) use spin_reads_method;

@@ -2,13 +2,14 @@
 
 use crate::addr::{each_addr, first_addr};
 use crate::methods::{
-    buffer_size_methods, busy_poll_methods, impl_debug_as_std, impl_fd, local_addr_methods,
-    readiness_methods, spin_reads_method, ttl_methods,
+    buffer_size_methods, busy_poll_methods, datagram_methods, impl_debug_as_std, impl_fd,
+    ip_option_methods, local_addr_methods, readiness_methods, spin_reads_method, ttl_methods,
 };
 use crate::recv_buf::RecvBuf;
 use socket2::{SockAddr, SockRef};
 use sonic_rt::io::{Async, Interest};
 use std::io;
+use std::mem::MaybeUninit;
 use std::net::{self, Ipv4Addr, Ipv6Addr, SocketAddr, ToSocketAddrs};
 use std::task::{ready, Context, Poll};
 
@@ -73,32 +74,6 @@ impl UdpSocket {
         each_addr(addr, |a| std::future::ready(self.io.get_ref().connect(a))).await
     }
 
-    /// The connected peer's address (`NotConnected` if not connected).
-    pub fn peer_addr(&self) -> io::Result<SocketAddr> {
-        self.io.get_ref().peer_addr()
-    }
-
-    /// Sends one datagram to the connected peer.
-    pub async fn send(&self, buf: &[u8]) -> io::Result<usize> {
-        self.io.write_with(|s| s.send(buf)).await
-    }
-
-    /// Polls for [`send`](UdpSocket::send).
-    pub fn poll_send(&self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
-        self.io.poll_write_with(cx, |s| s.send(buf))
-    }
-
-    /// Sends one datagram to the connected peer if the socket is writable now, without
-    /// waiting: `WouldBlock` otherwise (see the type's docs).
-    pub fn try_send(&self, buf: &[u8]) -> io::Result<usize> {
-        self.io.try_io(Interest::WRITABLE, |s| s.send(buf))
-    }
-
-    /// Receives one datagram from the connected peer.
-    pub async fn recv(&self, buf: &mut [u8]) -> io::Result<usize> {
-        self.io.read_with(|s| s.recv(buf)).await
-    }
-
     /// Polls for [`recv`](UdpSocket::recv): into a slice (returns the count), or, with the
     /// `tokio` feature, into a tokio `ReadBuf` (fills and advances it, as tokio's
     /// `poll_recv`).
@@ -107,19 +82,7 @@ impl UdpSocket {
         cx: &mut Context<'_>,
         buf: &mut B,
     ) -> Poll<io::Result<B::Len>> {
-        // SAFETY: only `recv` writes through `dst`, and it writes initialised bytes.
-        let dst = unsafe { buf.unfilled() };
-        let n = ready!(self
-            .io
-            .poll_read_with(cx, |s| SockRef::from(s).recv(&mut *dst)))?;
-        // SAFETY: `recv` returned `n`: the kernel initialised that many bytes of `dst`.
-        Poll::Ready(Ok(unsafe { buf.filled(n) }))
-    }
-
-    /// Receives one datagram from the connected peer if one is queued, without waiting:
-    /// `WouldBlock` otherwise (see the type's docs).
-    pub fn try_recv(&self, buf: &mut [u8]) -> io::Result<usize> {
-        self.io.try_io(Interest::READABLE, |s| s.recv(buf))
+        self.poll_into(cx, buf, |s, dst| s.recv(dst))
     }
 
     /// Receives one datagram from the connected peer into the spare capacity of `buf`,
@@ -185,11 +148,6 @@ impl UdpSocket {
             .try_io(Interest::WRITABLE, |s| s.send_to(buf, target))
     }
 
-    /// Receives one datagram and the address it came from.
-    pub async fn recv_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
-        self.io.read_with(|s| s.recv_from(buf)).await
-    }
-
     /// Polls for [`recv_from`](UdpSocket::recv_from): into a slice (returns the count and the
     /// sender), or, with the `tokio` feature, into a tokio `ReadBuf` (fills and advances it,
     /// returns the sender, as tokio's `poll_recv_from`).
@@ -198,19 +156,7 @@ impl UdpSocket {
         cx: &mut Context<'_>,
         buf: &mut B,
     ) -> Poll<io::Result<B::LenFrom<SocketAddr>>> {
-        // SAFETY: only `recv_from` writes through `dst`, and it writes initialised bytes.
-        let dst = unsafe { buf.unfilled() };
-        let (n, from) = ready!(self
-            .io
-            .poll_read_with(cx, |s| inet(SockRef::from(s).recv_from(&mut *dst))))?;
-        // SAFETY: `recv_from` returned `n`: the kernel initialised that many bytes of `dst`.
-        Poll::Ready(Ok(unsafe { buf.filled_from(n, from) }))
-    }
-
-    /// Receives one datagram and its sender if one is queued, without waiting: `WouldBlock`
-    /// otherwise (see the type's docs).
-    pub fn try_recv_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
-        self.io.try_io(Interest::READABLE, |s| s.recv_from(buf))
+        self.poll_into_from(cx, buf, |s, dst| s.recv_from(dst))
     }
 
     /// Like [`recv`](UdpSocket::recv), but leaves the datagram queued (`MSG_PEEK`).
@@ -225,13 +171,7 @@ impl UdpSocket {
         cx: &mut Context<'_>,
         buf: &mut B,
     ) -> Poll<io::Result<B::Len>> {
-        // SAFETY: only `recv(MSG_PEEK)` writes through `dst`, and it writes initialised bytes.
-        let dst = unsafe { buf.unfilled() };
-        let n = ready!(self
-            .io
-            .poll_read_with(cx, |s| SockRef::from(s).peek(&mut *dst)))?;
-        // SAFETY: `peek` returned `n`: the kernel initialised that many bytes of `dst`.
-        Poll::Ready(Ok(unsafe { buf.filled(n) }))
+        self.poll_into(cx, buf, |s, dst| s.peek(dst))
     }
 
     /// [`peek`](UdpSocket::peek) if a datagram is queued, without waiting: `WouldBlock`
@@ -252,14 +192,7 @@ impl UdpSocket {
         cx: &mut Context<'_>,
         buf: &mut B,
     ) -> Poll<io::Result<B::LenFrom<SocketAddr>>> {
-        // SAFETY: only `recv_from(MSG_PEEK)` writes through `dst`, and it writes initialised
-        // bytes.
-        let dst = unsafe { buf.unfilled() };
-        let (n, from) = ready!(self
-            .io
-            .poll_read_with(cx, |s| inet(SockRef::from(s).peek_from(&mut *dst))))?;
-        // SAFETY: `peek_from` returned `n`: the kernel initialised that many bytes of `dst`.
-        Poll::Ready(Ok(unsafe { buf.filled_from(n, from) }))
+        self.poll_into_from(cx, buf, |s, dst| s.peek_from(dst))
     }
 
     /// [`peek_from`](UdpSocket::peek_from) if a datagram is queued, without waiting:
@@ -351,75 +284,36 @@ impl UdpSocket {
         self.io.get_ref().leave_multicast_v6(multiaddr, interface)
     }
 
-    /// `IP_TOS`: the type-of-service field (DSCP and ECN bits) of outgoing IPv4 packets.
-    pub fn set_tos_v4(&self, tos: u32) -> io::Result<()> {
-        SockRef::from(self).set_tos_v4(tos)
+    /// Receives into `buf` with `recv` (a `recv(2)`-like call) when readable.
+    fn poll_into<B: RecvBuf + ?Sized>(
+        &self,
+        cx: &mut Context<'_>,
+        buf: &mut B,
+        mut recv: impl FnMut(SockRef<'_>, &mut [MaybeUninit<u8>]) -> io::Result<usize>,
+    ) -> Poll<io::Result<B::Len>> {
+        // SAFETY: only `recv` writes through `dst`, and it writes initialised bytes.
+        let dst = unsafe { buf.unfilled() };
+        let n = ready!(self
+            .io
+            .poll_read_with(cx, |s| recv(SockRef::from(s), &mut *dst)))?;
+        // SAFETY: `recv` returned `n`: the kernel initialised that many bytes of `dst`.
+        Poll::Ready(Ok(unsafe { buf.filled(n) }))
     }
 
-    /// The `IP_TOS` value.
-    pub fn tos_v4(&self) -> io::Result<u32> {
-        SockRef::from(self).tos_v4()
-    }
-
-    /// The old name of [`set_tos_v4`](UdpSocket::set_tos_v4), deprecated as in tokio.
-    #[deprecated(
-        note = "`tos` related methods have been renamed `tos_v4` since they are IPv4-specific."
-    )]
-    #[doc(hidden)]
-    pub fn set_tos(&self, tos: u32) -> io::Result<()> {
-        self.set_tos_v4(tos)
-    }
-
-    /// The old name of [`tos_v4`](UdpSocket::tos_v4), deprecated as in tokio.
-    #[deprecated(
-        note = "`tos` related methods have been renamed `tos_v4` since they are IPv4-specific."
-    )]
-    #[doc(hidden)]
-    pub fn tos(&self) -> io::Result<u32> {
-        self.tos_v4()
-    }
-
-    /// `IPV6_TCLASS`: the traffic class (DSCP and ECN bits) of outgoing IPv6 packets.
-    #[cfg(any(
-        target_os = "linux",
-        target_os = "android",
-        target_os = "macos",
-        target_os = "freebsd",
-        target_os = "netbsd",
-        target_os = "openbsd",
-        target_os = "dragonfly"
-    ))]
-    pub fn set_tclass_v6(&self, tclass: u32) -> io::Result<()> {
-        SockRef::from(self).set_tclass_v6(tclass)
-    }
-
-    /// The `IPV6_TCLASS` value.
-    #[cfg(any(
-        target_os = "linux",
-        target_os = "android",
-        target_os = "macos",
-        target_os = "freebsd",
-        target_os = "netbsd",
-        target_os = "openbsd",
-        target_os = "dragonfly"
-    ))]
-    pub fn tclass_v6(&self) -> io::Result<u32> {
-        SockRef::from(self).tclass_v6()
-    }
-
-    /// `SO_BINDTODEVICE` (Linux, Android): only packets of the interface named `interface`
-    /// (`b"eth0"`) are received, and sends leave by it; `None` removes the binding.
-    #[cfg(any(target_os = "linux", target_os = "android"))]
-    #[cfg_attr(docsrs, doc(cfg(any(target_os = "linux", target_os = "android"))))]
-    pub fn bind_device(&self, interface: Option<&[u8]>) -> io::Result<()> {
-        SockRef::from(self).bind_device(interface)
-    }
-
-    /// The interface set with [`bind_device`](UdpSocket::bind_device), if any.
-    #[cfg(any(target_os = "linux", target_os = "android"))]
-    #[cfg_attr(docsrs, doc(cfg(any(target_os = "linux", target_os = "android"))))]
-    pub fn device(&self) -> io::Result<Option<Vec<u8>>> {
-        SockRef::from(self).device()
+    /// `poll_into` for a receive that reports the sender.
+    fn poll_into_from<B: RecvBuf + ?Sized>(
+        &self,
+        cx: &mut Context<'_>,
+        buf: &mut B,
+        mut recv: impl FnMut(SockRef<'_>, &mut [MaybeUninit<u8>]) -> io::Result<(usize, SockAddr)>,
+    ) -> Poll<io::Result<B::LenFrom<SocketAddr>>> {
+        // SAFETY: only `recv` writes through `dst`, and it writes initialised bytes.
+        let dst = unsafe { buf.unfilled() };
+        let (n, from) = ready!(self
+            .io
+            .poll_read_with(cx, |s| inet(recv(SockRef::from(s), &mut *dst))))?;
+        // SAFETY: `recv` returned `n`: the kernel initialised that many bytes of `dst`.
+        Poll::Ready(Ok(unsafe { buf.filled_from(n, from) }))
     }
 }
 
@@ -464,13 +358,15 @@ fn recv_from_into<B: bytes::BufMut + ?Sized>(
 
 /// The spare capacity of `buf`, for the kernel to write into.
 #[cfg(feature = "bytes")]
-fn chunk_uninit<B: bytes::BufMut + ?Sized>(buf: &mut B) -> &mut [std::mem::MaybeUninit<u8>] {
+fn chunk_uninit<B: bytes::BufMut + ?Sized>(buf: &mut B) -> &mut [MaybeUninit<u8>] {
     // SAFETY: the slice is handed only to `recv`/`recv_from`, which write initialised bytes
     // and never de-initialise any.
     unsafe { buf.chunk_mut().as_uninit_slice_mut() }
 }
 
+datagram_methods!(UdpSocket, SocketAddr);
 readiness_methods!(UdpSocket, poll_recv_ready, poll_send_ready);
+ip_option_methods!(UdpSocket, io);
 spin_reads_method!(UdpSocket);
 local_addr_methods!(UdpSocket, SocketAddr);
 ttl_methods!(UdpSocket);

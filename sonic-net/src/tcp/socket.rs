@@ -2,11 +2,12 @@
 
 use super::stream::connect_socket;
 use super::{TcpListener, TcpStream};
+use crate::methods::{impl_fd, ip_option_methods};
 use socket2::{Domain, Protocol, Socket, Type};
 use std::fmt;
 use std::io;
 use std::net::{self, SocketAddr};
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, IntoRawFd, OwnedFd, RawFd};
+use std::os::fd::{FromRawFd, IntoRawFd, OwnedFd, RawFd};
 use std::time::Duration;
 
 /// A TCP socket that is neither connected nor listening yet: set its options, maybe
@@ -160,78 +161,6 @@ impl TcpSocket {
         self.inner.tcp_nodelay()
     }
 
-    /// `IP_TOS` (an IPv4 socket): the type-of-service field of outgoing packets.
-    pub fn set_tos_v4(&self, tos: u32) -> io::Result<()> {
-        self.inner.set_tos_v4(tos)
-    }
-
-    /// The `IP_TOS` value.
-    pub fn tos_v4(&self) -> io::Result<u32> {
-        self.inner.tos_v4()
-    }
-
-    /// The old name of [`set_tos_v4`](TcpSocket::set_tos_v4), deprecated as in tokio.
-    #[deprecated(
-        note = "`tos` related methods have been renamed `tos_v4` since they are IPv4-specific."
-    )]
-    #[doc(hidden)]
-    pub fn set_tos(&self, tos: u32) -> io::Result<()> {
-        self.set_tos_v4(tos)
-    }
-
-    /// The old name of [`tos_v4`](TcpSocket::tos_v4), deprecated as in tokio.
-    #[deprecated(
-        note = "`tos` related methods have been renamed `tos_v4` since they are IPv4-specific."
-    )]
-    #[doc(hidden)]
-    pub fn tos(&self) -> io::Result<u32> {
-        self.tos_v4()
-    }
-
-    /// `IPV6_TCLASS` (an IPv6 socket): the traffic class of outgoing packets.
-    #[cfg(any(
-        target_os = "linux",
-        target_os = "android",
-        target_os = "macos",
-        target_os = "freebsd",
-        target_os = "netbsd",
-        target_os = "openbsd",
-        target_os = "dragonfly"
-    ))]
-    pub fn set_tclass_v6(&self, tclass: u32) -> io::Result<()> {
-        self.inner.set_tclass_v6(tclass)
-    }
-
-    /// The `IPV6_TCLASS` value.
-    #[cfg(any(
-        target_os = "linux",
-        target_os = "android",
-        target_os = "macos",
-        target_os = "freebsd",
-        target_os = "netbsd",
-        target_os = "openbsd",
-        target_os = "dragonfly"
-    ))]
-    pub fn tclass_v6(&self) -> io::Result<u32> {
-        self.inner.tclass_v6()
-    }
-
-    /// `SO_BINDTODEVICE` (Linux, Android): the connection or listener uses only the interface
-    /// named `interface` (`b"eth0"`); `None` removes the binding. Set before `connect`, it
-    /// picks the interface the connection leaves by.
-    #[cfg(any(target_os = "linux", target_os = "android"))]
-    #[cfg_attr(docsrs, doc(cfg(any(target_os = "linux", target_os = "android"))))]
-    pub fn bind_device(&self, interface: Option<&[u8]>) -> io::Result<()> {
-        self.inner.bind_device(interface)
-    }
-
-    /// The interface set with [`bind_device`](TcpSocket::bind_device), if any.
-    #[cfg(any(target_os = "linux", target_os = "android"))]
-    #[cfg_attr(docsrs, doc(cfg(any(target_os = "linux", target_os = "android"))))]
-    pub fn device(&self) -> io::Result<Option<Vec<u8>>> {
-        self.inner.device()
-    }
-
     /// The local address: the one bound, with the port the kernel picked for port 0.
     pub fn local_addr(&self) -> io::Result<SocketAddr> {
         self.inner.local_addr()?.as_socket().ok_or_else(|| {
@@ -269,21 +198,12 @@ impl TcpSocket {
     }
 }
 
+ip_option_methods!(TcpSocket, inner);
+impl_fd!(TcpSocket, inner);
+
 impl fmt::Debug for TcpSocket {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         fmt::Debug::fmt(&self.inner, f)
-    }
-}
-
-impl AsRawFd for TcpSocket {
-    fn as_raw_fd(&self) -> RawFd {
-        self.inner.as_raw_fd()
-    }
-}
-
-impl AsFd for TcpSocket {
-    fn as_fd(&self) -> BorrowedFd<'_> {
-        self.inner.as_fd()
     }
 }
 

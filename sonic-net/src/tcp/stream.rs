@@ -8,13 +8,12 @@ use crate::methods::{
 };
 use crate::recv_buf::RecvBuf;
 use crate::sockopt;
-use crate::split;
 use crate::stream_io::{self, impl_async_read, impl_async_write};
 use socket2::{Domain, Protocol, SockAddr, SockRef, Socket, Type};
 use sonic_rt::io::Async;
 use std::future::poll_fn;
 use std::io;
-use std::net::{self, Shutdown, SocketAddr, ToSocketAddrs};
+use std::net::{self, SocketAddr, ToSocketAddrs};
 use std::task::{ready, Context, Poll};
 use std::time::Duration;
 
@@ -81,44 +80,12 @@ impl TcpStream {
         }
     }
 
-    /// Wraps a connected `std` stream: makes it non-blocking and registers it with the current
-    /// runtime. Errors outside a runtime.
-    pub fn from_std(stream: net::TcpStream) -> io::Result<TcpStream> {
-        Ok(TcpStream {
-            io: Async::new(stream)?,
-        })
-    }
-
     /// Registers a stream that is already non-blocking (accepted with `SOCK_NONBLOCK`, created
     /// non-blocking): one syscall less than [`TcpStream::from_std`].
     pub(crate) fn from_nonblocking(stream: net::TcpStream) -> io::Result<TcpStream> {
         Ok(TcpStream {
             io: Async::from_nonblocking(stream)?,
         })
-    }
-
-    /// Deregisters the socket and gives the `std` stream back, still in non-blocking mode
-    /// (call `set_nonblocking(false)` for blocking use).
-    ///
-    /// Fails with [`io::ErrorKind::InvalidData`] (and closes the socket) if read-ahead bytes
-    /// are buffered ([`read_ahead_len`](TcpStream::read_ahead_len) > 0): the `std` stream
-    /// could not deliver them. Read them out first: [`try_read`](TcpStream::try_read) serves
-    /// them without a syscall.
-    pub fn into_std(self) -> io::Result<net::TcpStream> {
-        self.io.into_inner()
-    }
-
-    /// The remote address.
-    pub fn peer_addr(&self) -> io::Result<SocketAddr> {
-        self.io.get_ref().peer_addr()
-    }
-
-    /// Shuts down the read side, the write side, or both (`shutdown(2)`).
-    ///
-    /// Shutting down the write side sends FIN: the peer reads end-of-stream and may keep
-    /// writing back (a half-close).
-    pub fn shutdown(&self, how: Shutdown) -> io::Result<()> {
-        self.io.get_ref().shutdown(how)
     }
 
     /// `TCP_NODELAY`: send small writes at once instead of waiting (Nagle) for more.
@@ -207,23 +174,6 @@ impl TcpStream {
             n => Ok(n),
         }
     }
-
-    /// Borrowed read and write halves, for use by two futures at once (for example under
-    /// `join`). Free: no allocation, no reference count.
-    ///
-    /// With futures' `AsyncReadExt` in scope, `stream.split()` on a `TcpStream` value resolves
-    /// to that trait's by-value `split` (a lock-based one); write `TcpStream::split(&mut s)` or
-    /// `(&mut s).split()` to get this one.
-    pub fn split(&mut self) -> (ReadHalf<'_>, WriteHalf<'_>) {
-        split::split(self)
-    }
-
-    /// Owned read and write halves that can move into two tasks. One `Rc` allocation; no lock
-    /// (the runtime is single-threaded). Dropping the write half shuts the write side down;
-    /// [`OwnedReadHalf::reunite`] puts the stream back together.
-    pub fn into_split(self) -> (OwnedReadHalf, OwnedWriteHalf) {
-        split::into_split(self)
-    }
 }
 
 /// Connects to one address: non-blocking `connect`, wait for writability, check `SO_ERROR`.
@@ -247,7 +197,7 @@ pub(crate) async fn connect_socket(socket: Socket, addr: SocketAddr) -> io::Resu
 }
 
 readiness_methods!(TcpStream, poll_read_ready, poll_write_ready);
-stream_methods!(TcpStream, net::TcpStream);
+stream_methods!(TcpStream, net::TcpStream, SocketAddr);
 spin_reads_method!(TcpStream);
 local_addr_methods!(TcpStream, SocketAddr);
 ttl_methods!(TcpStream);

@@ -1,7 +1,9 @@
 //! `UnixDatagram`.
 
 use super::address;
-use crate::methods::{impl_debug_as_std, impl_fd, local_addr_methods, readiness_methods};
+use crate::methods::{
+    datagram_methods, impl_debug_as_std, impl_fd, local_addr_methods, readiness_methods,
+};
 use sonic_rt::io::{Async, Interest};
 use std::io;
 use std::net::Shutdown;
@@ -105,40 +107,9 @@ impl UnixDatagram {
         self.io.get_ref().connect_addr(addr)
     }
 
-    /// The connected peer's address.
-    pub fn peer_addr(&self) -> io::Result<SocketAddr> {
-        self.io.get_ref().peer_addr()
-    }
-
-    /// Sends one datagram to the connected peer.
-    pub async fn send(&self, buf: &[u8]) -> io::Result<usize> {
-        self.io.write_with(|s| s.send(buf)).await
-    }
-
-    /// Polls for [`send`](UnixDatagram::send).
-    pub fn poll_send(&self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
-        self.io.poll_write_with(cx, |s| s.send(buf))
-    }
-
-    /// Sends one datagram to the connected peer if the socket is writable now, without
-    /// waiting: `WouldBlock` otherwise.
-    pub fn try_send(&self, buf: &[u8]) -> io::Result<usize> {
-        self.io.try_io(Interest::WRITABLE, |s| s.send(buf))
-    }
-
-    /// Receives one datagram.
-    pub async fn recv(&self, buf: &mut [u8]) -> io::Result<usize> {
-        self.io.read_with(|s| s.recv(buf)).await
-    }
-
     /// Polls for [`recv`](UnixDatagram::recv).
     pub fn poll_recv(&self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
         self.io.poll_read_with(cx, |s| s.recv(buf))
-    }
-
-    /// Receives one datagram if one is queued, without waiting: `WouldBlock` otherwise.
-    pub fn try_recv(&self, buf: &mut [u8]) -> io::Result<usize> {
-        self.io.try_io(Interest::READABLE, |s| s.recv(buf))
     }
 
     /// Sends one datagram to the socket bound at `path` (read as in
@@ -161,11 +132,6 @@ impl UnixDatagram {
             .try_io(Interest::WRITABLE, |s| s.send_to_addr(buf, &addr))
     }
 
-    /// Receives one datagram and the sender's address (unnamed if it was not bound).
-    pub async fn recv_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
-        self.io.read_with(|s| s.recv_from(buf)).await
-    }
-
     /// Polls for [`recv_from`](UnixDatagram::recv_from).
     pub fn poll_recv_from(
         &self,
@@ -175,18 +141,13 @@ impl UnixDatagram {
         self.io.poll_read_with(cx, |s| s.recv_from(buf))
     }
 
-    /// Receives one datagram and its sender if one is queued, without waiting: `WouldBlock`
-    /// otherwise.
-    pub fn try_recv_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
-        self.io.try_io(Interest::READABLE, |s| s.recv_from(buf))
-    }
-
     /// Shuts down reading, writing or both.
     pub fn shutdown(&self, how: Shutdown) -> io::Result<()> {
         self.io.get_ref().shutdown(how)
     }
 }
 
+datagram_methods!(UnixDatagram, SocketAddr);
 readiness_methods!(UnixDatagram, poll_recv_ready, poll_send_ready);
 local_addr_methods!(UnixDatagram, SocketAddr);
 impl_fd!(UnixDatagram);

@@ -7,13 +7,11 @@ use crate::methods::{
     stream_methods,
 };
 use crate::sockopt;
-use crate::split;
 use crate::stream_io::{self, impl_async_read, impl_async_write};
 use socket2::{Domain, Type};
 use sonic_rt::io::Async;
 use std::future::poll_fn;
 use std::io;
-use std::net::Shutdown;
 use std::os::unix::net::{self, SocketAddr};
 use std::path::Path;
 
@@ -81,47 +79,6 @@ impl UnixStream {
         let (a, b) = net::UnixStream::pair()?;
         Ok((UnixStream::from_std(a)?, UnixStream::from_std(b)?))
     }
-
-    /// Wraps a `std` stream: makes it non-blocking and registers it.
-    pub fn from_std(stream: net::UnixStream) -> io::Result<UnixStream> {
-        Ok(UnixStream {
-            io: Async::new(stream)?,
-        })
-    }
-
-    /// Deregisters the socket and returns the `std` stream, still non-blocking.
-    ///
-    /// Fails with [`io::ErrorKind::InvalidData`] (and closes the socket) if read-ahead bytes
-    /// are buffered ([`read_ahead_len`](UnixStream::read_ahead_len) > 0): the `std` stream
-    /// could not deliver them. Read them out first ([`try_read`](UnixStream::try_read) serves
-    /// them without a syscall).
-    pub fn into_std(self) -> io::Result<net::UnixStream> {
-        self.io.into_inner()
-    }
-
-    /// The peer's address.
-    pub fn peer_addr(&self) -> io::Result<SocketAddr> {
-        self.io.get_ref().peer_addr()
-    }
-
-    /// Shuts down the read side, the write side or both.
-    pub fn shutdown(&self, how: Shutdown) -> io::Result<()> {
-        self.io.get_ref().shutdown(how)
-    }
-
-    /// Borrowed read and write halves, for use by two futures at once (for example under
-    /// `join`). Free: no allocation, no reference count. (With futures' `AsyncReadExt` in
-    /// scope, write `UnixStream::split(&mut s)`: see [`TcpStream::split`](crate::TcpStream::split).)
-    pub fn split(&mut self) -> (ReadHalf<'_>, WriteHalf<'_>) {
-        split::split(self)
-    }
-
-    /// Owned read and write halves that can move into two tasks. One `Rc` allocation; no lock.
-    /// Dropping the write half shuts the write side down; `reunite` puts the stream back
-    /// together.
-    pub fn into_split(self) -> (OwnedReadHalf, OwnedWriteHalf) {
-        split::into_split(self)
-    }
 }
 
 impl_async_read!([] UnixStream, |s| &s.io);
@@ -132,7 +89,7 @@ impl_async_read!(['a] &'a UnixStream, |s| &s.io);
 impl_async_write!(['a] &'a UnixStream, |s| &s.io);
 
 readiness_methods!(UnixStream, poll_read_ready, poll_write_ready);
-stream_methods!(UnixStream, net::UnixStream);
+stream_methods!(UnixStream, net::UnixStream, SocketAddr);
 spin_reads_method!(UnixStream);
 local_addr_methods!(UnixStream, SocketAddr);
 impl_fd!(UnixStream);
