@@ -27,10 +27,13 @@ use std::time::Duration;
 /// [`io::ErrorKind::ConnectionReset`] (or `BrokenPipe` for a write after the reset was already
 /// seen); nothing panics.
 ///
-/// Several tasks may wait on one stream through its async fns (`readable`, `writable`, `peek`):
-/// each is woken by the readiness it waits for. `AsyncRead`/`AsyncWrite` and the `poll_*`
-/// methods keep only the most recent poller's waker per direction, as in tokio: read from one
-/// task and write from one task (see [`split`](TcpStream::split)).
+/// Several tasks may wait on one stream through its async fns (`ready`, `readable`,
+/// `writable`, `peek`, `async_io`): each is woken by the readiness it waits for.
+/// `AsyncRead`/`AsyncWrite` and the `poll_*` methods keep only the most recent poller's waker
+/// per direction, as in tokio: read from one task and write from one task (see
+/// [`split`](TcpStream::split)). One task may also read and write without splitting, with
+/// [`ready`](TcpStream::ready) and the `try_*` methods, which answer `WouldBlock` where
+/// tokio's do.
 ///
 /// # Examples
 /// ```
