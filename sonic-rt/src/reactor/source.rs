@@ -39,22 +39,25 @@ pub(crate) enum Direction {
 }
 
 impl Direction {
-    /// Bits that mean "an I/O call in this direction will not block".
+    /// Bits that mean "an I/O call in this direction will not block". A pending error counts
+    /// for reads only, as in tokio (its reads wait for `READABLE | ERROR`, its writes for
+    /// `WRITABLE`): a UDP socket's ICMP error is picked up by the next receive. A failed or
+    /// reset TCP connection also reports a hang-up, which is `WRITE_CLOSED`.
     fn ready_mask(self) -> u8 {
         match self {
             Direction::Read => READABLE | READ_CLOSED | ERROR | SHUTDOWN,
-            Direction::Write => WRITABLE | WRITE_CLOSED | ERROR | SHUTDOWN,
+            Direction::Write => WRITABLE | WRITE_CLOSED | SHUTDOWN,
         }
     }
 
-    /// Bits cleared when a call in this direction would block. `ERROR` is among them, as in
-    /// tokio: a call that would block has consumed any pending error (`SO_ERROR` is reported
-    /// by the call itself), and a stale `ERROR` left set would make the direction look ready
-    /// forever, so a waiting call would spin instead of waiting.
+    /// Bits cleared when a call in this direction would block. For reads that includes
+    /// `ERROR`, as in tokio: a receive that would block has already returned (and so cleared)
+    /// any pending error, and an `ERROR` left set would keep the direction "ready" forever, so
+    /// a waiting receive would call the kernel in a loop instead of waiting.
     fn clear_mask(self) -> u8 {
         match self {
             Direction::Read => READABLE | ERROR,
-            Direction::Write => WRITABLE | ERROR,
+            Direction::Write => WRITABLE,
         }
     }
 }
@@ -229,8 +232,8 @@ impl<'a> Readiness<'a> {
 
     /// A wait in `dir`'s list that ends only when one of `mask` is set (or at shutdown): for
     /// `Async::ready`, whose interest may be narrower than the direction (`ERROR` alone, say).
-    /// `mask` must be bits whose events wake `dir`'s list (every read-side bit, `PRIORITY`
-    /// included, wakes the reader list; `WRITABLE`/`WRITE_CLOSED`/`ERROR` the writer list), or
+    /// `mask` must be bits whose events wake `dir`'s list (`READABLE`, `READ_CLOSED`, `ERROR`
+    /// and `PRIORITY` wake the reader list; `WRITABLE` and `WRITE_CLOSED` the writer list), or
     /// the wait would miss its event.
     #[inline]
     pub(crate) fn with_mask(io: &'a ScheduledIo, dir: Direction, mask: u8) -> Readiness<'a> {
@@ -356,6 +359,31 @@ mod tests {
                 .poll(&mut Context::from_waker(&wakers[0]))
                 .is_ready());
         }
+    }
+
+    #[test]
+    fn error_readiness_is_for_reads_and_a_read_that_would_block_clears_it() {
+        let io = ScheduledIo::new();
+        io.clear_readiness(Direction::Read);
+        io.clear_readiness(Direction::Write);
+        let mut wake = Vec::new();
+        let error = Event {
+            error: true,
+            ..Event::default()
+        };
+        io.set_readiness(&error, &mut wake);
+        assert!(io.is_ready(Direction::Read), "a receive picks the error up");
+        assert!(
+            !io.is_ready(Direction::Write),
+            "writes wait for room, as in tokio"
+        );
+        // A writer's would-block leaves the error for the reader.
+        io.clear_readiness(Direction::Write);
+        assert!(io.is_ready(Direction::Read));
+        // A receive that would block has consumed the error: left set, it would make every
+        // later receive run again at once, forever.
+        io.clear_readiness(Direction::Read);
+        assert!(!io.is_ready(Direction::Read));
     }
 
     #[test]
