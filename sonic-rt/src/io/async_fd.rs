@@ -28,8 +28,9 @@ use std::task::{ready, Context, Poll};
 /// # Several tasks on one `Async`
 ///
 /// Any number of tasks may wait on one `Async` (shared through an `Rc`) with the async fns
-/// ([`readable`](Async::readable), [`writable`](Async::writable),
-/// [`read_with`](Async::read_with), [`write_with`](Async::write_with)): each parks its own
+/// ([`ready`](Async::ready), [`readable`](Async::readable), [`writable`](Async::writable),
+/// [`read_with`](Async::read_with), [`write_with`](Async::write_with),
+/// [`async_io`](Async::async_io)): each parks its own
 /// waiter, and a readiness event wakes every one waiting for that direction (those that then
 /// find nothing wait again). Parking allocates nothing, for one waiter or many, and a
 /// cancelled (dropped) future leaves no trace.
