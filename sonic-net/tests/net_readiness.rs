@@ -8,10 +8,10 @@ mod common;
 
 use sonic_test_support::each_mode;
 
-use common::within;
+use common::{tcp_pair, within};
 use futures_util::{AsyncReadExt, AsyncWriteExt};
 use socket2::SockRef;
-use sonic_net::{TcpListener, TcpStream, UnixStream};
+use sonic_net::{TcpStream, UnixStream};
 use sonic_rt::io::{Interest, Ready};
 use sonic_rt::task::yield_now;
 use sonic_rt::{spawn, Runtime};
@@ -36,15 +36,6 @@ each_mode!(
     #[cfg(any(target_os = "linux", target_os = "android"))]
     priority_interest_sees_out_of_band_data,
 );
-
-async fn tcp_pair() -> (TcpStream, TcpStream) {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let client = TcpStream::connect(listener.local_addr().unwrap())
-        .await
-        .unwrap();
-    let (server, _) = listener.accept().await.unwrap();
-    (client, server)
-}
 
 async fn unix_pair() -> (UnixStream, UnixStream) {
     UnixStream::pair().unwrap()

@@ -150,13 +150,7 @@ fn options_round_trip(rt: &Runtime) {
 /// socket reports it on the next call as `ConnectionRefused`.
 fn refused_on_connected_socket(rt: &Runtime) {
     rt.block_on(within(10, async {
-        let dead = {
-            let s = UdpSocket::bind("127.0.0.1:0").await.unwrap();
-            s.local_addr().unwrap()
-        };
-        let s = UdpSocket::bind("127.0.0.1:0").await.unwrap();
-        s.connect(dead).await.unwrap();
-        s.send(b"anyone?").await.unwrap();
+        let s = refused_socket().await;
         let mut buf = [0u8; 16];
         let err = s.recv(&mut buf).await.unwrap_err();
         assert_eq!(err.kind(), io::ErrorKind::ConnectionRefused, "{err}");
@@ -334,15 +328,7 @@ fn new_options_round_trip(rt: &Runtime) {
             Err(e) => assert_eq!(e.raw_os_error(), Some(libc::ENODEV), "{e}"),
         }
         #[cfg(any(target_os = "linux", target_os = "android"))]
-        match s.bind_device(Some(b"lo")) {
-            Ok(()) => {
-                assert_eq!(s.device().unwrap().as_deref(), Some(&b"lo"[..]));
-                s.bind_device(None).unwrap();
-                assert_eq!(s.device().unwrap(), None);
-            }
-            // Before Linux 5.7 binding needs CAP_NET_RAW.
-            Err(e) => assert_eq!(e.kind(), io::ErrorKind::PermissionDenied, "{e}"),
-        }
+        common::check_bind_device(|d| s.bind_device(d), || s.device());
         let Ok(v6) = UdpSocket::bind((Ipv6Addr::LOCALHOST, 0)).await else {
             return; // no IPv6 on this host
         };

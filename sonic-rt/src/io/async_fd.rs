@@ -313,16 +313,8 @@ impl<T: AsFd> Async<T> {
     /// ```
     pub async fn ready(&self, interest: Interest) -> io::Result<Ready> {
         let mask = interest.mask();
-        let reader = pin!(Readiness::with_mask(
-            &self.source,
-            Direction::Read,
-            mask & READ_SIDE
-        ));
-        let writer = pin!(Readiness::with_mask(
-            &self.source,
-            Direction::Write,
-            mask & WRITE_SIDE
-        ));
+        let (reader, writer) = self.interest_waiters(mask);
+        let (reader, writer) = (pin!(reader), pin!(writer));
         poll_fn(|cx| {
             let buffered = interest.is_readable() && !self.read_ahead.is_empty();
             if !buffered {
@@ -335,6 +327,15 @@ impl<T: AsFd> Async<T> {
             Poll::Ready(Ok(ready))
         })
         .await
+    }
+
+    /// The two waits of an interest, one in each direction's list, each ending only on the
+    /// bits of `mask` on its side (pin them, then poll with `poll_interest`).
+    fn interest_waiters(&self, mask: u8) -> (Readiness<'_>, Readiness<'_>) {
+        (
+            Readiness::with_mask(&self.source, Direction::Read, mask & READ_SIDE),
+            Readiness::with_mask(&self.source, Direction::Write, mask & WRITE_SIDE),
+        )
     }
 
     /// Ready when one of `mask` is set, or parks `reader` and `writer` (each only if `mask`
@@ -423,16 +424,8 @@ impl<T: AsFd> Async<T> {
         mut op: impl FnMut(&T) -> io::Result<R>,
     ) -> io::Result<R> {
         let mask = interest.mask();
-        let reader = pin!(Readiness::with_mask(
-            &self.source,
-            Direction::Read,
-            mask & READ_SIDE
-        ));
-        let writer = pin!(Readiness::with_mask(
-            &self.source,
-            Direction::Write,
-            mask & WRITE_SIDE
-        ));
+        let (reader, writer) = self.interest_waiters(mask);
+        let (reader, writer) = (pin!(reader), pin!(writer));
         poll_fn(|cx| {
             ready!(budget::poll_proceed(cx));
             let mut skip_wait = interest.is_readable() && !self.read_ahead.is_empty();
