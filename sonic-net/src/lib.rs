@@ -12,6 +12,11 @@
 //! - With the `tokio` cargo feature, the same types also implement `tokio::io::AsyncRead` /
 //!   `AsyncWrite`, directly: reads go into the `ReadBuf`'s uninitialised part with no copy and no
 //!   zeroing.
+//! - tokio's readiness surface on every socket that has it in tokio: `ready(Interest)`,
+//!   `readable`/`writable`, `poll_*_ready`, the `try_*` calls (which answer `WouldBlock` where
+//!   tokio's do), `try_io`/`async_io`; [`TcpSocket`] for options set before the connect or the
+//!   listen (bind before connect, `SO_REUSEPORT`, buffer sizes). `Interest` and `Ready` are
+//!   [`sonic_rt::io`]'s.
 //! - Socket options go through `socket2` (the ecosystem's standard plumbing).
 //!
 //! Sockets must be created inside a sonic runtime (in `block_on`, a task, or under
@@ -53,6 +58,8 @@
 
 mod addr;
 mod backoff;
+mod methods;
+mod recv_buf;
 mod sockopt;
 mod stream_io;
 
@@ -63,7 +70,8 @@ pub mod udp;
 pub mod unix;
 
 pub use addr::{lookup_host, ToSocketAddrs};
-pub use tcp::{ListenOptions, TcpListener, TcpStream};
+pub use recv_buf::RecvBuf;
+pub use tcp::{ListenOptions, TcpListener, TcpSocket, TcpStream};
 pub use udp::UdpSocket;
 pub use unix::{UnixDatagram, UnixListener, UnixStream};
 

@@ -2,23 +2,31 @@
 //! uses: `tcp::{ReadHalf, WriteHalf, OwnedReadHalf, OwnedWriteHalf, ReuniteError}` and the same
 //! in `unix`, each an alias of the generic type here.
 //!
-//! Rules: the reactor keeps one reader waker and one writer waker per socket, so one task may
-//! read while another writes, but two tasks must not both read (or both write) the same stream:
-//! the second waker would replace the first. The halves enforce that by type: one read half,
-//! one write half.
+//! Rules: the `poll_*` path (`AsyncRead`, `AsyncWrite`) keeps one reader waker and one writer
+//! waker per socket, so one task may read while another writes, but two tasks must not both
+//! poll-read (or both poll-write) the same stream: the second waker would replace the first.
+//! The halves enforce that by type: one read half, one write half. Their async fns (`ready`,
+//! `readable`, `writable`) wait in the waiter lists like the stream's own.
 //!
 //! Borrowed halves are two references, nothing more. Owned halves share the stream through an
 //! `Rc` (no lock, no atomic: the runtime is single-threaded and the halves are `!Send`).
 
+use crate::stream_io;
+use sonic_rt::io::{Async, Interest, Ready};
 use std::error::Error;
 use std::fmt;
-use std::io;
+use std::io::{self, IoSlice, IoSliceMut};
+use std::os::fd::AsFd;
 use std::rc::Rc;
 
 /// A stream that can be split: what the halves need from it.
 pub trait SplitStream: sealed::Sealed {
     /// The address type of the stream's endpoints.
     type Addr;
+
+    /// The `std` socket under the stream.
+    #[doc(hidden)]
+    type Io: AsFd;
 
     /// The local address.
     fn local_addr(&self) -> io::Result<Self::Addr>;
@@ -28,6 +36,10 @@ pub trait SplitStream: sealed::Sealed {
 
     /// Shuts the write side down.
     fn shutdown_write(&self) -> io::Result<()>;
+
+    /// The registered socket.
+    #[doc(hidden)]
+    fn as_async(&self) -> &Async<Self::Io>;
 }
 
 pub(crate) mod sealed {
@@ -141,6 +153,73 @@ impl<S: SplitStream> OwnedWriteHalf<S> {
     }
 }
 
+/// The read side's readiness and non-blocking reads, tokio's, on a read half (`$half` is
+/// `AsRef<S>`).
+macro_rules! read_half_methods {
+    ($($half:tt)*) => {
+        impl<S: SplitStream> $($half)* {
+            /// Waits until the stream is ready for any of `interest`; see `TcpStream::ready`.
+            pub async fn ready(&self, interest: Interest) -> io::Result<Ready> {
+                self.as_ref().as_async().ready(interest).await
+            }
+
+            /// Waits until the stream is (probably) readable; see `TcpStream::readable`.
+            pub async fn readable(&self) -> io::Result<()> {
+                self.as_ref().as_async().readable().await
+            }
+
+            /// One non-blocking read; see `TcpStream::try_read`.
+            pub fn try_read(&self, buf: &mut [u8]) -> io::Result<usize> {
+                stream_io::try_read(self.as_ref().as_async(), buf)
+            }
+
+            /// One non-blocking vectored read; see `TcpStream::try_read_vectored`.
+            pub fn try_read_vectored(&self, bufs: &mut [IoSliceMut<'_>]) -> io::Result<usize> {
+                stream_io::try_read_vectored(self.as_ref().as_async(), bufs)
+            }
+
+            /// One non-blocking read into a `BufMut`; see `TcpStream::try_read_buf`.
+            #[cfg(feature = "bytes")]
+            #[cfg_attr(docsrs, doc(cfg(feature = "bytes")))]
+            pub fn try_read_buf<B: bytes::BufMut>(&self, buf: &mut B) -> io::Result<usize> {
+                stream_io::try_read_buf(self.as_ref().as_async(), buf)
+            }
+        }
+    };
+}
+
+/// The write side's readiness and non-blocking writes, tokio's, on a write half.
+macro_rules! write_half_methods {
+    ($($half:tt)*) => {
+        impl<S: SplitStream> $($half)* {
+            /// Waits until the stream is ready for any of `interest`; see `TcpStream::ready`.
+            pub async fn ready(&self, interest: Interest) -> io::Result<Ready> {
+                self.as_ref().as_async().ready(interest).await
+            }
+
+            /// Waits until the stream is (probably) writable; see `TcpStream::writable`.
+            pub async fn writable(&self) -> io::Result<()> {
+                self.as_ref().as_async().writable().await
+            }
+
+            /// One non-blocking write; see `TcpStream::try_write`.
+            pub fn try_write(&self, buf: &[u8]) -> io::Result<usize> {
+                stream_io::try_write(self.as_ref().as_async(), buf)
+            }
+
+            /// One non-blocking vectored write; see `TcpStream::try_write_vectored`.
+            pub fn try_write_vectored(&self, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
+                stream_io::try_write_vectored(self.as_ref().as_async(), bufs)
+            }
+        }
+    };
+}
+
+read_half_methods!(ReadHalf<'_, S>);
+read_half_methods!(OwnedReadHalf<S>);
+write_half_methods!(WriteHalf<'_, S>);
+write_half_methods!(OwnedWriteHalf<S>);
+
 impl<S: SplitStream> Drop for OwnedWriteHalf<S> {
     fn drop(&mut self) {
         if self.shutdown_on_drop {
@@ -204,9 +283,10 @@ impl<S: SplitStream> AsRef<S> for OwnedWriteHalf<S> {
 /// Declares a stream type's halves under tokio's names (`ReadHalf`, `WriteHalf`, `OwnedReadHalf`,
 /// `OwnedWriteHalf`, `ReuniteError`) in the calling module, implements [`SplitStream`] through
 /// the stream's own address methods, and puts futures-io (and tokio's) traits on the halves.
-/// The stream needs `local_addr`, `peer_addr`, `shutdown(Shutdown)` and `async_io()`.
+/// The stream needs `local_addr`, `peer_addr`, `shutdown(Shutdown)` and `as_async()` (the
+/// registered `$io`).
 macro_rules! stream_halves {
-    ($stream:ident, $addr:ty) => {
+    ($stream:ident, $addr:ty, $io:ty) => {
         #[doc = concat!("The read half of [`", stringify!($stream), "::split`]: implements `AsyncRead`.")]
         pub type ReadHalf<'a> = $crate::split::ReadHalf<'a, $stream>;
         #[doc = concat!("The write half of [`", stringify!($stream), "::split`]: implements `AsyncWrite`; `poll_close` shuts the write side down.")]
@@ -222,6 +302,7 @@ macro_rules! stream_halves {
 
         impl $crate::split::SplitStream for $stream {
             type Addr = $addr;
+            type Io = $io;
 
             fn local_addr(&self) -> std::io::Result<$addr> {
                 $stream::local_addr(self)
@@ -234,12 +315,16 @@ macro_rules! stream_halves {
             fn shutdown_write(&self) -> std::io::Result<()> {
                 self.shutdown(std::net::Shutdown::Write)
             }
+
+            fn as_async(&self) -> &sonic_rt::io::Async<$io> {
+                $stream::as_async(self)
+            }
         }
 
-        $crate::stream_io::impl_async_read!(['a] $crate::split::ReadHalf<'a, $stream>, |s| s.0.async_io());
-        $crate::stream_io::impl_async_write!(['a] $crate::split::WriteHalf<'a, $stream>, |s| s.0.async_io());
-        $crate::stream_io::impl_async_read!([] $crate::split::OwnedReadHalf<$stream>, |s| s.inner.async_io());
-        $crate::stream_io::impl_async_write!([] $crate::split::OwnedWriteHalf<$stream>, |s| s.inner.async_io());
+        $crate::stream_io::impl_async_read!(['a] $crate::split::ReadHalf<'a, $stream>, |s| s.0.as_async());
+        $crate::stream_io::impl_async_write!(['a] $crate::split::WriteHalf<'a, $stream>, |s| s.0.as_async());
+        $crate::stream_io::impl_async_read!([] $crate::split::OwnedReadHalf<$stream>, |s| s.inner.as_async());
+        $crate::stream_io::impl_async_write!([] $crate::split::OwnedWriteHalf<$stream>, |s| s.inner.as_async());
     };
 }
 pub(crate) use stream_halves;

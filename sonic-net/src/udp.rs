@@ -1,15 +1,17 @@
 //! `UdpSocket`.
 
 use crate::addr::{each_addr, first_addr, ToSocketAddrs};
-use crate::sockopt;
-use socket2::SockRef;
-use sonic_rt::io::Async;
-use std::fmt;
+use crate::methods::{
+    buffer_size_methods, busy_poll_methods, datagram_methods, impl_debug_as_std, impl_fd,
+    ip_option_methods, local_addr_methods, readiness_methods, spin_reads_method, ttl_methods,
+};
+use crate::recv_buf::RecvBuf;
+use socket2::{SockAddr, SockRef};
+use sonic_rt::io::{Async, Interest};
 use std::io;
-use std::net::{self, SocketAddr};
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
-use std::task::{Context, Poll};
-use std::time::Duration;
+use std::mem::MaybeUninit;
+use std::net::{self, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::task::{ready, Context, Poll};
 
 /// A UDP socket registered with the current sonic runtime.
 ///
@@ -18,9 +20,15 @@ use std::time::Duration;
 /// For multicast, see [`crate::multicast`].
 ///
 /// Several tasks may share one socket through an `Rc`: every task waiting in an async fn
-/// (`recv_from`, `send_to`, `readable`...) is woken when the socket becomes ready, and those
-/// that then find nothing wait again. The `poll_*` methods keep only the most recent poller's
-/// waker per direction, as in tokio.
+/// (`recv_from`, `send_to`, `ready`, `readable`...) is woken when the socket becomes ready,
+/// and those that then find nothing wait again. The `poll_*` methods keep only the most recent
+/// poller's waker per direction, as in tokio.
+///
+/// The `try_*` methods follow tokio's rule: `WouldBlock` when the kernel says so, and then at
+/// once, without a syscall, until an event says the socket is ready again (await
+/// [`readable`](UdpSocket::readable), [`writable`](UdpSocket::writable) or
+/// [`ready`](UdpSocket::ready)). The `poll_*` receive methods take a byte slice, or, with the
+/// `tokio` feature, a tokio `ReadBuf` (see [`RecvBuf`]).
 ///
 /// # Examples
 /// ```
@@ -66,42 +74,54 @@ impl UdpSocket {
         each_addr(addr, |a| std::future::ready(self.io.get_ref().connect(a))).await
     }
 
-    /// Spin reads for a busy-poll runtime: a recv that would block is retried at every loop
-    /// turn instead of waiting for the readiness event (see
-    /// [`Async::set_spin_reads`](sonic_rt::io::Async::set_spin_reads)). No effect without
-    /// busy-poll.
-    pub fn set_spin_reads(&self, on: bool) {
-        self.io.set_spin_reads(on);
+    /// Polls for [`recv`](UdpSocket::recv): into a slice (returns the count), or, with the
+    /// `tokio` feature, into a tokio `ReadBuf` (fills and advances it, as tokio's
+    /// `poll_recv`).
+    pub fn poll_recv<B: RecvBuf + ?Sized>(
+        &self,
+        cx: &mut Context<'_>,
+        buf: &mut B,
+    ) -> Poll<io::Result<B::Len>> {
+        self.poll_into(cx, buf, |s, dst| s.recv(dst))
     }
 
-    /// The local address.
-    pub fn local_addr(&self) -> io::Result<SocketAddr> {
-        self.io.get_ref().local_addr()
+    /// Receives one datagram from the connected peer into the spare capacity of `buf`,
+    /// advancing it (tokio's `recv_buf`; the memory need not be initialised).
+    #[cfg(feature = "bytes")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "bytes")))]
+    pub async fn recv_buf<B: bytes::BufMut>(&self, buf: &mut B) -> io::Result<usize> {
+        self.io.read_with(|s| recv_into(s, buf)).await
     }
 
-    /// The connected peer's address (`NotConnected` if not connected).
-    pub fn peer_addr(&self) -> io::Result<SocketAddr> {
-        self.io.get_ref().peer_addr()
+    /// [`recv_buf`](UdpSocket::recv_buf) if a datagram is queued, without waiting:
+    /// `WouldBlock` otherwise.
+    #[cfg(feature = "bytes")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "bytes")))]
+    pub fn try_recv_buf<B: bytes::BufMut>(&self, buf: &mut B) -> io::Result<usize> {
+        self.io.try_io(Interest::READABLE, |s| recv_into(s, buf))
     }
 
-    /// Sends one datagram to the connected peer.
-    pub async fn send(&self, buf: &[u8]) -> io::Result<usize> {
-        self.io.write_with(|s| s.send(buf)).await
+    /// Receives one datagram and its sender into the spare capacity of `buf`, advancing it
+    /// (tokio's `recv_buf_from`).
+    #[cfg(feature = "bytes")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "bytes")))]
+    pub async fn recv_buf_from<B: bytes::BufMut>(
+        &self,
+        buf: &mut B,
+    ) -> io::Result<(usize, SocketAddr)> {
+        self.io.read_with(|s| recv_from_into(s, buf)).await
     }
 
-    /// Polls for [`send`](UdpSocket::send).
-    pub fn poll_send(&self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
-        self.io.poll_write_with(cx, |s| s.send(buf))
-    }
-
-    /// Receives one datagram from the connected peer.
-    pub async fn recv(&self, buf: &mut [u8]) -> io::Result<usize> {
-        self.io.read_with(|s| s.recv(buf)).await
-    }
-
-    /// Polls for [`recv`](UdpSocket::recv).
-    pub fn poll_recv(&self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
-        self.io.poll_read_with(cx, |s| s.recv(buf))
+    /// [`recv_buf_from`](UdpSocket::recv_buf_from) if a datagram is queued, without waiting:
+    /// `WouldBlock` otherwise.
+    #[cfg(feature = "bytes")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "bytes")))]
+    pub fn try_recv_buf_from<B: bytes::BufMut>(
+        &self,
+        buf: &mut B,
+    ) -> io::Result<(usize, SocketAddr)> {
+        self.io
+            .try_io(Interest::READABLE, |s| recv_from_into(s, buf))
     }
 
     /// Sends one datagram to `target` (the first address it resolves to; a `SocketAddr` is
@@ -121,32 +141,22 @@ impl UdpSocket {
         self.io.poll_write_with(cx, |s| s.send_to(buf, target))
     }
 
-    /// Receives one datagram and the address it came from.
-    pub async fn recv_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
-        self.io.read_with(|s| s.recv_from(buf)).await
+    /// Sends one datagram to `target` if the socket is writable now, without waiting:
+    /// `WouldBlock` otherwise (see the type's docs).
+    pub fn try_send_to(&self, buf: &[u8], target: SocketAddr) -> io::Result<usize> {
+        self.io
+            .try_io(Interest::WRITABLE, |s| s.send_to(buf, target))
     }
 
-    /// Polls for [`recv_from`](UdpSocket::recv_from).
-    pub fn poll_recv_from(
+    /// Polls for [`recv_from`](UdpSocket::recv_from): into a slice (returns the count and the
+    /// sender), or, with the `tokio` feature, into a tokio `ReadBuf` (fills and advances it,
+    /// returns the sender, as tokio's `poll_recv_from`).
+    pub fn poll_recv_from<B: RecvBuf + ?Sized>(
         &self,
         cx: &mut Context<'_>,
-        buf: &mut [u8],
-    ) -> Poll<io::Result<(usize, SocketAddr)>> {
-        self.io.poll_read_with(cx, |s| s.recv_from(buf))
-    }
-
-    /// Like [`recv_from`](UdpSocket::recv_from), but leaves the datagram queued (`MSG_PEEK`).
-    pub async fn peek_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
-        self.io.read_with(|s| s.peek_from(buf)).await
-    }
-
-    /// Polls for [`peek_from`](UdpSocket::peek_from).
-    pub fn poll_peek_from(
-        &self,
-        cx: &mut Context<'_>,
-        buf: &mut [u8],
-    ) -> Poll<io::Result<(usize, SocketAddr)>> {
-        self.io.poll_read_with(cx, |s| s.peek_from(buf))
+        buf: &mut B,
+    ) -> Poll<io::Result<B::LenFrom<SocketAddr>>> {
+        self.poll_into_from(cx, buf, |s, dst| s.recv_from(dst))
     }
 
     /// Like [`recv`](UdpSocket::recv), but leaves the datagram queued (`MSG_PEEK`).
@@ -154,32 +164,58 @@ impl UdpSocket {
         self.io.read_with(|s| s.peek(buf)).await
     }
 
-    /// Waits until a datagram is (probably) queued.
-    pub async fn readable(&self) -> io::Result<()> {
-        self.io.readable().await
+    /// Polls for [`peek`](UdpSocket::peek), into a slice or (with the `tokio` feature) a
+    /// tokio `ReadBuf`, as [`poll_recv`](UdpSocket::poll_recv).
+    pub fn poll_peek<B: RecvBuf + ?Sized>(
+        &self,
+        cx: &mut Context<'_>,
+        buf: &mut B,
+    ) -> Poll<io::Result<B::Len>> {
+        self.poll_into(cx, buf, |s, dst| s.peek(dst))
     }
 
-    /// Waits until the socket is (probably) writable.
-    pub async fn writable(&self) -> io::Result<()> {
-        self.io.writable().await
+    /// [`peek`](UdpSocket::peek) if a datagram is queued, without waiting: `WouldBlock`
+    /// otherwise.
+    pub fn try_peek(&self, buf: &mut [u8]) -> io::Result<usize> {
+        self.io.try_io(Interest::READABLE, |s| s.peek(buf))
     }
 
-    /// One non-blocking `recv_from`: `WouldBlock` if nothing is queued.
-    pub fn try_recv_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
-        let res = self.io.get_ref().recv_from(buf);
-        if matches!(&res, Err(e) if e.kind() == io::ErrorKind::WouldBlock) {
-            self.io.clear_readable();
-        }
-        res
+    /// Like [`recv_from`](UdpSocket::recv_from), but leaves the datagram queued (`MSG_PEEK`).
+    pub async fn peek_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
+        self.io.read_with(|s| s.peek_from(buf)).await
     }
 
-    /// One non-blocking `send_to`: `WouldBlock` if the send buffer is full.
-    pub fn try_send_to(&self, buf: &[u8], target: SocketAddr) -> io::Result<usize> {
-        let res = self.io.get_ref().send_to(buf, target);
-        if matches!(&res, Err(e) if e.kind() == io::ErrorKind::WouldBlock) {
-            self.io.clear_writable();
-        }
-        res
+    /// Polls for [`peek_from`](UdpSocket::peek_from), into a slice or (with the `tokio`
+    /// feature) a tokio `ReadBuf`, as [`poll_recv_from`](UdpSocket::poll_recv_from).
+    pub fn poll_peek_from<B: RecvBuf + ?Sized>(
+        &self,
+        cx: &mut Context<'_>,
+        buf: &mut B,
+    ) -> Poll<io::Result<B::LenFrom<SocketAddr>>> {
+        self.poll_into_from(cx, buf, |s, dst| s.peek_from(dst))
+    }
+
+    /// [`peek_from`](UdpSocket::peek_from) if a datagram is queued, without waiting:
+    /// `WouldBlock` otherwise.
+    pub fn try_peek_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
+        self.io.try_io(Interest::READABLE, |s| s.peek_from(buf))
+    }
+
+    /// The sender of the next datagram, which stays queued (tokio's `peek_sender`): waits for
+    /// one. Costs no copy of the payload.
+    pub async fn peek_sender(&self) -> io::Result<SocketAddr> {
+        self.io.read_with(peek_sender).await
+    }
+
+    /// Polls for [`peek_sender`](UdpSocket::peek_sender).
+    pub fn poll_peek_sender(&self, cx: &mut Context<'_>) -> Poll<io::Result<SocketAddr>> {
+        self.io.poll_read_with(cx, peek_sender)
+    }
+
+    /// [`peek_sender`](UdpSocket::peek_sender) if a datagram is queued, without waiting:
+    /// `WouldBlock` otherwise.
+    pub fn try_peek_sender(&self) -> io::Result<SocketAddr> {
+        self.io.try_io(Interest::READABLE, peek_sender)
     }
 
     /// `SO_BROADCAST`: allow sending to a broadcast address.
@@ -192,67 +228,149 @@ impl UdpSocket {
         self.io.get_ref().broadcast()
     }
 
-    /// `IP_TTL` for unicast datagrams.
-    pub fn set_ttl(&self, ttl: u32) -> io::Result<()> {
-        self.io.get_ref().set_ttl(ttl)
+    /// `IP_MULTICAST_LOOP`: whether multicast datagrams this socket sends come back to the
+    /// host's own members of the group (on by default). For group membership with sources
+    /// and interfaces, see [`crate::multicast`].
+    pub fn set_multicast_loop_v4(&self, on: bool) -> io::Result<()> {
+        self.io.get_ref().set_multicast_loop_v4(on)
     }
 
-    /// The `IP_TTL` value.
-    pub fn ttl(&self) -> io::Result<u32> {
-        self.io.get_ref().ttl()
+    /// The `IP_MULTICAST_LOOP` value.
+    pub fn multicast_loop_v4(&self) -> io::Result<bool> {
+        self.io.get_ref().multicast_loop_v4()
     }
 
-    /// `SO_SNDBUF` (Linux doubles the value).
-    pub fn set_send_buffer_size(&self, size: usize) -> io::Result<()> {
-        SockRef::from(self).set_send_buffer_size(size)
+    /// `IP_MULTICAST_TTL`: how many hops outgoing multicast datagrams may cross (1 by
+    /// default: the local link).
+    pub fn set_multicast_ttl_v4(&self, ttl: u32) -> io::Result<()> {
+        self.io.get_ref().set_multicast_ttl_v4(ttl)
     }
 
-    /// The `SO_SNDBUF` value.
-    pub fn send_buffer_size(&self) -> io::Result<usize> {
-        SockRef::from(self).send_buffer_size()
+    /// The `IP_MULTICAST_TTL` value.
+    pub fn multicast_ttl_v4(&self) -> io::Result<u32> {
+        self.io.get_ref().multicast_ttl_v4()
     }
 
-    /// `SO_RCVBUF` (Linux doubles the value, capped by `net.core.rmem_max`).
-    pub fn set_recv_buffer_size(&self, size: usize) -> io::Result<()> {
-        SockRef::from(self).set_recv_buffer_size(size)
+    /// `IPV6_MULTICAST_LOOP` (an IPv6 socket): as
+    /// [`set_multicast_loop_v4`](UdpSocket::set_multicast_loop_v4).
+    pub fn set_multicast_loop_v6(&self, on: bool) -> io::Result<()> {
+        self.io.get_ref().set_multicast_loop_v6(on)
     }
 
-    /// The `SO_RCVBUF` value.
-    pub fn recv_buffer_size(&self) -> io::Result<usize> {
-        SockRef::from(self).recv_buffer_size()
+    /// The `IPV6_MULTICAST_LOOP` value.
+    pub fn multicast_loop_v6(&self) -> io::Result<bool> {
+        self.io.get_ref().multicast_loop_v6()
     }
 
-    /// `SO_BUSY_POLL` (Linux; see [`TcpStream::set_busy_poll`](crate::TcpStream::set_busy_poll)).
-    pub fn set_busy_poll(&self, duration: Duration) -> io::Result<()> {
-        sockopt::set_busy_poll(self, duration)
+    /// Joins the IPv4 multicast group `multiaddr` on the interface with address `interface`
+    /// (`0.0.0.0`: the kernel's choice).
+    pub fn join_multicast_v4(&self, multiaddr: Ipv4Addr, interface: Ipv4Addr) -> io::Result<()> {
+        self.io.get_ref().join_multicast_v4(&multiaddr, &interface)
     }
 
-    /// The `SO_BUSY_POLL` value.
-    pub fn busy_poll(&self) -> io::Result<Duration> {
-        sockopt::busy_poll(self)
+    /// Joins the IPv6 multicast group `multiaddr` on the interface with index `interface`
+    /// (0: the kernel's choice).
+    pub fn join_multicast_v6(&self, multiaddr: &Ipv6Addr, interface: u32) -> io::Result<()> {
+        self.io.get_ref().join_multicast_v6(multiaddr, interface)
     }
 
-    /// Reads and clears the pending error (`SO_ERROR`), e.g. an ICMP port unreachable on a
-    /// connected socket.
-    pub fn take_error(&self) -> io::Result<Option<io::Error>> {
-        self.io.get_ref().take_error()
+    /// Leaves a group joined with [`join_multicast_v4`](UdpSocket::join_multicast_v4).
+    pub fn leave_multicast_v4(&self, multiaddr: Ipv4Addr, interface: Ipv4Addr) -> io::Result<()> {
+        self.io.get_ref().leave_multicast_v4(&multiaddr, &interface)
+    }
+
+    /// Leaves a group joined with [`join_multicast_v6`](UdpSocket::join_multicast_v6).
+    pub fn leave_multicast_v6(&self, multiaddr: &Ipv6Addr, interface: u32) -> io::Result<()> {
+        self.io.get_ref().leave_multicast_v6(multiaddr, interface)
+    }
+
+    /// Receives into `buf` with `recv` (a `recv(2)`-like call) when readable.
+    fn poll_into<B: RecvBuf + ?Sized>(
+        &self,
+        cx: &mut Context<'_>,
+        buf: &mut B,
+        mut recv: impl FnMut(SockRef<'_>, &mut [MaybeUninit<u8>]) -> io::Result<usize>,
+    ) -> Poll<io::Result<B::Len>> {
+        // SAFETY: only `recv` writes through `dst`, and it writes initialised bytes.
+        let dst = unsafe { buf.unfilled() };
+        let n = ready!(self
+            .io
+            .poll_read_with(cx, |s| recv(SockRef::from(s), &mut *dst)))?;
+        // SAFETY: `recv` returned `n`: the kernel initialised that many bytes of `dst`.
+        Poll::Ready(Ok(unsafe { buf.filled(n) }))
+    }
+
+    /// `poll_into` for a receive that reports the sender.
+    fn poll_into_from<B: RecvBuf + ?Sized>(
+        &self,
+        cx: &mut Context<'_>,
+        buf: &mut B,
+        mut recv: impl FnMut(SockRef<'_>, &mut [MaybeUninit<u8>]) -> io::Result<(usize, SockAddr)>,
+    ) -> Poll<io::Result<B::LenFrom<SocketAddr>>> {
+        // SAFETY: only `recv` writes through `dst`, and it writes initialised bytes.
+        let dst = unsafe { buf.unfilled() };
+        let (n, from) = ready!(self
+            .io
+            .poll_read_with(cx, |s| inet(recv(SockRef::from(s), &mut *dst))))?;
+        // SAFETY: `recv` returned `n`: the kernel initialised that many bytes of `dst`.
+        Poll::Ready(Ok(unsafe { buf.filled_from(n, from) }))
     }
 }
 
-impl AsRawFd for UdpSocket {
-    fn as_raw_fd(&self) -> RawFd {
-        self.io.as_raw_fd()
-    }
+/// The IP address of a received datagram's sender.
+fn inet<T>(res: io::Result<(T, SockAddr)>) -> io::Result<(T, SocketAddr)> {
+    let (v, addr) = res?;
+    Ok((v, addr.as_socket().ok_or_else(not_inet)?))
 }
 
-impl AsFd for UdpSocket {
-    fn as_fd(&self) -> BorrowedFd<'_> {
-        self.io.as_fd()
-    }
+fn peek_sender(s: &net::UdpSocket) -> io::Result<SocketAddr> {
+    SockRef::from(s)
+        .peek_sender()?
+        .as_socket()
+        .ok_or_else(not_inet)
 }
 
-impl fmt::Debug for UdpSocket {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Debug::fmt(self.io.get_ref(), f)
-    }
+#[cold]
+fn not_inet() -> io::Error {
+    io::Error::other("the sender's address is not an IP address")
 }
+
+/// One `recv` into the spare capacity of `buf`, advancing it.
+#[cfg(feature = "bytes")]
+fn recv_into<B: bytes::BufMut + ?Sized>(s: &net::UdpSocket, buf: &mut B) -> io::Result<usize> {
+    let n = SockRef::from(s).recv(chunk_uninit(buf))?;
+    // SAFETY: `recv` returned `n`: the kernel initialised that many bytes of the chunk.
+    unsafe { buf.advance_mut(n) };
+    Ok(n)
+}
+
+/// One `recv_from` into the spare capacity of `buf`, advancing it.
+#[cfg(feature = "bytes")]
+fn recv_from_into<B: bytes::BufMut + ?Sized>(
+    s: &net::UdpSocket,
+    buf: &mut B,
+) -> io::Result<(usize, SocketAddr)> {
+    let (n, from) = inet(SockRef::from(s).recv_from(chunk_uninit(buf)))?;
+    // SAFETY: `recv_from` returned `n`: the kernel initialised that many bytes of the chunk.
+    unsafe { buf.advance_mut(n) };
+    Ok((n, from))
+}
+
+/// The spare capacity of `buf`, for the kernel to write into.
+#[cfg(feature = "bytes")]
+fn chunk_uninit<B: bytes::BufMut + ?Sized>(buf: &mut B) -> &mut [MaybeUninit<u8>] {
+    // SAFETY: the slice is handed only to `recv`/`recv_from`, which write initialised bytes
+    // and never de-initialise any.
+    unsafe { buf.chunk_mut().as_uninit_slice_mut() }
+}
+
+datagram_methods!(UdpSocket, SocketAddr);
+readiness_methods!(UdpSocket, poll_recv_ready, poll_send_ready);
+ip_option_methods!(UdpSocket, io);
+spin_reads_method!(UdpSocket);
+local_addr_methods!(UdpSocket, SocketAddr);
+ttl_methods!(UdpSocket);
+buffer_size_methods!(UdpSocket);
+busy_poll_methods!(UdpSocket);
+impl_fd!(UdpSocket);
+impl_debug_as_std!(UdpSocket);

@@ -5,7 +5,8 @@ mod common;
 
 use futures_util::{AsyncReadExt, AsyncWriteExt};
 use sonic_net::{TcpListener, TcpStream, UdpSocket, UnixStream};
-use std::io::IoSlice;
+use sonic_rt::io::Interest;
+use std::io::{self, IoSlice, IoSliceMut};
 
 #[global_allocator]
 static GLOBAL: sonic_test_support::CountingAlloc = sonic_test_support::CountingAlloc;
@@ -49,6 +50,29 @@ fn tcp_echo(busy: bool) {
             client.read_exact(&mut buf[40..]).await.unwrap();
         });
         client.set_read_ahead(0);
+        // tokio's readiness style: `ready` (a waiter in each direction's list) + `try_*`.
+        assert_steady_state_alloc_free!("tcp echo (ready + try_write/try_read_vectored)", {
+            let mut sent = 0;
+            while sent < 64 {
+                let ready = client.ready(Interest::WRITABLE).await.unwrap();
+                assert!(ready.is_writable());
+                match client.try_write(&[6u8; 64][sent..]) {
+                    Ok(n) => sent += n,
+                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+                    Err(e) => panic!("{e}"),
+                }
+            }
+            let mut got = 0;
+            while got < 64 {
+                client.ready(Interest::READABLE).await.unwrap();
+                let (a, b) = buf[got..].split_at_mut((64 - got) / 2);
+                match client.try_read_vectored(&mut [IoSliceMut::new(a), IoSliceMut::new(b)]) {
+                    Ok(n) => got += n,
+                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+                    Err(e) => panic!("{e}"),
+                }
+            }
+        });
         assert_steady_state_alloc_free!("tcp echo (vectored write, borrowed split)", {
             let (mut rd, mut wr) = TcpStream::split(&mut client);
             let bufs = [IoSlice::new(&[2u8; 32]), IoSlice::new(&[3u8; 32])];
@@ -83,6 +107,23 @@ fn udp_echo(busy: bool) {
         assert_steady_state_alloc_free!("udp connected send/recv", {
             client.send(&[8u8; 64]).await.unwrap();
             assert_eq!(client.recv(&mut buf).await.unwrap(), 64);
+        });
+        assert_steady_state_alloc_free!("udp try_send/readable/try_recv, poll_recv", {
+            client.writable().await.unwrap();
+            client.try_send(&[9u8; 64]).unwrap();
+            loop {
+                client.readable().await.unwrap();
+                match client.try_recv(&mut buf) {
+                    Ok(n) => break assert_eq!(n, 64),
+                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+                    Err(e) => panic!("{e}"),
+                }
+            }
+            client.send(&[10u8; 64]).await.unwrap();
+            let n = std::future::poll_fn(|cx| client.poll_recv(cx, &mut buf))
+                .await
+                .unwrap();
+            assert_eq!(n, 64);
         });
         echo.abort();
     });

@@ -7,9 +7,9 @@ mod common;
 
 use sonic_test_support::each_mode;
 
-use common::within;
+use common::{tcp_pair, within};
 use futures_util::{AsyncReadExt, AsyncWriteExt};
-use sonic_net::{Shutdown, TcpListener, TcpStream, UnixStream};
+use sonic_net::{Shutdown, TcpStream, UnixStream};
 use sonic_rt::Runtime;
 use std::io;
 use std::rc::Rc;
@@ -26,17 +26,6 @@ each_mode!(
     into_std_refuses_to_drop_buffered_bytes,
     unix_stream_read_ahead,
 );
-
-async fn tcp_pair() -> (TcpStream, TcpStream) {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let client = TcpStream::connect(listener.local_addr().unwrap())
-        .await
-        .unwrap();
-    let (server, _) = listener.accept().await.unwrap();
-    client.set_nodelay(true).unwrap();
-    server.set_nodelay(true).unwrap();
-    (client, server)
-}
 
 fn read_exact_echo_with_read_ahead(rt: &Runtime) {
     rt.block_on(within(10, async {

@@ -3,12 +3,12 @@
 use super::TcpStream;
 use crate::addr::{each_addr, ToSocketAddrs};
 use crate::backoff::{self, AcceptBackoff};
+use crate::methods::{impl_fd, local_addr_methods, ttl_methods};
 use socket2::{Domain, Protocol, SockAddr, SockRef, Socket, Type};
 use sonic_rt::io::Async;
 use std::fmt;
 use std::io;
 use std::net::{self, SocketAddr};
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
 use std::pin::Pin;
 use std::task::{ready, Context, Poll};
 use std::time::Duration;
@@ -171,24 +171,17 @@ impl TcpListener {
         })
     }
 
+    /// Registers a listening socket that is already non-blocking.
+    pub(crate) fn from_nonblocking(listener: net::TcpListener) -> io::Result<TcpListener> {
+        Ok(TcpListener {
+            io: Async::from_nonblocking(listener)?,
+            backoff: AcceptBackoff::new(),
+        })
+    }
+
     /// Deregisters the socket and returns the `std` listener, still non-blocking.
     pub fn into_std(self) -> io::Result<net::TcpListener> {
         self.io.into_inner()
-    }
-
-    /// The local address (with the port picked by the kernel if bound to port 0).
-    pub fn local_addr(&self) -> io::Result<SocketAddr> {
-        self.io.get_ref().local_addr()
-    }
-
-    /// `IP_TTL` for accepted connections.
-    pub fn set_ttl(&self, ttl: u32) -> io::Result<()> {
-        self.io.get_ref().set_ttl(ttl)
-    }
-
-    /// The `IP_TTL` value.
-    pub fn ttl(&self) -> io::Result<u32> {
-        self.io.get_ref().ttl()
     }
 
     /// How long accept waits before asking the kernel again after it failed for lack of file
@@ -312,17 +305,11 @@ impl futures_core::Stream for Incoming<'_> {
     }
 }
 
-impl AsRawFd for TcpListener {
-    fn as_raw_fd(&self) -> RawFd {
-        self.io.as_raw_fd()
-    }
-}
-
-impl AsFd for TcpListener {
-    fn as_fd(&self) -> BorrowedFd<'_> {
-        self.io.as_fd()
-    }
-}
+// The local address is the one bound, with the port the kernel picked for port 0; the TTL
+// applies to accepted connections.
+local_addr_methods!(TcpListener, SocketAddr);
+ttl_methods!(TcpListener);
+impl_fd!(TcpListener);
 
 impl fmt::Debug for TcpListener {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -5,7 +5,7 @@ use crate::split::stream_halves;
 use std::io;
 use std::net::SocketAddr;
 
-stream_halves!(TcpStream, SocketAddr);
+stream_halves!(TcpStream, SocketAddr, std::net::TcpStream);
 
 impl ReadHalf<'_> {
     /// See [`TcpStream::peek`].

@@ -1,11 +1,12 @@
 //! `UnixDatagram`.
 
 use super::address;
-use sonic_rt::io::Async;
-use std::fmt;
+use crate::methods::{
+    datagram_methods, impl_debug_as_std, impl_fd, local_addr_methods, readiness_methods,
+};
+use sonic_rt::io::{Async, Interest};
 use std::io;
 use std::net::Shutdown;
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
 use std::os::unix::net::{self, SocketAddr};
 use std::path::Path;
 use std::task::{Context, Poll};
@@ -13,9 +14,10 @@ use std::task::{Context, Poll};
 /// A Unix datagram socket registered with the current sonic runtime.
 ///
 /// Several tasks may share one socket through an `Rc`: every task waiting in an async fn
-/// (`recv_from`, `send_to`, `readable`...) is woken when the socket becomes ready, and those
-/// that then find nothing wait again. The `poll_*` methods keep only the most recent poller's
-/// waker per direction, as in tokio.
+/// (`recv_from`, `send_to`, `ready`, `readable`...) is woken when the socket becomes ready,
+/// and those that then find nothing wait again. The `poll_*` methods keep only the most recent
+/// poller's waker per direction, as in tokio. The `try_*` methods answer `WouldBlock` as
+/// tokio's do (see [`UdpSocket`](crate::UdpSocket)).
 ///
 /// # Examples
 /// ```
@@ -105,31 +107,6 @@ impl UnixDatagram {
         self.io.get_ref().connect_addr(addr)
     }
 
-    /// The local address.
-    pub fn local_addr(&self) -> io::Result<SocketAddr> {
-        self.io.get_ref().local_addr()
-    }
-
-    /// The connected peer's address.
-    pub fn peer_addr(&self) -> io::Result<SocketAddr> {
-        self.io.get_ref().peer_addr()
-    }
-
-    /// Sends one datagram to the connected peer.
-    pub async fn send(&self, buf: &[u8]) -> io::Result<usize> {
-        self.io.write_with(|s| s.send(buf)).await
-    }
-
-    /// Polls for [`send`](UnixDatagram::send).
-    pub fn poll_send(&self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
-        self.io.poll_write_with(cx, |s| s.send(buf))
-    }
-
-    /// Receives one datagram.
-    pub async fn recv(&self, buf: &mut [u8]) -> io::Result<usize> {
-        self.io.read_with(|s| s.recv(buf)).await
-    }
-
     /// Polls for [`recv`](UnixDatagram::recv).
     pub fn poll_recv(&self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
         self.io.poll_read_with(cx, |s| s.recv(buf))
@@ -147,9 +124,12 @@ impl UnixDatagram {
         self.io.write_with(|s| s.send_to_addr(buf, addr)).await
     }
 
-    /// Receives one datagram and the sender's address (unnamed if it was not bound).
-    pub async fn recv_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
-        self.io.read_with(|s| s.recv_from(buf)).await
+    /// Sends one datagram to the socket bound at `path` if the socket is writable now,
+    /// without waiting: `WouldBlock` otherwise.
+    pub fn try_send_to(&self, buf: &[u8], path: impl AsRef<Path>) -> io::Result<usize> {
+        let addr = address::from_path(path.as_ref())?;
+        self.io
+            .try_io(Interest::WRITABLE, |s| s.send_to_addr(buf, &addr))
     }
 
     /// Polls for [`recv_from`](UnixDatagram::recv_from).
@@ -165,27 +145,10 @@ impl UnixDatagram {
     pub fn shutdown(&self, how: Shutdown) -> io::Result<()> {
         self.io.get_ref().shutdown(how)
     }
-
-    /// Reads and clears the pending error (`SO_ERROR`).
-    pub fn take_error(&self) -> io::Result<Option<io::Error>> {
-        self.io.get_ref().take_error()
-    }
 }
 
-impl AsRawFd for UnixDatagram {
-    fn as_raw_fd(&self) -> RawFd {
-        self.io.as_raw_fd()
-    }
-}
-
-impl AsFd for UnixDatagram {
-    fn as_fd(&self) -> BorrowedFd<'_> {
-        self.io.as_fd()
-    }
-}
-
-impl fmt::Debug for UnixDatagram {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Debug::fmt(self.io.get_ref(), f)
-    }
-}
+datagram_methods!(UnixDatagram, SocketAddr);
+readiness_methods!(UnixDatagram, poll_recv_ready, poll_send_ready);
+local_addr_methods!(UnixDatagram, SocketAddr);
+impl_fd!(UnixDatagram);
+impl_debug_as_std!(UnixDatagram);

@@ -2,10 +2,10 @@
 
 use super::{address, UnixStream};
 use crate::backoff::{self, AcceptBackoff};
+use crate::methods::{impl_fd, local_addr_methods};
 use sonic_rt::io::Async;
 use std::fmt;
 use std::io;
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
 use std::os::unix::net::{self, SocketAddr};
 use std::path::Path;
 use std::pin::Pin;
@@ -89,11 +89,6 @@ impl UnixListener {
         self.io.into_inner()
     }
 
-    /// The local address.
-    pub fn local_addr(&self) -> io::Result<SocketAddr> {
-        self.io.get_ref().local_addr()
-    }
-
     /// See [`TcpListener::accept_backoff`](crate::TcpListener::accept_backoff).
     pub fn accept_backoff(&self) -> Duration {
         self.backoff.delay()
@@ -162,17 +157,8 @@ impl futures_core::Stream for Incoming<'_> {
     }
 }
 
-impl AsRawFd for UnixListener {
-    fn as_raw_fd(&self) -> RawFd {
-        self.io.as_raw_fd()
-    }
-}
-
-impl AsFd for UnixListener {
-    fn as_fd(&self) -> BorrowedFd<'_> {
-        self.io.as_fd()
-    }
-}
+local_addr_methods!(UnixListener, SocketAddr);
+impl_fd!(UnixListener);
 
 impl fmt::Debug for UnixListener {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

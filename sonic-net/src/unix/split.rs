@@ -4,4 +4,4 @@ use super::UnixStream;
 use crate::split::stream_halves;
 use std::os::unix::net::SocketAddr;
 
-stream_halves!(UnixStream, SocketAddr);
+stream_halves!(UnixStream, SocketAddr, std::os::unix::net::UnixStream);

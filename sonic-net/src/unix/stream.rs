@@ -2,16 +2,16 @@
 
 use super::address;
 use super::split::{OwnedReadHalf, OwnedWriteHalf, ReadHalf, WriteHalf};
+use crate::methods::{
+    impl_debug_as_std, impl_fd, local_addr_methods, readiness_methods, spin_reads_method,
+    stream_methods,
+};
 use crate::sockopt;
-use crate::split;
 use crate::stream_io::{self, impl_async_read, impl_async_write};
 use socket2::{Domain, Type};
 use sonic_rt::io::Async;
-use std::fmt;
 use std::future::poll_fn;
-use std::io::{self, Read};
-use std::net::Shutdown;
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
+use std::io;
 use std::os::unix::net::{self, SocketAddr};
 use std::path::Path;
 
@@ -79,105 +79,6 @@ impl UnixStream {
         let (a, b) = net::UnixStream::pair()?;
         Ok((UnixStream::from_std(a)?, UnixStream::from_std(b)?))
     }
-
-    /// Wraps a `std` stream: makes it non-blocking and registers it.
-    pub fn from_std(stream: net::UnixStream) -> io::Result<UnixStream> {
-        Ok(UnixStream {
-            io: Async::new(stream)?,
-        })
-    }
-
-    /// Deregisters the socket and returns the `std` stream, still non-blocking.
-    ///
-    /// Fails with [`io::ErrorKind::InvalidData`] (and closes the socket) if read-ahead bytes
-    /// are buffered ([`read_ahead_len`](UnixStream::read_ahead_len) > 0): the `std` stream
-    /// could not deliver them. Read them out first ([`try_read`](UnixStream::try_read) serves
-    /// them without a syscall).
-    pub fn into_std(self) -> io::Result<net::UnixStream> {
-        self.io.into_inner()
-    }
-
-    /// Read-ahead: a read smaller than `bytes` is served from one `read` of `bytes` kept in
-    /// this stream's buffer (0 turns it off; the default is the runtime's
-    /// [`Builder::read_ahead`](sonic_rt::Builder::read_ahead)). Buffered bytes come first for
-    /// every read and make [`readable`](UnixStream::readable) ready. See
-    /// [`TcpStream::set_read_ahead`](crate::TcpStream::set_read_ahead).
-    pub fn set_read_ahead(&self, bytes: usize) {
-        self.io.set_read_ahead(bytes);
-    }
-
-    /// The read-ahead size (0: off); see [`UnixStream::set_read_ahead`].
-    pub fn read_ahead(&self) -> usize {
-        self.io.read_ahead()
-    }
-
-    /// How many bytes have been read ahead from the kernel and not yet delivered.
-    pub fn read_ahead_len(&self) -> usize {
-        self.io.read_ahead_len()
-    }
-
-    /// One non-blocking read: `WouldBlock` if no data is queued (and the next
-    /// [`readable`](UnixStream::readable) then waits for new data). Read-ahead bytes, if any
-    /// are buffered, are returned first without a syscall.
-    pub fn try_read(&self, buf: &mut [u8]) -> io::Result<usize> {
-        self.io.try_read_stream(buf, |mut s, b| s.read(b))
-    }
-
-    /// Spin reads for a busy-poll runtime: a read that would block is retried at every loop
-    /// turn instead of waiting for the readiness event (see
-    /// [`Async::set_spin_reads`](sonic_rt::io::Async::set_spin_reads)). No effect without
-    /// busy-poll.
-    pub fn set_spin_reads(&self, on: bool) {
-        self.io.set_spin_reads(on);
-    }
-
-    /// The local address.
-    pub fn local_addr(&self) -> io::Result<SocketAddr> {
-        self.io.get_ref().local_addr()
-    }
-
-    /// The peer's address.
-    pub fn peer_addr(&self) -> io::Result<SocketAddr> {
-        self.io.get_ref().peer_addr()
-    }
-
-    /// Reads and clears the pending error (`SO_ERROR`).
-    pub fn take_error(&self) -> io::Result<Option<io::Error>> {
-        self.io.get_ref().take_error()
-    }
-
-    /// Shuts down the read side, the write side or both.
-    pub fn shutdown(&self, how: Shutdown) -> io::Result<()> {
-        self.io.get_ref().shutdown(how)
-    }
-
-    /// Waits until the stream is (probably) readable.
-    pub async fn readable(&self) -> io::Result<()> {
-        self.io.readable().await
-    }
-
-    /// Waits until the stream is (probably) writable.
-    pub async fn writable(&self) -> io::Result<()> {
-        self.io.writable().await
-    }
-
-    pub(crate) fn async_io(&self) -> &Async<net::UnixStream> {
-        &self.io
-    }
-
-    /// Borrowed read and write halves, for use by two futures at once (for example under
-    /// `join`). Free: no allocation, no reference count. (With futures' `AsyncReadExt` in
-    /// scope, write `UnixStream::split(&mut s)`: see [`TcpStream::split`](crate::TcpStream::split).)
-    pub fn split(&mut self) -> (ReadHalf<'_>, WriteHalf<'_>) {
-        split::split(self)
-    }
-
-    /// Owned read and write halves that can move into two tasks. One `Rc` allocation; no lock.
-    /// Dropping the write half shuts the write side down; `reunite` puts the stream back
-    /// together.
-    pub fn into_split(self) -> (OwnedReadHalf, OwnedWriteHalf) {
-        split::into_split(self)
-    }
 }
 
 impl_async_read!([] UnixStream, |s| &s.io);
@@ -187,20 +88,9 @@ impl_async_write!([] UnixStream, |s| &s.io);
 impl_async_read!(['a] &'a UnixStream, |s| &s.io);
 impl_async_write!(['a] &'a UnixStream, |s| &s.io);
 
-impl AsRawFd for UnixStream {
-    fn as_raw_fd(&self) -> RawFd {
-        self.io.as_raw_fd()
-    }
-}
-
-impl AsFd for UnixStream {
-    fn as_fd(&self) -> BorrowedFd<'_> {
-        self.io.as_fd()
-    }
-}
-
-impl fmt::Debug for UnixStream {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Debug::fmt(self.io.get_ref(), f)
-    }
-}
+readiness_methods!(UnixStream, poll_read_ready, poll_write_ready);
+stream_methods!(UnixStream, net::UnixStream, SocketAddr);
+spin_reads_method!(UnixStream);
+local_addr_methods!(UnixStream, SocketAddr);
+impl_fd!(UnixStream);
+impl_debug_as_std!(UnixStream);

@@ -1,9 +1,10 @@
 //! `Async<T>`: a non-blocking fd registered with the reactor.
 
 use super::read_ahead::ReadAhead;
+use super::ready::{Interest, Ready};
 use crate::context;
 use crate::executor::budget;
-use crate::reactor::{Direction, Readiness, ScheduledIo};
+use crate::reactor::{self, Direction, Readiness, ScheduledIo};
 use crate::runtime::core::Core;
 use std::cell::Cell;
 use std::fmt;
@@ -27,8 +28,9 @@ use std::task::{ready, Context, Poll};
 /// # Several tasks on one `Async`
 ///
 /// Any number of tasks may wait on one `Async` (shared through an `Rc`) with the async fns
-/// ([`readable`](Async::readable), [`writable`](Async::writable),
-/// [`read_with`](Async::read_with), [`write_with`](Async::write_with)): each parks its own
+/// ([`ready`](Async::ready), [`readable`](Async::readable), [`writable`](Async::writable),
+/// [`read_with`](Async::read_with), [`write_with`](Async::write_with),
+/// [`async_io`](Async::async_io)): each parks its own
 /// waiter, and a readiness event wakes every one waiting for that direction (those that then
 /// find nothing wait again). Parking allocates nothing, for one waiter or many, and a
 /// cancelled (dropped) future leaves no trace.
@@ -246,7 +248,7 @@ impl<T: AsFd> Async<T> {
         cx: &mut Context<'_>,
     ) -> Poll<io::Result<()>> {
         if self.source.is_shutdown() {
-            return Poll::Ready(Err(io::Error::other("the I/O source was deregistered")));
+            return Poll::Ready(Err(gone()));
         }
         match waiter {
             None => self.source.poll_ready(dir, cx).map(Ok),
@@ -276,6 +278,169 @@ impl<T: AsFd> Async<T> {
     pub async fn writable(&self) -> io::Result<()> {
         let waiter = pin!(Readiness::new(&self.source, Direction::Write));
         poll_fn(|cx| self.poll_ready(Direction::Write, Some(waiter.as_ref()), cx)).await
+    }
+
+    /// Waits until the fd is ready for any of `interest`, and returns what it is ready for:
+    /// tokio's `ready`. Several tasks may wait at once; an event wakes every one whose
+    /// interest it concerns.
+    ///
+    /// The result is the readiness cached now, restricted to `interest` (so
+    /// [`Ready::READ_CLOSED`] comes with [`Interest::READABLE`], and
+    /// [`Ready::WRITE_CLOSED`] with [`Interest::WRITABLE`]). Readiness is a hint: an operation
+    /// may still find nothing and return `WouldBlock` (which clears it, through
+    /// [`try_io`](Async::try_io) or [`async_io`](Async::async_io)). With read-ahead bytes
+    /// buffered, a readable interest is ready at once and the result includes
+    /// [`Ready::READABLE`]. As for [`readable`](Async::readable), a new `Async` starts out
+    /// readable and writable until an operation says otherwise (tokio's waits for the first
+    /// event). Fails once the source is deregistered.
+    ///
+    /// # Examples
+    /// ```
+    /// use sonic_rt::io::{Async, Interest};
+    /// use std::io::Write;
+    /// use std::os::unix::net::UnixStream;
+    ///
+    /// sonic_rt::block_on(async {
+    ///     let (a, b) = UnixStream::pair().unwrap();
+    ///     let (a, b) = (Async::new(a).unwrap(), Async::new(b).unwrap());
+    ///     let ready = a.ready(Interest::WRITABLE).await.unwrap();
+    ///     assert!(ready.is_writable() && !ready.is_readable());
+    ///     a.write_with(|mut s| s.write(b"x")).await.unwrap();
+    ///     drop(a);
+    ///     let ready = b.ready(Interest::READABLE).await.unwrap();
+    ///     assert!(ready.is_readable());
+    /// });
+    /// ```
+    pub async fn ready(&self, interest: Interest) -> io::Result<Ready> {
+        let mask = interest.mask();
+        let (reader, writer) = self.interest_waiters(mask);
+        let (reader, writer) = (pin!(reader), pin!(writer));
+        poll_fn(|cx| {
+            let buffered = interest.is_readable() && !self.read_ahead.is_empty();
+            if !buffered {
+                ready!(self.poll_interest(mask, reader.as_ref(), writer.as_ref(), cx))?;
+            }
+            let mut ready = Ready::from_bits(self.source.readiness() & mask);
+            if buffered {
+                ready |= Ready::READABLE;
+            }
+            Poll::Ready(Ok(ready))
+        })
+        .await
+    }
+
+    /// The two waits of an interest, one in each direction's list, each ending only on the
+    /// bits of `mask` on its side (pin them, then poll with `poll_interest`).
+    fn interest_waiters(&self, mask: u8) -> (Readiness<'_>, Readiness<'_>) {
+        (
+            Readiness::with_mask(&self.source, Direction::Read, mask & READ_SIDE),
+            Readiness::with_mask(&self.source, Direction::Write, mask & WRITE_SIDE),
+        )
+    }
+
+    /// Ready when one of `mask` is set, or parks `reader` and `writer` (each only if `mask`
+    /// has bits of its side) in their direction's waiter list.
+    fn poll_interest(
+        &self,
+        mask: u8,
+        reader: Pin<&Readiness<'_>>,
+        writer: Pin<&Readiness<'_>>,
+        cx: &mut Context<'_>,
+    ) -> Poll<io::Result<()>> {
+        let ready = (mask & READ_SIDE != 0 && reader.poll_ready(cx).is_ready())
+            || (mask & WRITE_SIDE != 0 && writer.poll_ready(cx).is_ready());
+        if self.source.is_shutdown() {
+            return Poll::Ready(Err(gone()));
+        }
+        if ready {
+            Poll::Ready(Ok(()))
+        } else {
+            Poll::Pending
+        }
+    }
+
+    /// One non-blocking operation, tokio's `try_io` rule: if the cached readiness holds none
+    /// of `interest`, fails with `WouldBlock` without calling `op` (no syscall); otherwise
+    /// runs `op`, and a `WouldBlock` from it clears that readiness until the next event. Meant
+    /// for one direction at a time.
+    ///
+    /// With [`Interest::READABLE`] and read-ahead bytes buffered, `op` runs whatever the
+    /// readiness (it sees the fd only; see [the type's docs](Async#read-ahead)).
+    ///
+    /// # Examples
+    /// ```
+    /// use sonic_rt::io::{Async, Interest};
+    /// use std::io::{ErrorKind, Read};
+    /// use std::os::unix::net::UnixStream;
+    ///
+    /// sonic_rt::block_on(async {
+    ///     let (_a, b) = UnixStream::pair().unwrap();
+    ///     let b = Async::new(b).unwrap();
+    ///     let mut buf = [0u8; 8];
+    ///     let mut calls = 0;
+    ///     for _ in 0..2 {
+    ///         let err = b
+    ///             .try_io(Interest::READABLE, |mut s| {
+    ///                 calls += 1;
+    ///                 s.read(&mut buf)
+    ///             })
+    ///             .unwrap_err();
+    ///         assert_eq!(err.kind(), ErrorKind::WouldBlock);
+    ///     }
+    ///     assert_eq!(calls, 1, "the second try knew the answer without asking the kernel");
+    /// });
+    /// ```
+    pub fn try_io<R>(
+        &self,
+        interest: Interest,
+        op: impl FnOnce(&T) -> io::Result<R>,
+    ) -> io::Result<R> {
+        let mask = interest.mask();
+        let buffered = interest.is_readable() && !self.read_ahead.is_empty();
+        if !buffered && !self.source.is_ready_for(mask) {
+            return Err(io::ErrorKind::WouldBlock.into());
+        }
+        match op(self.get_ref()) {
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                self.source.clear_bits(mask);
+                Err(e)
+            }
+            res => res,
+        }
+    }
+
+    /// Awaits an operation in the direction(s) of `interest`: runs `op` whenever the fd is
+    /// ready for them and returns its first result that is not `WouldBlock` (which clears the
+    /// readiness before the next wait). tokio's `async_io`; for one direction,
+    /// [`read_with`](Async::read_with) and [`write_with`](Async::write_with) are the same
+    /// thing. Several tasks may wait at once, each woken by the events it is interested in.
+    /// Spends one unit of the task's budget per poll.
+    ///
+    /// With [`Interest::READABLE`] and read-ahead bytes buffered, `op` is tried once per poll
+    /// without waiting, as in `read_with`.
+    pub async fn async_io<R>(
+        &self,
+        interest: Interest,
+        mut op: impl FnMut(&T) -> io::Result<R>,
+    ) -> io::Result<R> {
+        let mask = interest.mask();
+        let (reader, writer) = self.interest_waiters(mask);
+        let (reader, writer) = (pin!(reader), pin!(writer));
+        poll_fn(|cx| {
+            ready!(budget::poll_proceed(cx));
+            let mut skip_wait = interest.is_readable() && !self.read_ahead.is_empty();
+            loop {
+                if !skip_wait {
+                    ready!(self.poll_interest(mask, reader.as_ref(), writer.as_ref(), cx))?;
+                }
+                skip_wait = false;
+                match op(self.get_ref()) {
+                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => self.source.clear_bits(mask),
+                    res => return Poll::Ready(res),
+                }
+            }
+        })
+        .await
     }
 
     /// Forgets the cached read readiness: the next read waits for an event first. Call it when
@@ -425,32 +590,45 @@ impl<T: AsFd> Async<T> {
 
     /// One non-blocking stream read into `buf`, the synchronous form of
     /// [`poll_read_stream`](Async::poll_read_stream): buffered read-ahead bytes first (no
-    /// syscall), else one `read`. `WouldBlock` clears the read readiness, so the next
-    /// [`readable`](Async::readable) waits for new data.
+    /// syscall), else one `read` under tokio's `try_read` rule (see
+    /// [`try_io`](Async::try_io)): `WouldBlock` without a syscall while the cached read
+    /// readiness is clear, and a `WouldBlock` from the kernel clears it, so the next
+    /// [`readable`](Async::readable) waits for new data. A short read leaves the readiness
+    /// alone, as tokio's `try_read` does (the next call asks the kernel again); only a short
+    /// read-ahead fill clears it (see [`set_read_ahead`](Async::set_read_ahead)).
     pub fn try_read_stream(
         &self,
         buf: &mut [u8],
         mut read: impl FnMut(&T, &mut [u8]) -> io::Result<usize>,
     ) -> io::Result<usize> {
         if self.read_ahead.serves(buf.len()) {
-            if self.read_ahead.is_empty() {
-                match self.fill_read_ahead(self.get_ref(), &mut read) {
-                    Ok(0) => return Ok(0),
-                    Ok(_) => {}
-                    Err(e) => return Err(self.clear_if_would_block(e)),
-                }
-            }
-            return Ok(self.read_ahead.read_into(buf));
+            return self.try_read_ahead(read, |bytes| copy_out(bytes, buf));
         }
-        match read(self.get_ref(), buf) {
-            Ok(n) => {
-                if n > 0 && n < buf.len() {
-                    self.source.clear_readiness(Direction::Read);
-                }
-                Ok(n)
+        self.try_io(Interest::READABLE, |io| read(io, buf))
+    }
+
+    /// The synchronous form of [`poll_read_ahead`](Async::poll_read_ahead), for a destination
+    /// that is not a `&mut [u8]`: hands buffered read-ahead bytes to `deliver` (no syscall);
+    /// with none buffered, refills the buffer with one `read` under the rule of
+    /// [`try_read_stream`](Async::try_read_stream) first. Returns what `deliver` took, or
+    /// `Ok(0)` at the end of the stream (`deliver` is then not called).
+    ///
+    /// With read-ahead off and nothing buffered, fails with [`io::ErrorKind::InvalidInput`].
+    pub fn try_read_ahead(
+        &self,
+        mut read: impl FnMut(&T, &mut [u8]) -> io::Result<usize>,
+        deliver: impl FnOnce(&[u8]) -> usize,
+    ) -> io::Result<usize> {
+        if self.read_ahead.is_empty() {
+            if self.read_ahead.capacity() == 0 {
+                return Err(read_ahead_off());
             }
-            Err(e) => Err(self.clear_if_would_block(e)),
+            let n = self.try_io(Interest::READABLE, |io| self.fill_read_ahead(io, &mut read))?;
+            if n == 0 {
+                return Ok(0);
+            }
         }
+        Ok(self.read_ahead.consume(deliver))
     }
 
     /// Copies read-ahead bytes into `buf` without consuming them: what the next read would
@@ -473,13 +651,16 @@ impl<T: AsFd> Async<T> {
         }
         Ok(n)
     }
+}
 
-    fn clear_if_would_block(&self, e: io::Error) -> io::Error {
-        if e.kind() == io::ErrorKind::WouldBlock {
-            self.source.clear_readiness(Direction::Read);
-        }
-        e
-    }
+/// The readiness bits whose events wake the reader list (see `Readiness::with_mask`).
+const READ_SIDE: u8 = reactor::READABLE | reactor::READ_CLOSED | reactor::PRIORITY | reactor::ERROR;
+/// The bits whose events wake the writer list.
+const WRITE_SIDE: u8 = reactor::WRITABLE | reactor::WRITE_CLOSED;
+
+#[cold]
+fn gone() -> io::Error {
+    io::Error::other("the I/O source was deregistered")
 }
 
 /// Copies as much of `bytes` as fits into `buf`.

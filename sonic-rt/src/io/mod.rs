@@ -2,8 +2,10 @@
 
 mod async_fd;
 mod read_ahead;
+mod ready;
 
 pub use async_fd::Async;
+pub use ready::{Interest, Ready};
 
 /// The standard streams as async streams (tokio's `io::stdin` and friends): see
 /// [`stdio`](crate::stdio).

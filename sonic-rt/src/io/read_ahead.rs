@@ -120,7 +120,7 @@ impl ReadAhead {
     }
 
     /// Copies buffered bytes into `dst` and consumes them.
-    #[inline]
+    #[cfg(test)]
     pub(crate) fn read_into(&self, dst: &mut [u8]) -> usize {
         self.consume(|bytes| {
             let n = bytes.len().min(dst.len());

@@ -68,6 +68,7 @@ impl Events {
                 read_closed: hup || bits & libc::EPOLLRDHUP != 0,
                 write_closed: hup,
                 error,
+                priority: bits & libc::EPOLLPRI != 0,
             }
         })
     }

@@ -80,6 +80,7 @@ impl Events {
                 read_closed: read && eof,
                 write_closed: write && eof,
                 error,
+                priority: false,
             }
         })
     }

@@ -30,6 +30,7 @@ mod kqueue;
 
 pub(crate) use poller::{Events, Notifier, Poller};
 pub(crate) use source::{Direction, Readiness, ScheduledIo};
+pub(crate) use source::{ERROR, PRIORITY, READABLE, READ_CLOSED, WRITABLE, WRITE_CLOSED};
 
 use crate::slab::{Key, Slab};
 use std::io;

@@ -29,6 +29,8 @@ pub(crate) struct Event {
     pub(crate) read_closed: bool,
     pub(crate) write_closed: bool,
     pub(crate) error: bool,
+    /// Urgent (out-of-band) data; `readable` is set with it.
+    pub(crate) priority: bool,
 }
 
 /// Splits a timeout into what a kernel call takes: `None` is forever.

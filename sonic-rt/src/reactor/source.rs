@@ -21,12 +21,15 @@ use std::pin::Pin;
 use std::ptr::NonNull;
 use std::task::{Context, Poll, Waker};
 
-const READABLE: u8 = 1 << 0;
-const WRITABLE: u8 = 1 << 1;
-const READ_CLOSED: u8 = 1 << 2;
-const WRITE_CLOSED: u8 = 1 << 3;
-const ERROR: u8 = 1 << 4;
+// The readiness bits; `io::Ready` uses the same values (all but `SHUTDOWN`).
+pub(crate) const READABLE: u8 = 1 << 0;
+pub(crate) const WRITABLE: u8 = 1 << 1;
+pub(crate) const READ_CLOSED: u8 = 1 << 2;
+pub(crate) const WRITE_CLOSED: u8 = 1 << 3;
+pub(crate) const ERROR: u8 = 1 << 4;
 const SHUTDOWN: u8 = 1 << 5;
+/// Urgent data (`EPOLLPRI`); reported with `READABLE` too, as mio does.
+pub(crate) const PRIORITY: u8 = 1 << 6;
 
 /// Which half of a source a task waits on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -36,18 +39,24 @@ pub(crate) enum Direction {
 }
 
 impl Direction {
-    /// Bits that mean "an I/O call in this direction will not block".
+    /// Bits that mean "an I/O call in this direction will not block". A pending error counts
+    /// for reads only, as in tokio (its reads wait for `READABLE | ERROR`, its writes for
+    /// `WRITABLE`): a UDP socket's ICMP error is picked up by the next receive. A failed or
+    /// reset TCP connection also reports a hang-up, which is `WRITE_CLOSED`.
     fn ready_mask(self) -> u8 {
         match self {
             Direction::Read => READABLE | READ_CLOSED | ERROR | SHUTDOWN,
-            Direction::Write => WRITABLE | WRITE_CLOSED | ERROR | SHUTDOWN,
+            Direction::Write => WRITABLE | WRITE_CLOSED | SHUTDOWN,
         }
     }
 
-    /// Bits cleared when a call in this direction would block.
+    /// Bits cleared when a call in this direction would block. For reads that includes
+    /// `ERROR`, as in tokio: a receive that would block has already returned (and so cleared)
+    /// any pending error, and an `ERROR` left set would keep the direction "ready" forever, so
+    /// a waiting receive would call the kernel in a loop instead of waiting.
     fn clear_mask(self) -> u8 {
         match self {
-            Direction::Read => READABLE,
+            Direction::Read => READABLE | ERROR,
             Direction::Write => WRITABLE,
         }
     }
@@ -133,6 +142,23 @@ impl ScheduledIo {
         self.readiness.get() & SHUTDOWN != 0
     }
 
+    /// The cached readiness bits (those above; `SHUTDOWN` included).
+    pub(crate) fn readiness(&self) -> u8 {
+        self.readiness.get()
+    }
+
+    /// Whether any of `mask` is set, or the source is shut down (every wait ends then).
+    pub(crate) fn is_ready_for(&self, mask: u8) -> bool {
+        self.readiness.get() & (mask | SHUTDOWN) != 0
+    }
+
+    /// Clears the bits of `mask` that an operation that would block disproves: the closed bits
+    /// and `SHUTDOWN` stay (they never go back), as in tokio's `clear_readiness`.
+    pub(crate) fn clear_bits(&self, mask: u8) {
+        let clearable = mask & (READABLE | WRITABLE | ERROR | PRIORITY);
+        self.readiness.set(self.readiness.get() & !clearable);
+    }
+
     /// The `poll_*` path: ready now, or stores the waker in the direction's one slot (cloning
     /// only when it changed, replacing any other poller's) and returns `Pending`.
     pub(crate) fn poll_ready(&self, dir: Direction, cx: &mut Context<'_>) -> Poll<()> {
@@ -168,8 +194,11 @@ impl ScheduledIo {
         if event.error {
             bits |= ERROR;
         }
+        if event.priority {
+            bits |= PRIORITY;
+        }
         self.readiness.set(self.readiness.get() | bits);
-        if bits & Direction::Read.ready_mask() != 0 {
+        if bits & (Direction::Read.ready_mask() | PRIORITY) != 0 {
             self.reader.take_all(wake);
         }
         if bits & Direction::Write.ready_mask() != 0 {
@@ -190,27 +219,41 @@ impl ScheduledIo {
 pub(crate) struct Readiness<'a> {
     io: &'a ScheduledIo,
     dir: Direction,
+    /// The bits that end this wait (besides `SHUTDOWN`).
+    mask: u8,
     node: Waiter,
 }
 
 impl<'a> Readiness<'a> {
     #[inline]
     pub(crate) fn new(io: &'a ScheduledIo, dir: Direction) -> Readiness<'a> {
+        Readiness::with_mask(io, dir, dir.ready_mask())
+    }
+
+    /// A wait in `dir`'s list that ends only when one of `mask` is set (or at shutdown): for
+    /// `Async::ready`, whose interest may be narrower than the direction (`ERROR` alone, say).
+    /// `mask` must be bits whose events wake `dir`'s list (`READABLE`, `READ_CLOSED`, `ERROR`
+    /// and `PRIORITY` wake the reader list; `WRITABLE` and `WRITE_CLOSED` the writer list), or
+    /// the wait would miss its event.
+    #[inline]
+    pub(crate) fn with_mask(io: &'a ScheduledIo, dir: Direction, mask: u8) -> Readiness<'a> {
         Readiness {
             io,
             dir,
+            mask,
             node: Waiter::new(),
         }
     }
 
-    /// Ready now (readiness bits set, or the source shut down), or parks this waiter at the back
-    /// of the list (or, already parked, updates its waker) and returns `Pending`. An event
-    /// unlinks it; a later poll links it again if the readiness has been cleared meanwhile.
+    /// Ready now (one of the mask's bits set, or the source shut down), or parks this waiter at
+    /// the back of the list (or, already parked, updates its waker) and returns `Pending`. An
+    /// event unlinks it; a later poll links it again if the readiness has been cleared
+    /// meanwhile (or the event was for bits outside the mask).
     #[inline]
     pub(crate) fn poll_ready(self: Pin<&Self>, cx: &mut Context<'_>) -> Poll<()> {
         let this = self.get_ref();
         let list = &this.io.waiters(this.dir).list;
-        if this.io.is_ready(this.dir) {
+        if this.io.is_ready_for(this.mask) {
             // Normally unlinked already (the event that set the bits took it out).
             // SAFETY: the node is live; if linked, then in the list of its own source and
             // direction (the only one it is ever pushed on).
@@ -316,6 +359,31 @@ mod tests {
                 .poll(&mut Context::from_waker(&wakers[0]))
                 .is_ready());
         }
+    }
+
+    #[test]
+    fn error_readiness_is_for_reads_and_a_read_that_would_block_clears_it() {
+        let io = ScheduledIo::new();
+        io.clear_readiness(Direction::Read);
+        io.clear_readiness(Direction::Write);
+        let mut wake = Vec::new();
+        let error = Event {
+            error: true,
+            ..Event::default()
+        };
+        io.set_readiness(&error, &mut wake);
+        assert!(io.is_ready(Direction::Read), "a receive picks the error up");
+        assert!(
+            !io.is_ready(Direction::Write),
+            "writes wait for room, as in tokio"
+        );
+        // A writer's would-block leaves the error for the reader.
+        io.clear_readiness(Direction::Write);
+        assert!(io.is_ready(Direction::Read));
+        // A receive that would block has consumed the error: left set, it would make every
+        // later receive run again at once, forever.
+        io.clear_readiness(Direction::Read);
+        assert!(!io.is_ready(Direction::Read));
     }
 
     #[test]
