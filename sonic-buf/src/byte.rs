@@ -11,10 +11,13 @@
 //!    least as large as the readable data** (`rd >= wr - rd`) and the result fits. Every byte
 //!    moved is then paid for by at least as many bytes consumed since the last move, so the copy
 //!    is amortised O(1) per byte;
-//! 3. by growing into a new allocation (at least doubling), which copies only the readable bytes.
+//! 3. by growing into a new allocation (at least doubling), which copies only the readable bytes;
+//! 4. at the limit, where growing cannot add room, by moving the readable bytes to the front
+//!    whatever was consumed: the copy a reallocation would make, without the allocation.
 //!
 //! Growth stops at the buffer's limit ([`ByteBuffer::DEFAULT_LIMIT`] unless set); past it, and when
-//! the allocator refuses, a claim is clamped instead of failing. When the queue empties with no
+//! the allocator refuses, a claim is clamped instead of failing. A buffer whose limit is its
+//! capacity thus never allocates again: its owner decides every size. When the queue empties with no
 //! claim pending, both offsets return to zero, which costs nothing.
 
 use crate::fifo::Fifo;
@@ -166,7 +169,8 @@ impl ByteBuffer {
         if self.buf.len() - self.wr >= n {
             return self.buf.len() - self.wr;
         }
-        if self.rd >= len && self.buf.len() - len >= n {
+        if self.buf.len() >= limit || (self.rd >= len && self.buf.len() - len >= n) {
+            // At the limit (`n <= limit - len`, so packing makes the room), or paid for.
             self.compact();
         } else {
             let want = (len + n)

@@ -75,6 +75,26 @@ fn limit_clamps_growth() {
 }
 
 #[test]
+fn at_the_limit_a_claim_moves_the_data_instead_of_reallocating() {
+    // Less room in front than data, so below the limit this would grow; at the limit growing
+    // cannot add room, and a reallocation of the same size would only copy the data too.
+    let mut buf = ByteBuffer::with_capacity(100).with_limit(100);
+    buf.push(&[1; 90]);
+    buf.consume(30); // 30 in front, 60 of data, 10 free behind
+    let base = buf.data().as_ptr() as usize - 30;
+    assert_eq!(buf.claim(40).len(), 40);
+    buf.commit(0);
+    assert_eq!(buf.capacity(), 100);
+    assert_eq!(
+        buf.data().as_ptr() as usize,
+        base,
+        "the same allocation, data at its front"
+    );
+    assert_eq!(buf.data(), &[1; 60][..]);
+    assert_eq!(buf.bytes_moved(), 60);
+}
+
+#[test]
 fn clone_is_independent() {
     let mut a = ByteBuffer::new();
     a.push(b"one");
