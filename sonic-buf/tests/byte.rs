@@ -75,6 +75,64 @@ fn limit_clamps_growth() {
 }
 
 #[test]
+fn at_the_limit_a_claim_moves_the_data_instead_of_reallocating() {
+    // Less room in front than data, so below the limit this would grow; at the limit growing
+    // cannot add room, and a reallocation of the same size would only copy the data too.
+    let mut buf = ByteBuffer::with_capacity(100).with_limit(100);
+    buf.push(&[1; 90]);
+    buf.consume(30); // 30 in front, 60 of data, 10 free behind
+    let base = buf.data().as_ptr() as usize - 30;
+    assert_eq!(buf.claim(40).len(), 40);
+    buf.commit(0);
+    assert_eq!(buf.capacity(), 100);
+    assert_eq!(
+        buf.data().as_ptr() as usize,
+        base,
+        "the same allocation, data at its front"
+    );
+    assert_eq!(buf.data(), &[1; 60][..]);
+    assert_eq!(buf.bytes_moved(), 60);
+}
+
+#[test]
+fn an_empty_or_compacted_buffer_starts_on_a_cache_line() {
+    // glibc puts allocations of 128 KiB and more 16 bytes past a page start, the one place a
+    // socket read was measured 2.7x slower to copy into; small ones at any 16-byte boundary.
+    // (Miri's allocator places memory its own way, and megabytes take it minutes.)
+    let caps: &[usize] = if cfg!(miri) {
+        &[100, 5000]
+    } else {
+        &[100, 5000, 64 << 10, 200 << 10, 256 << 10, 1 << 20, 3 << 20]
+    };
+    for &cap in caps {
+        let mut buf = ByteBuffer::with_capacity(cap).with_limit(cap);
+        assert_eq!(buf.capacity(), cap);
+        assert_eq!(
+            buf.claim(1).as_ptr() as usize % 64,
+            0,
+            "empty, capacity {cap}"
+        );
+        buf.commit(0);
+        buf.push(&vec![1; cap]);
+        buf.consume(cap / 2 + 1);
+        buf.claim(cap / 2);
+        buf.commit(0);
+        assert_eq!(
+            buf.data().as_ptr() as usize % 64,
+            0,
+            "compacted, capacity {cap}"
+        );
+        buf.consume(cap);
+        assert_eq!(buf.claim(cap).len(), cap);
+        assert_eq!(
+            buf.claim(1).as_ptr() as usize % 64,
+            0,
+            "emptied, capacity {cap}"
+        );
+    }
+}
+
+#[test]
 fn clone_is_independent() {
     let mut a = ByteBuffer::new();
     a.push(b"one");

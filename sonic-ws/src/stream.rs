@@ -79,6 +79,7 @@ impl<S> WebSocket<S> {
     ) -> Self {
         let mut conn = Connection::new(role, config.limits, deflate);
         conn.set_auto_pong(config.auto_pong);
+        conn.set_write_buffer_size(config.write_buffer_size);
         conn.feed(leftover);
         WebSocket {
             io,

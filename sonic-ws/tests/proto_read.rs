@@ -439,6 +439,57 @@ fn read_buffer_gives_back_a_huge_frame_but_keeps_a_read_window() {
     }
 }
 
+/// Reads `bytes` into `r` through `read_buf`/`commit`, each read taking a pseudo-random amount
+/// (from `seed`) of what is offered; returns the messages completed.
+fn read_cut(r: &mut Reader, bytes: &[u8], seed: &mut u64) -> usize {
+    let (mut at, mut done) = (0, 0);
+    while at < bytes.len() {
+        *seed ^= *seed << 13;
+        *seed ^= *seed >> 7;
+        *seed ^= *seed << 17;
+        let cut = match *seed % 4 {
+            0 => 1 + (*seed >> 8) as usize % 16,
+            1 => 1 + (*seed >> 8) as usize % 70_000,
+            _ => usize::MAX,
+        };
+        let dst = r.read_buf();
+        let n = dst.len().min(cut).min(bytes.len() - at);
+        dst[..n].copy_from_slice(&bytes[at..at + n]);
+        r.commit(n);
+        at += n;
+        while r.advance().unwrap().is_some() {
+            done += 1;
+        }
+    }
+    done
+}
+
+#[test]
+fn read_buffer_size_does_not_depend_on_how_reads_cut_the_bytes() {
+    // Small frames, however cut, fit the first size; 64 KiB frames take the read window at
+    // once (twice the largest chunk, 8 x read_buffer_size) and keep it. Before, the size
+    // followed the cuts: a small frame cut by a read grew the buffer for a chunk behind it,
+    // and two 64 KiB frames grew it in steps, once past the window (then given back).
+    let limits = Limits::default();
+    let window = 2 * 8 * limits.read_buffer_size;
+    let small = frame(OpCode::Binary, true, &[1; 100], None).repeat(40);
+    let large = frame(OpCode::Binary, true, &vec![2; 64 << 10], None).repeat(2);
+    for seed in 1..=20u64 {
+        let mut seed = seed.wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        let mut r = Reader::new(Role::Client, limits);
+        for _ in 0..50 {
+            assert_eq!(read_cut(&mut r, &small, &mut seed), 40);
+            assert_eq!(r.memory(), limits.read_buffer_size);
+        }
+        for _ in 0..50 {
+            assert_eq!(read_cut(&mut r, &large, &mut seed), 2);
+            assert_eq!(r.memory(), window);
+            assert_eq!(read_cut(&mut r, &small, &mut seed), 40);
+            assert_eq!(r.memory(), window);
+        }
+    }
+}
+
 #[test]
 fn client_side_sends_masked_frames_server_reads_them() {
     let mut client = Connection::new(Role::Client, Limits::default(), None);

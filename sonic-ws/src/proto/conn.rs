@@ -11,12 +11,18 @@
 //! - While a zero-copy payload is being written after a header in the queue
 //!   ([`Connection::begin_frame`]), control frames wait in a side queue so that they cannot be
 //!   interleaved inside the payload; [`Connection::end_frame`] releases them.
+//! - The output queue's size never depends on how much each write took: it starts at 16 KiB,
+//!   and the first time a frame does not fit it takes, at once, all that backpressure lets it
+//!   hold (`write_buffer_size` queued plus that frame), which it keeps. Room for a zero-copy
+//!   echo is made before the write, as if the write took nothing. Bytes already written are
+//!   dropped from the front before the queue grows (they used to stay until the queue
+//!   emptied, so a queue that never emptied grew without bound).
 //!
 //! State: `Open` → (we close) `CloseSent` → (peer's Close) `Closed`;
 //! `Open` → (peer's Close, we echo) `Closed`; any → (protocol error) `Closed`.
 
 use super::close::{encode_close_payload, CloseCode};
-use super::frame::{FrameHeader, OpCode};
+use super::frame::{FrameHeader, OpCode, MAX_HEADER_LEN};
 use super::message::{Message, MessageRef};
 use super::read::{Kind, Limits, Reader};
 use super::write::Writer;
@@ -35,6 +41,46 @@ pub enum CloseState {
     Closed,
 }
 
+/// The output queue's first size: room for a burst of small frames.
+const QUEUE_START: usize = 16 << 10;
+
+/// `Config::write_buffer_size`'s default.
+const DEFAULT_WRITE_BUFFER_SIZE: usize = 256 << 10;
+
+/// Makes room for `add` more bytes at the end of the queue `out` (whose bytes before `pos` are
+/// written), without reallocating unless that is the only way; see the module rules.
+fn reserve_output(out: &mut Vec<u8>, pos: &mut usize, write_buffer_size: usize, add: usize) {
+    if out.capacity() - out.len() >= add {
+        return;
+    }
+    if *pos > 0 {
+        // The copy a reallocation would make, without the allocation.
+        out.drain(..*pos);
+        *pos = 0;
+        if out.capacity() - out.len() >= add {
+            return;
+        }
+    }
+    let need = out.len() + add;
+    let size = if need <= QUEUE_START {
+        QUEUE_START
+    } else {
+        need.max(write_buffer_size.saturating_add(add))
+    };
+    out.reserve_exact(size - out.len());
+}
+
+/// Queue bytes for a frame of `len` payload bytes from `writer` (a compressed one is at most a
+/// little larger than its payload).
+fn frame_room(writer: &Writer, len: usize) -> usize {
+    let slack = if writer.will_compress(len) {
+        len / 1024 + 64
+    } else {
+        0
+    };
+    MAX_HEADER_LEN + len + slack
+}
+
 /// Connection state with no I/O.
 #[derive(Debug)]
 pub struct Connection {
@@ -42,6 +88,7 @@ pub struct Connection {
     writer: Writer,
     out: Vec<u8>,
     out_pos: usize,
+    write_buffer_size: usize,
     deferred: Vec<u8>,
     in_frame: bool,
     state: CloseState,
@@ -63,6 +110,7 @@ impl Connection {
             writer,
             out: Vec::new(),
             out_pos: 0,
+            write_buffer_size: DEFAULT_WRITE_BUFFER_SIZE,
             deferred: Vec::new(),
             in_frame: false,
             state: CloseState::Open,
@@ -74,6 +122,23 @@ impl Connection {
     /// Turns automatic pong replies on or off (on by default).
     pub fn set_auto_pong(&mut self, on: bool) {
         self.auto_pong = on;
+    }
+
+    /// Sets how much queued output the caller lets build up before it waits for the peer
+    /// (`Config::write_buffer_size`, 256 KiB by default): the output queue is sized for it.
+    pub fn set_write_buffer_size(&mut self, n: usize) {
+        self.write_buffer_size = n;
+    }
+
+    /// Room in the output queue for one frame of `len` payload bytes.
+    fn reserve_frame(&mut self, len: usize) {
+        let add = frame_room(&self.writer, len);
+        reserve_output(
+            &mut self.out,
+            &mut self.out_pos,
+            self.write_buffer_size,
+            add,
+        );
     }
 
     /// Which end this is.
@@ -174,6 +239,7 @@ impl Connection {
         let q = if self.in_frame {
             &mut self.deferred
         } else {
+            self.reserve_frame(payload.len());
             &mut self.out
         };
         self.writer.encode_frame(q, opcode, true, false, payload);
@@ -218,6 +284,7 @@ impl Connection {
         if self.in_frame {
             return Err(Error::InvalidInput("a zero-copy frame is in progress"));
         }
+        self.reserve_frame(payload.len());
         self.writer.encode_message(&mut self.out, opcode, payload);
         Ok(())
     }
@@ -234,6 +301,7 @@ impl Connection {
         if self.in_frame {
             return Err(Error::InvalidInput("a zero-copy frame is in progress"));
         }
+        self.reserve_frame(payload.len());
         self.writer
             .encode_frame(&mut self.out, opcode, fin, false, payload);
         Ok(())
@@ -272,6 +340,14 @@ impl Connection {
                 ))
             }
         };
+        // As if the write took nothing, so that how much it takes never decides the size.
+        let add = frame_room(&self.writer, payload.len());
+        reserve_output(
+            &mut self.out,
+            &mut self.out_pos,
+            self.write_buffer_size,
+            add,
+        );
         if self.writer.role() == Role::Client
             || payload.len() < in_place_from
             || self.writer.will_compress(payload.len())
@@ -317,6 +393,7 @@ impl Connection {
             ));
         }
         let h = self.writer.header(opcode, true, false, len);
+        self.reserve_frame(0);
         self.out.extend_from_slice(h.encode().as_slice());
         self.in_frame = true;
         Ok(h)
@@ -327,6 +404,12 @@ impl Connection {
         self.in_frame = false;
         if !self.deferred.is_empty() {
             let d = std::mem::take(&mut self.deferred);
+            reserve_output(
+                &mut self.out,
+                &mut self.out_pos,
+                self.write_buffer_size,
+                d.len(),
+            );
             self.out.extend_from_slice(&d);
             self.deferred = d;
             self.deferred.clear();
@@ -370,8 +453,9 @@ impl Connection {
         if self.out_pos == self.out.len() {
             self.out.clear();
             self.out_pos = 0;
-            if self.out.capacity() > 1 << 20 {
-                self.out.shrink_to(64 << 10);
+            // A queue grown for a frame over 1 MiB gives that memory back.
+            if self.out.capacity() > self.write_buffer_size.saturating_add(1 << 20) {
+                self.out.shrink_to(QUEUE_START);
             }
         }
     }

@@ -10,10 +10,23 @@
 //!   frame is complete, so a bad byte fails the connection at once and a frame is touched once.
 //! - A single-frame uncompressed message is delivered in place; fragmented or compressed
 //!   messages are assembled (or inflated) into one buffer bounded by `max_message_size`.
+//! - The read buffer's size never depends on how the bytes arrive (how much each read returns,
+//!   how many frames it holds, where it cuts them), only on the frame sizes and on whether the
+//!   peer streams: it starts at `read_buffer_size`, and the first time that is too small (a
+//!   larger frame, or a streaming peer that fills whole read chunks) it takes the read window,
+//!   twice the largest read chunk, at once. A frame of up to a chunk fits in the window with a
+//!   whole chunk behind it, a larger one up to the window's size fits alone, so the window
+//!   never grows again and is kept: once a connection's traffic has been seen, receiving
+//!   allocates nothing. Growing in steps
+//!   instead made the size a matter of timing, and a buffer grown past the window by a rare
+//!   timing was given back and allocated again (the flaky `alloc_free` test). Only a frame
+//!   larger than the window gets a buffer of its own size, given back once it is consumed.
 //! - Memory is bounded: filled through `read_buf`, the read buffer never grows past
 //!   `max_frame_size` + a header + the largest read chunk (bytes handed to `feed` always go in:
 //!   the caller holds them already), the assembly buffer past `max_message_size` (+1 byte for
-//!   detection).
+//!   detection). The buffer grows only where the reader decides to: its `ByteBuffer` limit is
+//!   its capacity, so a short tail is made by moving the unread bytes to the front (at most
+//!   the frame in progress, once per consumed frame), never by a reallocation.
 //! - After a Close frame nothing more is parsed.
 
 use super::close::{parse_close_payload, CloseCode};
@@ -35,10 +48,12 @@ pub struct Limits {
     pub max_message_size: usize,
     /// Most frames in one message (1009 beyond).
     pub max_fragments: usize,
-    /// Read chunk size. While reads keep filling all the space offered (a streaming peer), the
-    /// chunk doubles, up to [`READ_CHUNK_GROWTH`] times this, so that a burst is read with few
-    /// syscalls; it halves again when reads come back small. An empty read buffer up to twice
-    /// the largest chunk is kept between frames; a larger one is given back.
+    /// Read chunk size, and the read buffer's first size. While reads keep filling a whole
+    /// chunk (a streaming peer), the chunk doubles, up to [`READ_CHUNK_GROWTH`] times this, so
+    /// that a burst is read with few syscalls; it halves again when reads come back small. The
+    /// first time the buffer is too small (a larger frame, or a chunk grown past it), it takes
+    /// the read window, twice the largest chunk, at once, and keeps it; only a frame larger
+    /// than the window makes it grow further, and that memory is given back after the frame.
     pub read_buffer_size: usize,
     /// Accept unmasked frames from clients (breaks RFC 6455; for testing only).
     pub accept_unmasked_frames: bool,
@@ -59,8 +74,23 @@ impl Default for Limits {
 /// How far the read chunk may grow over [`Limits::read_buffer_size`] for a streaming peer.
 pub const READ_CHUNK_GROWTH: usize = 8;
 
+/// The first read chunk and the read buffer's first size.
+fn base_chunk(limits: &Limits) -> usize {
+    limits.read_buffer_size.max(MAX_HEADER_LEN)
+}
+
 fn max_chunk(limits: &Limits) -> usize {
-    limits.read_buffer_size.max(MAX_HEADER_LEN) * READ_CHUNK_GROWTH
+    base_chunk(limits).saturating_mul(READ_CHUNK_GROWTH)
+}
+
+/// The read buffer's size once `read_buffer_size` is too small: twice the largest chunk (no
+/// more than the largest frame and a chunk need). A frame of up to a chunk (header included)
+/// plus a whole chunk behind it fits, as does any frame up to the window itself, so from then
+/// on the buffer never grows for such frames.
+fn read_window(limits: &Limits) -> usize {
+    max_chunk(limits)
+        .saturating_mul(2)
+        .min(read_buffer_limit(limits))
 }
 
 /// The read buffer never grows past one whole frame, its header and the largest read chunk.
@@ -141,10 +171,9 @@ pub struct Reader {
     role: Role,
     limits: Limits,
     /// Received bytes; positions below are relative to the start of its readable window, which
-    /// stays put until `pending_consume` is applied.
+    /// stays put until `pending_consume` is applied. Its limit is its capacity: only
+    /// [`Reader::resize`] changes its size.
     buf: ByteBuffer,
-    /// `buf`'s growth limit (raised while `feed` copies bytes in).
-    buf_limit: usize,
     pending_consume: usize,
     /// Current read chunk: between `read_buffer_size` and `READ_CHUNK_GROWTH` times it.
     chunk: usize,
@@ -167,10 +196,9 @@ impl Reader {
         Reader {
             role,
             limits,
-            buf: ByteBuffer::new().with_limit(read_buffer_limit(&limits)),
-            buf_limit: read_buffer_limit(&limits),
+            buf: ByteBuffer::new().with_limit(0),
             pending_consume: 0,
-            chunk: limits.read_buffer_size.max(MAX_HEADER_LEN),
+            chunk: base_chunk(&limits),
             offered: 0,
             frame: None,
             msg: None,
@@ -211,47 +239,78 @@ impl Reader {
 
     /// Free space to read into, sized for the frame in progress. Ends any [`view`](Self::view).
     ///
-    /// Empty only when the buffer is at its limit, which cannot happen if
-    /// [`advance`](Self::advance) ran until `Ok(None)` since the last fill (the limit leaves a
-    /// whole frame plus the largest chunk), or if the allocator refused.
+    /// Empty only if the allocator refused to grow the buffer, or if [`advance`](Self::advance)
+    /// did not run until `Ok(None)` since the last fill (otherwise there is always room for the
+    /// rest of the frame in progress, or for the next header).
     pub fn read_buf(&mut self) -> &mut [u8] {
-        self.consume_pending();
+        self.consume_pending_and_trim();
         let have = self.buf.len();
-        let need_total = match &self.frame {
+        // What the frame in progress (or the next header) still needs.
+        let rest = match &self.frame {
             Some(f) => f.header_len + f.payload_len,
             None => MAX_HEADER_LEN,
-        };
-        if have == 0 && self.buf.capacity() > self.keep_len() {
-            // A frame larger than any read window is gone: give its memory back. A buffer
-            // within the window is kept even while the chunk shrinks, so that a stream of
-            // large frames never returns memory only to allocate it again (for buffers this
-            // size the allocator maps and unmaps pages each time).
-            self.buf = ByteBuffer::with_capacity(self.chunk).with_limit(self.buf_limit);
         }
-        // The rest of the frame in progress, and at least a read chunk (all the free tail is
-        // offered, so a read takes as much as the socket has). The buffer moves the
-        // unread bytes to the front only when that copy is paid for by as many bytes consumed
-        // (sonic-buf's lazy compaction), else grows; its limit keeps it within
-        // `max_frame_size` + a header + the largest chunk.
-        let want = need_total.saturating_sub(have).max(self.chunk);
-        let space = self.buf.claim_all(want);
+        .saturating_sub(have);
+        let want = rest.max(self.chunk);
+        let cap = self.buf.capacity();
+        // Grow when the frame does not fit, or when a streaming peer (the chunk grew) wants
+        // more than the buffer can offer and the buffer is not yet the read window. A read
+        // chunk alone never grows a buffer that holds the frame: the chunk is then what fits.
+        let window = read_window(&self.limits);
+        if have + rest > cap
+            || (cap < window && self.chunk > base_chunk(&self.limits) && have + self.chunk > cap)
+        {
+            self.resize(self.size_for(have + want));
+        }
+        // The whole free tail is offered, so a read takes as much as the socket has. A tail
+        // shorter than the chunk is made by moving the unread bytes to the front (the buffer's
+        // limit is its capacity, so it never reallocates for it).
+        let room = self.buf.capacity() - have;
+        let space = self.buf.claim_all(want.min(room));
         self.offered = space.len();
         space
     }
 
-    /// The largest read buffer kept while empty: two of the largest read chunks and a header.
-    fn keep_len(&self) -> usize {
-        2 * max_chunk(&self.limits) + MAX_HEADER_LEN
+    /// The size to give the buffer for `need` bytes: the read buffer size, else the read
+    /// window, else (a frame larger than the window) exactly `need`.
+    fn size_for(&self, need: usize) -> usize {
+        let window = read_window(&self.limits);
+        if need <= base_chunk(&self.limits) {
+            base_chunk(&self.limits)
+        } else if need <= window {
+            window
+        } else {
+            need
+        }
+    }
+
+    /// Moves the unread bytes into a new buffer of `cap` bytes (at least what is buffered),
+    /// whose limit is its capacity. If the allocator refuses, the old buffer stays.
+    fn resize(&mut self, cap: usize) {
+        let cap = cap.max(self.buf.len());
+        let mut next = ByteBuffer::with_capacity(cap).with_limit(cap);
+        if next.push(self.buf.data()) == self.buf.len() {
+            self.buf = next;
+        }
+    }
+
+    /// Applies the pending consume and gives back a buffer grown for a frame larger than the
+    /// read window once it is empty (the next read starts again at `read_buffer_size`).
+    fn consume_pending_and_trim(&mut self) {
+        self.consume_pending();
+        if self.buf.is_empty() && self.buf.capacity() > read_window(&self.limits) {
+            self.buf = ByteBuffer::new().with_limit(0);
+        }
     }
 
     /// Marks `n` bytes of [`read_buf`](Self::read_buf) as filled.
     pub fn commit(&mut self, n: usize) {
         self.last = None;
-        // Adapt the read chunk: a read that filled everything offered suggests more is
-        // waiting; reads far below the chunk mean the burst is over.
-        let base = self.limits.read_buffer_size.max(MAX_HEADER_LEN);
-        if n > 0 && self.offered > 0 && n >= self.offered {
-            self.chunk = (self.chunk * 2).min(base * READ_CHUNK_GROWTH);
+        // Adapt the read chunk: a read that filled a whole chunk and all the space offered
+        // suggests more is waiting; reads far below the chunk mean the burst is over.
+        let base = base_chunk(&self.limits);
+        if n > 0 && n >= self.offered && n >= self.chunk {
+            self.chunk = (self.chunk * 2).min(max_chunk(&self.limits));
         } else if n < self.chunk / 8 && self.chunk > base {
             self.chunk = (self.chunk / 2).max(base);
         }
@@ -262,35 +321,20 @@ impl Reader {
     /// Copies `data` in (for tests, fuzzing and callers that already hold bytes, such as what
     /// followed a handshake in the same read). All of it goes in, even past the read buffer's
     /// limit (several whole frames not yet advanced can exceed it): the caller already holds
-    /// the bytes, so this bounds nothing, and a full buffer must not stop the copy.
-    pub fn feed(&mut self, mut data: &[u8]) {
-        let limit = read_buffer_limit(&self.limits);
-        let room = limit
-            .saturating_add(self.buf.len())
-            .saturating_add(data.len());
-        self.set_buffer_limit(room);
-        while !data.is_empty() {
-            let dst = self.read_buf();
-            let n = dst.len().min(data.len());
-            if n == 0 {
-                // The limit leaves room for all of `data`, so only the allocator can refuse:
-                // report it as `Vec` would, never drop bytes or spin.
-                std::alloc::handle_alloc_error(
-                    std::alloc::Layout::array::<u8>(data.len())
-                        .unwrap_or(std::alloc::Layout::new::<u8>()),
-                );
-            }
-            dst[..n].copy_from_slice(&data[..n]);
-            self.commit(n);
-            data = &data[n..];
+    /// the bytes, so this bounds nothing.
+    pub fn feed(&mut self, data: &[u8]) {
+        self.consume_pending_and_trim();
+        let have = self.buf.len();
+        if have + data.len() > self.buf.capacity() {
+            self.resize(self.size_for(have + data.len()));
         }
-        self.set_buffer_limit(limit);
-    }
-
-    /// Sets the read buffer's growth limit; a buffer already larger keeps its memory.
-    fn set_buffer_limit(&mut self, limit: usize) {
-        self.buf_limit = limit;
-        self.buf = std::mem::take(&mut self.buf).with_limit(limit);
+        if self.buf.push(data) < data.len() {
+            // Only the allocator can refuse: report it as `Vec` would, never drop bytes.
+            std::alloc::handle_alloc_error(
+                std::alloc::Layout::array::<u8>(data.len())
+                    .unwrap_or(std::alloc::Layout::new::<u8>()),
+            );
+        }
     }
 
     fn check_header(&self, h: &FrameHeader) -> Result<(), ProtocolError> {
