@@ -29,7 +29,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::task::{ready, Context, Poll, Waker};
 
-use super::primitives::{lock, spin_wait, AtomicUsize, Mutex, Ordering, Padded};
+use super::primitives::{lock, requeued_self, spin_wait, AtomicUsize, Mutex, Ordering, Padded};
 use super::queue::Queue;
 use super::rx_wake::{Registered, RxWake};
 use super::waiters::{Key, Outcome, WaitQueue, WakeBatch};
@@ -538,6 +538,7 @@ impl<T> Rx<'_, T> {
         match unsafe { self.0.rx_wake.register(cx.waker()) } {
             Registered::Busy => {
                 cx.waker().wake_by_ref();
+                requeued_self();
                 true
             }
             Registered::Waiting if self.head_ready() || self.is_finished() => {

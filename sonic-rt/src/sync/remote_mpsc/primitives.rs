@@ -60,6 +60,15 @@ pub(super) fn spin_wait(round: &mut u32) {
     }
 }
 
+/// The receiver woke its own task because a sender is busy waking an older waker: in a real
+/// executor the task is polled again after the others; under loom, a yield says the same (the
+/// model would otherwise spin on the receiver without ever running that sender).
+#[inline(always)]
+pub(super) fn requeued_self() {
+    #[cfg(sonic_loom)]
+    loom::thread::yield_now();
+}
+
 /// Locks `mutex`, ignoring poisoning: no code that can panic runs while the channel's lock is held
 /// with its state half-changed.
 pub(super) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
