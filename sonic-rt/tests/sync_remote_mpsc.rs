@@ -210,7 +210,7 @@ fn a_flood_of_values_does_not_starve_other_tasks(rt: &Runtime) {
         };
         let mut received = 0;
         let mut ticks_seen_while_draining = 0;
-        while let Some(_) = rx.recv().await {
+        while rx.recv().await.is_some() {
             received += 1;
             ticks_seen_while_draining = ticks.get();
         }
