@@ -457,7 +457,7 @@ fn main() -> std::io::Result<()> {
             );
         }
         if let Some(hist) = &hist {
-            let merged: Vec<Latency> = results.iter().map(|runs| Latency::merged(runs)).collect();
+            let merged: Vec<Latency> = results.iter().map(Latency::merged).collect();
             let series: Vec<(&str, &Latency)> =
                 MODES.iter().map(|m| m.label()).zip(merged.iter()).collect();
             hist.write_chart(
