@@ -68,6 +68,7 @@ mod notify;
 mod once_cell;
 pub mod oneshot;
 mod permits;
+pub mod remote_mpsc;
 mod rwlock;
 mod semaphore;
 mod wait_list;
