@@ -10,11 +10,15 @@ use sonic_rt::task::yield_now;
 use sonic_rt::time::sleep;
 use sonic_rt::{spawn, Runtime};
 use std::cell::Cell;
+use std::future::Future;
 use std::io::{Read, Write};
 use std::os::unix::net::UnixStream;
+use std::pin::Pin;
 use std::rc::Rc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
 
 fn thread_wakes_a_task_of_a_blocked_runtime(rt: &Runtime) {
     let slot = Arc::new(Mutex::new((false, None)));
@@ -49,6 +53,110 @@ fn thread_wakes_the_block_on_future(rt: &Runtime) {
     });
     rt.block_on(WaitForWake { slot });
     t.join().unwrap();
+}
+
+/// The rounds of `remote_wakes_land_at_every_moment_of_the_loop`: the owner's future for round
+/// `n` waits until the thread says `done >= n`.
+#[derive(Default)]
+struct Rounds {
+    /// (the last round the thread finished, the waker of the round being waited for)
+    state: Mutex<(u64, Option<std::task::Waker>)>,
+    /// The last round the owner saw complete.
+    seen: AtomicU64,
+}
+
+struct Round<'a> {
+    rounds: &'a Rounds,
+    n: u64,
+}
+
+impl Future for Round<'_> {
+    type Output = ();
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let mut st = self.rounds.state.lock().unwrap();
+        if st.0 >= self.n {
+            return Poll::Ready(());
+        }
+        st.1 = Some(cx.waker().clone());
+        Poll::Pending
+    }
+}
+
+/// A wake from another thread may land at any instant of the owner's loop, including between
+/// its decision to sleep and its look at the remote queue; none may be lost, whether it wakes
+/// the `block_on` future itself or a spawned task. Thousands of quick rounds, each woken after
+/// a varying spin, spread the wakes over the whole loop. A lost wake is detected (the owner
+/// does not see its round within seconds), counted, and repaired by waking again, so the test
+/// fails instead of hanging.
+fn remote_wakes_land_at_every_moment_of_the_loop(rt: &Runtime) {
+    const ROUNDS: u64 = if cfg!(miri) { 20 } else { 20_000 };
+    for in_task in [false, true] {
+        let rounds = Arc::new(Rounds::default());
+        let r = rounds.clone();
+        let waker_thread = std::thread::spawn(move || {
+            let mut lost = Vec::new();
+            let mut seed = 0x9e37_79b9_7f4a_7c15_u64;
+            for n in 1..=ROUNDS {
+                // Wait for round n's waker, then wake after 0..~2 µs of spinning.
+                let waker = loop {
+                    let mut st = r.state.lock().unwrap();
+                    if r.seen.load(Ordering::Acquire) == n - 1 {
+                        if let Some(w) = st.1.take() {
+                            st.0 = n;
+                            break w;
+                        }
+                    }
+                    drop(st);
+                    std::hint::spin_loop();
+                };
+                seed ^= seed << 13;
+                seed ^= seed >> 7;
+                seed ^= seed << 17;
+                for _ in 0..seed % 512 {
+                    std::hint::spin_loop();
+                }
+                waker.wake_by_ref();
+                let deadline = Instant::now() + Duration::from_secs(5);
+                while r.seen.load(Ordering::Acquire) < n {
+                    if Instant::now() > deadline {
+                        // Lost: finish every round at once and wake again, so the owner ends.
+                        lost.push(n);
+                        r.state.lock().unwrap().0 = u64::MAX;
+                        waker.wake_by_ref();
+                        return lost;
+                    }
+                    std::thread::yield_now();
+                }
+            }
+            lost
+        });
+        let rounds_ref = rounds.clone();
+        let owner = async move {
+            for n in 1..=ROUNDS {
+                Round {
+                    rounds: &rounds_ref,
+                    n,
+                }
+                .await;
+                rounds_ref.seen.store(n, Ordering::Release);
+            }
+        };
+        if in_task {
+            rt.block_on(async { spawn(owner).await.unwrap() });
+        } else {
+            rt.block_on(owner);
+        }
+        let lost = waker_thread.join().unwrap();
+        let what = if in_task {
+            "a spawned task"
+        } else {
+            "the block_on future"
+        };
+        assert!(
+            lost.is_empty(),
+            "wakes of {what} from another thread were lost (round {lost:?} of {ROUNDS})"
+        );
+    }
 }
 
 fn waker_dropped_and_cloned_on_other_threads(rt: &Runtime) {
@@ -177,6 +285,7 @@ fn yield_loop_does_not_starve_io_or_timers(rt: &Runtime) {
 each_mode!(
     thread_wakes_a_task_of_a_blocked_runtime,
     thread_wakes_the_block_on_future,
+    remote_wakes_land_at_every_moment_of_the_loop,
     waker_dropped_and_cloned_on_other_threads,
     handle_posts_closures_and_futures,
     #[cfg_attr(miri, ignore = "needs FIONBIO on a socket")]

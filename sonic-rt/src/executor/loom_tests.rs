@@ -2,6 +2,8 @@
 //!
 //! - the park handshake of the remote queue: a wake pushed from another thread while the owner
 //!   is about to block is never lost (loom reports a deadlock if the owner sleeps forever);
+//! - a wake of the `block_on` future from another thread, at any point of the owner's loop
+//!   (between its look at the future's flag and its take of the remote queue, above all);
 //! - `close` against concurrent pushes: every item is either refused or handed back, once;
 //! - the task reference count under wakes, clones and drops of wakers on other threads while
 //!   the owner releases its own references and drains the queue: the cell is freed exactly once,
@@ -14,6 +16,7 @@
 use super::cell::{self, raw, TaskRef};
 use super::remote::{Notify, Remote, RemoteQueue, Shared};
 use super::waker;
+use crate::loom::{AtomicBool, AtomicUsize, Ordering};
 use crate::reactor::Poller;
 use loom::sync::Arc as LoomArc;
 use loom::thread;
@@ -81,6 +84,82 @@ fn loom_park_handshake_with_two_producers() {
         for p in producers {
             p.join().unwrap();
         }
+    });
+}
+
+/// `Runtime::block_on`'s loop over a root future that needs `wakes` wakes: poll the future if
+/// its flag is set (`polls` counts them); otherwise `Core::wait` reads the flag, the turn
+/// drains remote work (`run_remote`), and parks when it found none.
+fn block_on_loop(
+    q: &RemoteQueue<ModelNotifier>,
+    wait: &ModelNotifier,
+    woken: &AtomicBool,
+    polls: &AtomicUsize,
+    wakes: usize,
+) {
+    let mut buf = Vec::new();
+    loop {
+        if woken.swap(false, Ordering::Acquire) {
+            if polls.fetch_add(1, Ordering::AcqRel) + 1 == wakes {
+                return;
+            }
+            continue;
+        }
+        if woken.load(Ordering::Relaxed) {
+            continue;
+        }
+        let work = if q.may_have_remote() && q.take(&mut buf) {
+            buf.len()
+        } else {
+            0
+        };
+        buf.clear();
+        if work > 0 {
+            continue;
+        }
+        if q.park() {
+            wait.0.wait();
+            q.unparked();
+        }
+    }
+}
+
+#[test]
+fn loom_root_wake_from_another_thread_is_never_lost() {
+    loom::model(|| {
+        let n = ModelNotifier(LoomArc::new(loom::sync::Notify::new()));
+        let q = LoomArc::new(RemoteQueue::new(n.clone()));
+        let woken = LoomArc::new(AtomicBool::new(false));
+        let producer = {
+            let (q, woken) = (q.clone(), woken.clone());
+            thread::spawn(move || q.wake_root(&woken))
+        };
+        block_on_loop(&q, &n, &woken, &AtomicUsize::new(0), 1);
+        producer.join().unwrap();
+    });
+}
+
+/// A second wake after the future saw the first must be seen too (the first one's flag and
+/// item are gone by then; a wake that finds the flag still set adds no item).
+#[test]
+fn loom_root_woken_again_after_its_poll_is_seen() {
+    loom::model(|| {
+        let n = ModelNotifier(LoomArc::new(loom::sync::Notify::new()));
+        let q = LoomArc::new(RemoteQueue::new(n.clone()));
+        let woken = LoomArc::new(AtomicBool::new(false));
+        let polls = LoomArc::new(AtomicUsize::new(0));
+        let producer = {
+            let (q, woken, polls) = (q.clone(), woken.clone(), polls.clone());
+            thread::spawn(move || {
+                q.wake_root(&woken);
+                while polls.load(Ordering::Acquire) == 0 {
+                    thread::yield_now();
+                }
+                q.wake_root(&woken);
+            })
+        };
+        block_on_loop(&q, &n, &woken, &polls, 2);
+        producer.join().unwrap();
     });
 }
 

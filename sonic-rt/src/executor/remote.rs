@@ -17,6 +17,12 @@
 //!   item pushed after the take sets the flag again: nothing is left behind unseen.
 //! - `closed` is set under the lock, so after `close` no push succeeds and every item pushed
 //!   before it is handed back.
+//! - `has_remote` is only ever set with an item pushed before it. The owner clears the flag
+//!   when it takes the queue, so a signal without an item would be consumed unseen: a wake of
+//!   the `block_on` future that landed between the owner's look at its flag and that take slept
+//!   forever. Such a wake therefore queues a [`Remote::Root`] (`wake_root`), at most one at a
+//!   time (`root_queued`, under the lock: true exactly while one is queued), so wakes that come
+//!   faster than the owner turns cannot grow the queue.
 //!
 //! Model-checked with loom (`executor/loom_tests.rs`), generic over the notifier for that.
 
@@ -30,6 +36,9 @@ pub(crate) enum Remote {
     Wake(TaskRef),
     /// A closure handed over by a [`Handle`](crate::Handle).
     Run(Box<dyn FnOnce() + Send + 'static>),
+    /// The `block_on` future was woken from another thread; its own flag says so, the item only
+    /// makes the owner's turn see work and not sleep.
+    Root,
 }
 
 /// Ends the owner's blocking wait (the reactor's eventfd / EVFILT_USER; a model in loom tests).
@@ -43,11 +52,18 @@ impl Notify for Notifier {
     }
 }
 
+/// The items under the lock.
+struct Queue {
+    items: Vec<Remote>,
+    /// A [`Remote::Root`] is among `items`.
+    root_queued: bool,
+}
+
 /// The runtime's remote queue, as the rest of the crate knows it.
 pub(crate) type Shared = RemoteQueue<Notifier>;
 
 pub(crate) struct RemoteQueue<N> {
-    queue: Mutex<Vec<Remote>>,
+    queue: Mutex<Queue>,
     has_remote: AtomicBool,
     parked: AtomicBool,
     closed: AtomicBool,
@@ -57,7 +73,10 @@ pub(crate) struct RemoteQueue<N> {
 impl<N: Notify> RemoteQueue<N> {
     pub(crate) fn new(notifier: N) -> RemoteQueue<N> {
         RemoteQueue {
-            queue: Mutex::new(Vec::new()),
+            queue: Mutex::new(Queue {
+                items: Vec::new(),
+                root_queued: false,
+            }),
             has_remote: AtomicBool::new(false),
             parked: AtomicBool::new(false),
             closed: AtomicBool::new(false),
@@ -73,7 +92,7 @@ impl<N: Notify> RemoteQueue<N> {
             if self.closed.load(Ordering::Relaxed) {
                 return Err(item);
             }
-            queue.push(item);
+            queue.items.push(item);
         }
         self.unpark();
         Ok(())
@@ -84,8 +103,29 @@ impl<N: Notify> RemoteQueue<N> {
         drop(self.push(Remote::Wake(task)));
     }
 
-    /// Tells the owner there is remote work and ends its wait if it is parked.
-    pub(crate) fn unpark(&self) {
+    /// Wakes the `block_on` future from another thread: sets its flag `woken` and, unless the
+    /// flag was set already (that wake is still to be seen, and the swap orders this one before
+    /// the owner's clearing of it), queues a [`Remote::Root`].
+    pub(crate) fn wake_root(&self, woken: &AtomicBool) {
+        if woken.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        {
+            let mut queue = self.queue.lock().unwrap_or_else(|p| p.into_inner());
+            if self.closed.load(Ordering::Relaxed) {
+                return; // the runtime is gone: nobody to wake
+            }
+            if !queue.root_queued {
+                queue.root_queued = true;
+                queue.items.push(Remote::Root);
+            }
+        }
+        self.unpark();
+    }
+
+    /// Tells the owner there is remote work and ends its wait if it is parked. Only after a
+    /// push (see the rules).
+    fn unpark(&self) {
         self.has_remote.swap(true, Ordering::Release);
         fence(Ordering::SeqCst);
         if self.parked.swap(false, Ordering::AcqRel) {
@@ -121,7 +161,8 @@ impl<N: Notify> RemoteQueue<N> {
             return false;
         }
         let mut queue = self.queue.lock().unwrap_or_else(|p| p.into_inner());
-        std::mem::swap(&mut *queue, out);
+        std::mem::swap(&mut queue.items, out);
+        queue.root_queued = false;
         true
     }
 
@@ -129,7 +170,7 @@ impl<N: Notify> RemoteQueue<N> {
     pub(crate) fn close(&self) -> Vec<Remote> {
         let mut queue = self.queue.lock().unwrap_or_else(|p| p.into_inner());
         self.closed.store(true, Ordering::Relaxed);
-        std::mem::take(&mut *queue)
+        std::mem::take(&mut queue.items)
     }
 
     pub(crate) fn is_closed(&self) -> bool {

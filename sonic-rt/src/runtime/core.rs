@@ -307,6 +307,8 @@ impl Core {
                         report_posted_panic(&*panic);
                     }
                 }
+                // Counted as work, so this turn does not sleep: `block_on` sees its flag next.
+                Remote::Root => {}
             }
         }
         *self.remote_buf.borrow_mut() = items;

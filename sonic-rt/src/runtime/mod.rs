@@ -10,6 +10,7 @@ pub use handle::{Handle, PostError, TryCurrentError};
 use crate::context::Enter;
 use crate::executor::remote::Shared;
 use crate::executor::{self, join::JoinHandle};
+use crate::loom::{AtomicBool, Ordering};
 use core::Core;
 use std::fmt;
 use std::future::Future;
@@ -17,7 +18,6 @@ use std::io;
 use std::marker::PhantomData;
 use std::pin::pin;
 use std::rc::Rc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::task::{Context, Poll, Wake, Waker};
 use std::time::{Duration, Instant};
@@ -294,12 +294,14 @@ impl Wake for MainWake {
     }
 
     fn wake_by_ref(self: &Arc<Self>) {
-        self.woken.store(true, Ordering::Release);
         let local = crate::context::with_current(|core| {
             core.is_some_and(|core| Arc::ptr_eq(&core.shared, &self.shared))
         });
-        if !local {
-            self.shared.unpark();
+        if local {
+            // The owner is running: `block_on` reads the flag before it next waits.
+            self.woken.store(true, Ordering::Release);
+        } else {
+            self.shared.wake_root(&self.woken);
         }
     }
 }
