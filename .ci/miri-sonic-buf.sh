@@ -4,5 +4,5 @@
 # .ci/extra-sonic-buf.sh.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-CARGO_TARGET_DIR=target/miri cargo +nightly miri test -p sonic-buf \
+CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-target/miri} cargo +nightly miri test -p sonic-buf \
     --test fifo_model --test byte --test bip --test bad_input --test io --test codec
