@@ -409,10 +409,21 @@ impl Reader {
             let f = match self.frame {
                 Some(f) => f,
                 None => {
-                    let Some((header, header_len)) = FrameHeader::decode(self.buf.data())? else {
+                    // The header is checked as soon as its length is in, before the masking
+                    // key: a peer that announces a huge frame and then stalls is refused at
+                    // once (1009), not held open waiting for 4 more bytes.
+                    let data = self.buf.data();
+                    let Some((mut header, header_len)) = FrameHeader::decode_prefix(data)? else {
                         return Ok(None);
                     };
                     self.check_header(&header)?;
+                    let data = self.buf.data();
+                    if data.len() < header_len {
+                        return Ok(None);
+                    }
+                    if let Some(key) = &mut header.mask {
+                        key.copy_from_slice(&data[header_len - 4..header_len]);
+                    }
                     let text = match header.opcode {
                         OpCode::Text => {
                             self.utf8.reset();
