@@ -172,6 +172,27 @@ fn garbage_handshake_gets_400() {
 }
 
 #[test]
+fn duplicate_host_gets_400() {
+    // Issue 13, defect 4: two Host lines are answered with 400, not upgraded.
+    let (a, mut b) = duplex(1 << 20);
+    let (r, resp) = run2(accept(a), async move {
+        let req = String::from_utf8(REQUEST.to_vec())
+            .unwrap()
+            .replace("Host: h\r\n", "Host: h\r\nHost: evil\r\n");
+        write_all(&mut b, req.as_bytes()).await.unwrap();
+        read_to_end(&mut b).await
+    });
+    assert!(
+        matches!(
+            r,
+            Err(Error::Handshake(HandshakeError::DuplicateHeader("Host")))
+        ),
+        "{r:?}"
+    );
+    assert!(resp.starts_with(b"HTTP/1.1 400"));
+}
+
+#[test]
 fn server_that_never_answers_the_handshake_times_out() {
     let (a, b) = duplex(4096);
     let cfg = ClientConfig {
