@@ -6,7 +6,7 @@ use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
 use std::rc::Rc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// Something that can sleep: the only thing this crate needs from a runtime.
 ///
@@ -26,6 +26,13 @@ use std::time::Duration;
 pub trait Timer {
     /// A future that completes after `d`.
     fn sleep(&self, d: Duration) -> Pin<Box<dyn Future<Output = ()>>>;
+
+    /// The current time on this timer's clock (the keepalive and idle timeouts measure
+    /// activity with it). The default is `std::time::Instant::now()`; a runtime with a
+    /// pausable clock returns its own (as [`SonicRtTimer`](crate::SonicRtTimer) does).
+    fn now(&self) -> Instant {
+        Instant::now()
+    }
 }
 
 impl<F, Fut> Timer for F
@@ -59,7 +66,13 @@ pub struct Config {
     pub handshake_timeout: Duration,
     /// Time allowed for the peer's Close after ours (needs a timer).
     pub close_timeout: Duration,
-    /// The timer behind both timeouts; without one, nothing times out.
+    /// The timer behind every timeout; without one, nothing times out.
+    ///
+    /// Default: with the `net` feature (on by default), [`SonicRtTimer`](crate::SonicRtTimer),
+    /// sonic-rt's timer, so plain [`accept`](crate::accept) and [`client`](crate::client) are
+    /// bounded by `handshake_timeout` and `close_timeout` when they run in a sonic-rt
+    /// runtime. It cannot time out outside one: on another runtime, pass that runtime's sleep,
+    /// e.g. `config.timer(Rc::new(|d| tokio::time::sleep(d)))`. Without `net`, `None`.
     pub timer: Option<Rc<dyn Timer>>,
 }
 
@@ -74,9 +87,19 @@ impl Default for Config {
             auto_pong: true,
             handshake_timeout: Duration::from_secs(10),
             close_timeout: Duration::from_secs(5),
-            timer: None,
+            timer: default_timer(),
         }
     }
+}
+
+#[cfg(feature = "net")]
+fn default_timer() -> Option<Rc<dyn Timer>> {
+    Some(Rc::new(crate::net::SonicRtTimer))
+}
+
+#[cfg(not(feature = "net"))]
+fn default_timer() -> Option<Rc<dyn Timer>> {
+    None
 }
 
 impl fmt::Debug for Config {
