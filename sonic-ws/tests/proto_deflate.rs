@@ -232,5 +232,8 @@ fn default_limits_accept_any_message_under_max_message_size_in_one_frame() {
     h.extend_from_slice(&(l.max_message_size as u64).to_be_bytes());
     h.extend_from_slice(&[1, 2, 3, 4]);
     s.feed(&h);
-    assert!(matches!(s.advance(), Ok(None)), "a whole-message frame is accepted");
+    assert!(
+        matches!(s.advance(), Ok(None)),
+        "a whole-message frame is accepted"
+    );
 }

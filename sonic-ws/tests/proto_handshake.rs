@@ -158,7 +158,11 @@ fn client_user_host_replaces_the_generated_one_and_generated_headers_are_refused
     };
     let bytes = cr.encode(&generate_key()).unwrap();
     let text = String::from_utf8(bytes.clone()).unwrap();
-    assert_eq!(text.to_ascii_lowercase().matches("\r\nhost:").count(), 1, "{text}");
+    assert_eq!(
+        text.to_ascii_lowercase().matches("\r\nhost:").count(),
+        1,
+        "{text}"
+    );
     let req = parse_request(&bytes).unwrap();
     assert_eq!(req.header("host"), Some(&b"example.com"[..]));
     for name in [
@@ -197,7 +201,10 @@ fn server_refuses_duplicate_host_key_and_upgrade() {
     let base = "GET / HTTP/1.1\r\nHost: h\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n";
     for (dup, name) in [
         ("Host: evil\r\n", "Host"),
-        ("sec-websocket-key: dGhlIHNhbXBsZSBub25jZQ==\r\n", "Sec-WebSocket-Key"),
+        (
+            "sec-websocket-key: dGhlIHNhbXBsZSBub25jZQ==\r\n",
+            "Sec-WebSocket-Key",
+        ),
         ("Upgrade: websocket\r\n", "Upgrade"),
     ] {
         let req = format!("{base}{dup}\r\n");

@@ -304,9 +304,7 @@ impl ClientRequest {
             (None, None) => self.host.as_str(),
         };
         let bad = |s: &str| s.bytes().any(|b| b <= b' ' || b == 0x7f);
-        if bad(&self.path)
-            || bad(host)
-            || self.protocols.iter().any(|p| bad(p) || p.contains(','))
+        if bad(&self.path) || bad(host) || self.protocols.iter().any(|p| bad(p) || p.contains(','))
         {
             return Err(HandshakeError::BadUrl(
                 "invalid byte in host, path or protocol",
