@@ -35,7 +35,7 @@ pub use client::{client, client_with, ClientConfig};
 pub use config::{Config, Timer};
 pub use error::{Error, HandshakeError, ProtocolError};
 #[cfg(feature = "net")]
-pub use net::{connect, connect_with, SonicRtTimer};
+pub use net::{connect, connect_with, MaybeTlsStream, SonicRtTimer};
 pub use proto::close::{CloseCode, CloseFrame};
 pub use proto::extension::DeflateConfig;
 pub use proto::frame::OpCode;
