@@ -13,20 +13,34 @@ use flate2::{Compress, Compression, Decompress, FlushCompress, FlushDecompress, 
 const TAIL: [u8; 4] = [0x00, 0x00, 0xFF, 0xFF];
 
 /// Compresses outgoing messages.
+///
+/// zlib's compressor state is about 260 KiB at the default settings (window, hash chains,
+/// pending buffer), so it is allocated on the first compressed message, not at the
+/// handshake, and with no context takeover it is released after every message: an idle
+/// connection holds none.
 #[derive(Debug)]
 pub struct Deflater {
-    c: Compress,
+    c: Option<Compress>,
+    level: u32,
+    bits: u8,
     reset_each_message: bool,
 }
 
 impl Deflater {
-    /// A compressor with `window_bits` in 9..=15 and `level` in 0..=9.
+    /// A compressor with `window_bits` in 9..=15 and `level` in 0..=9 (allocated on first use).
     pub fn new(level: u32, window_bits: u8, reset_each_message: bool) -> Self {
-        let bits = window_bits.clamp(9, 15);
         Deflater {
-            c: Compress::new_with_window_bits(Compression::new(level.min(9)), false, bits),
+            c: None,
+            level: level.min(9),
+            bits: window_bits.clamp(9, 15),
             reset_each_message,
         }
+    }
+
+    /// Whether zlib's compressor state is allocated (between messages: only with context
+    /// takeover, once a message was compressed).
+    pub fn is_allocated(&self) -> bool {
+        self.c.is_some()
     }
 
     /// Appends the compressed form of `input` (without the `00 00 FF FF` tail) to `out`.
@@ -39,21 +53,23 @@ impl Deflater {
             out.push(0x00);
             return;
         }
-        let start_in = self.c.total_in();
+        let (level, bits) = (self.level, self.bits);
+        let c = self.c.get_or_insert_with(|| {
+            Compress::new_with_window_bits(Compression::new(level), false, bits)
+        });
+        let start_in = c.total_in();
         let start_len = out.len();
         loop {
-            let consumed = (self.c.total_in() - start_in) as usize;
+            let consumed = (c.total_in() - start_in) as usize;
             out.reserve((input.len() - consumed) / 2 + 64);
             // zlib reports errors only for misuse (bad flush sequence), never for data; stop
             // rather than spin if it ever does.
-            if self
-                .c
-                .compress_vec(&input[consumed..], out, FlushCompress::Sync)
+            if c.compress_vec(&input[consumed..], out, FlushCompress::Sync)
                 .is_err()
             {
                 break;
             }
-            let consumed = (self.c.total_in() - start_in) as usize;
+            let consumed = (c.total_in() - start_in) as usize;
             // The sync flush is complete once all input is in and zlib left output room unused.
             if consumed == input.len() && out.len() < out.capacity() {
                 break;
@@ -63,15 +79,19 @@ impl Deflater {
             out.truncate(out.len() - 4);
         }
         if self.reset_each_message {
-            self.c.reset();
+            // No context to keep: give the memory back until the next message.
+            self.c = None;
         }
     }
 }
 
 /// Decompresses incoming messages frame by frame, with a limit on the output size.
+///
+/// The decompressor (its 32 KiB window and state) is allocated on the first compressed
+/// message and, when the peer agreed to no context takeover, released after every message.
 #[derive(Debug)]
 pub struct Inflater {
-    d: Decompress,
+    d: Option<Decompress>,
     reset_each_message: bool,
     ended: bool,
 }
@@ -80,10 +100,15 @@ impl Inflater {
     /// A decompressor; `reset_each_message` when the peer agreed to no context takeover.
     pub fn new(reset_each_message: bool) -> Self {
         Inflater {
-            d: Decompress::new_with_window_bits(false, 15),
+            d: None,
             reset_each_message,
             ended: false,
         }
+    }
+
+    /// Whether zlib's decompressor state is allocated.
+    pub fn is_allocated(&self) -> bool {
+        self.d.is_some()
     }
 
     /// Inflates one frame's payload, appending to `out`, which must stay within `limit` bytes.
@@ -98,9 +123,12 @@ impl Inflater {
             // BFINAL; nothing valid can follow it).
             return Ok(());
         }
-        let start_in = self.d.total_in();
+        let d = self
+            .d
+            .get_or_insert_with(|| Decompress::new_with_window_bits(false, 15));
+        let start_in = d.total_in();
         loop {
-            let consumed = (self.d.total_in() - start_in) as usize;
+            let consumed = (d.total_in() - start_in) as usize;
             // Room for one byte past the limit, so that "over the limit" is detectable. The
             // output goes into a slice of exactly that size: `decompress_vec` would fill all
             // spare capacity, which a reused or doubled Vec has more of than the limit allows.
@@ -109,13 +137,13 @@ impl Inflater {
                 .min((input.len() - consumed).saturating_mul(4).max(4096));
             let before_out = out.len();
             out.resize(before_out + room, 0);
-            let total_out = self.d.total_out();
-            let status = self.d.decompress(
+            let total_out = d.total_out();
+            let status = d.decompress(
                 &input[consumed..],
                 &mut out[before_out..],
                 FlushDecompress::Sync,
             );
-            out.truncate(before_out + (self.d.total_out() - total_out) as usize);
+            out.truncate(before_out + (d.total_out() - total_out) as usize);
             let status = status.map_err(|_| ProtocolError::BadCompressedData)?;
             if out.len() > limit {
                 return Err(ProtocolError::MessageTooLarge);
@@ -124,7 +152,7 @@ impl Inflater {
                 self.ended = true;
                 return Ok(());
             }
-            let consumed_now = (self.d.total_in() - start_in) as usize;
+            let consumed_now = (d.total_in() - start_in) as usize;
             // Output space left over means the decompressor has nothing more to give for now.
             let room_left = out.len() < before_out + room;
             let progress = consumed_now != consumed || out.len() != before_out;
@@ -137,10 +165,15 @@ impl Inflater {
     /// Ends a message: feeds the removed `00 00 FF FF` tail and resets if required.
     pub fn finish(&mut self, out: &mut Vec<u8>, limit: usize) -> Result<(), ProtocolError> {
         let r = self.inflate(&TAIL, out, limit);
-        if self.reset_each_message || self.ended {
-            self.d.reset(false);
-            self.ended = false;
+        if self.reset_each_message {
+            // No context to keep: give the memory back until the next message.
+            self.d = None;
+        } else if self.ended {
+            if let Some(d) = &mut self.d {
+                d.reset(false);
+            }
         }
+        self.ended = false;
         r
     }
 }
@@ -167,6 +200,25 @@ mod tests {
                     i.finish(&mut out, 1 << 20).unwrap();
                     assert_eq!(out, msg);
                 }
+            }
+        }
+    }
+
+    #[test]
+    fn state_is_allocated_on_first_use_and_released_without_context_takeover() {
+        for reset in [false, true] {
+            let mut d = Deflater::new(6, 15, reset);
+            let mut i = Inflater::new(reset);
+            assert!(!d.is_allocated() && !i.is_allocated());
+            for _ in 0..3 {
+                let mut wire = Vec::new();
+                d.compress(b"hello hello hello hello", &mut wire);
+                let mut out = Vec::new();
+                i.inflate(&wire, &mut out, 1 << 20).unwrap();
+                i.finish(&mut out, 1 << 20).unwrap();
+                assert_eq!(out, b"hello hello hello hello");
+                assert_eq!(d.is_allocated(), !reset);
+                assert_eq!(i.is_allocated(), !reset);
             }
         }
     }
