@@ -14,6 +14,7 @@
 //! and closes are bounded inside a sonic-rt runtime; on any other runtime pass its sleep with
 //! [`Config::timer`] (without a timer nothing times out).
 #![cfg_attr(docsrs, feature(doc_cfg))]
+#![doc(test(attr(deny(warnings))))]
 
 mod accept;
 mod client;

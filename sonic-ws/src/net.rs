@@ -123,6 +123,27 @@ impl AsyncWrite for MaybeTlsStream {
 ///
 /// Must run inside a sonic-rt runtime (`sonic_rt::block_on`, a spawned task).
 ///
+/// # Examples
+/// ```
+/// use sonic_net::TcpListener;
+/// use sonic_ws::Message;
+///
+/// sonic_rt::block_on(async {
+///     let listener = TcpListener::bind("127.0.0.1:0").await?;
+///     let port = listener.local_addr()?.port();
+///     let server = sonic_rt::spawn(async move {
+///         let (tcp, _) = listener.accept().await?;
+///         let mut ws = sonic_ws::accept(tcp).await?;
+///         ws.send_text("hi").await
+///     });
+///     let mut ws = sonic_ws::connect(&format!("ws://127.0.0.1:{port}/")).await?;
+///     assert_eq!(ws.recv().await?, Message::Text("hi".into()));
+///     server.await.unwrap()?;
+///     Ok::<_, sonic_ws::Error>(())
+/// })?;
+/// # Ok::<_, sonic_ws::Error>(())
+/// ```
+///
 /// # Errors
 /// As for [`connect_with`].
 pub async fn connect(url: &str) -> Result<WebSocket<MaybeTlsStream>, Error> {

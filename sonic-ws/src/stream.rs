@@ -58,6 +58,34 @@ enum Phase {
 ///
 /// Single-threaded by design: it is `!Sync`, and [`split`](Self::split) shares it between two
 /// tasks of one thread through `Rc<RefCell<..>>` (each poll borrows it briefly; no lock).
+///
+/// # Examples
+/// An echo server and a client over loopback TCP, on sonic-rt:
+/// ```
+/// use sonic_net::{TcpListener, TcpStream};
+/// use sonic_ws::{CloseCode, Message};
+///
+/// sonic_rt::block_on(async {
+///     let listener = TcpListener::bind("127.0.0.1:0").await?;
+///     let addr = listener.local_addr()?;
+///     let server = sonic_rt::spawn(async move {
+///         let (tcp, _) = listener.accept().await?;
+///         let mut ws = sonic_ws::accept(tcp).await?;
+///         while let Some(msg) = ws.recv_data().await? {
+///             ws.send(msg).await?;
+///         }
+///         Ok::<_, sonic_ws::Error>(())
+///     });
+///     let tcp = TcpStream::connect(addr).await?;
+///     let mut ws = sonic_ws::client(tcp, &format!("ws://{addr}/")).await?;
+///     ws.send_text("hello").await?;
+///     assert_eq!(ws.recv().await?, Message::Text("hello".into()));
+///     ws.close(CloseCode::NORMAL, "bye").await?;
+///     server.await.unwrap()?;
+///     Ok::<_, sonic_ws::Error>(())
+/// })?;
+/// # Ok::<_, sonic_ws::Error>(())
+/// ```
 #[derive(Debug)]
 pub struct WebSocket<S> {
     io: S,
@@ -587,6 +615,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocket<S> {
     /// buffer once the write attempt returns, and a cancelled flush loses nothing.
     ///
     /// ```
+    /// # #[allow(dead_code)]
     /// # async fn serve<S: futures_io::AsyncRead + futures_io::AsyncWrite + Unpin>(
     /// #     mut ws: sonic_ws::WebSocket<S>,
     /// # ) -> Result<(), sonic_ws::Error> {

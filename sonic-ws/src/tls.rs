@@ -17,6 +17,7 @@
 //! store).
 //!
 //! ```no_run
+//! # #[allow(dead_code)]
 //! # async fn demo<S>(tcp: S, roots: sonic_ws::tls::rustls::RootCertStore)
 //! # -> Result<(), sonic_ws::Error>
 //! # where S: futures_io::AsyncRead + futures_io::AsyncWrite + Unpin {

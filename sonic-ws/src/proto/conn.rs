@@ -82,6 +82,24 @@ fn frame_room(writer: &Writer, len: usize) -> usize {
 }
 
 /// Connection state with no I/O.
+///
+/// # Examples
+/// Two endpoints talking through byte buffers, no I/O at all:
+/// ```
+/// use sonic_ws::proto::conn::Connection;
+/// use sonic_ws::{Limits, Message, OpCode, Role};
+///
+/// let mut client = Connection::new(Role::Client, Limits::default(), None);
+/// let mut server = Connection::new(Role::Server, Limits::default(), None);
+/// client.send(OpCode::Text, b"ping me")?;
+/// server.feed(client.output());
+/// let n = client.output().len();
+/// client.consume_output(n);
+/// assert!(server.advance()?.is_some());
+/// assert_eq!(server.take(), Some(Message::Text("ping me".into())));
+/// assert!(server.advance()?.is_none()); // needs more bytes
+/// # Ok::<_, sonic_ws::Error>(())
+/// ```
 #[derive(Debug)]
 pub struct Connection {
     reader: Reader,

@@ -185,6 +185,23 @@ struct Assembly {
 }
 
 /// The receive-side state machine.
+///
+/// # Examples
+/// A masked frame, fed in two pieces:
+/// ```
+/// use sonic_ws::proto::read::{Kind, Limits, Reader};
+/// use sonic_ws::{MessageRef, Role};
+///
+/// // "Hello" from a client, masked (RFC 6455, section 5.7).
+/// let frame = [0x81, 0x85, 0x37, 0xfa, 0x21, 0x3d, 0x7f, 0x9f, 0x4d, 0x51, 0x58];
+/// let mut r = Reader::new(Role::Server, Limits::default());
+/// r.feed(&frame[..4]);
+/// assert_eq!(r.advance()?, None); // the header is not complete yet
+/// r.feed(&frame[4..]);
+/// assert_eq!(r.advance()?, Some(Kind::Text));
+/// assert_eq!(r.view(), Some(MessageRef::Text("Hello")));
+/// # Ok::<_, sonic_ws::ProtocolError>(())
+/// ```
 #[derive(Debug)]
 pub struct Reader {
     role: Role,
