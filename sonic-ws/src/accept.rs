@@ -2,7 +2,7 @@
 
 use crate::config::Config;
 use crate::error::HandshakeError;
-use crate::head::{read_head, write_all};
+use crate::handshake_io::{read_head, write_all};
 use crate::proto::extension::server_negotiate;
 use crate::proto::handshake::{parse_request, reject_response, server_response, Request};
 use crate::proto::Role;

@@ -1,7 +1,7 @@
 //! Client side of the opening handshake.
 
 use crate::config::Config;
-use crate::head::{read_head, write_all};
+use crate::handshake_io::{read_head, write_all};
 use crate::proto::handshake::{generate_key, parse_response, ClientRequest, Response};
 use crate::proto::url::WsUrl;
 use crate::proto::Role;

@@ -20,7 +20,7 @@ mod accept;
 mod client;
 mod config;
 pub mod error;
-mod head;
+mod handshake_io;
 #[cfg(feature = "net")]
 mod net;
 pub mod proto;
@@ -29,7 +29,7 @@ mod stream;
 mod timeout;
 #[cfg(feature = "tls")]
 pub mod tls;
-mod wake;
+mod write_waiters;
 
 pub use accept::{accept, accept_with, Decision};
 pub use client::{client, client_with, ClientConfig};

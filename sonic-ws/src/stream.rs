@@ -23,7 +23,7 @@ use crate::proto::message::{Message, MessageRef};
 use crate::proto::read::Kind;
 use crate::proto::write::Writer;
 use crate::proto::Role;
-use crate::wake::{Slot, WriteWaiters};
+use crate::write_waiters::{Slot, WriteWaiters};
 use crate::{Error, ProtocolError};
 use futures_io::{AsyncRead, AsyncWrite};
 use std::fmt;

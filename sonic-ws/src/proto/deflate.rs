@@ -7,7 +7,7 @@
 //! smaller one. zlib cannot compress raw DEFLATE with an 8-bit window, so when a peer limits
 //! us to 8 bits we simply never set RSV1 (a sender may leave any message uncompressed).
 
-use crate::error::ProtocolError;
+use super::error::ProtocolError;
 use flate2::{Compress, Compression, Decompress, FlushCompress, FlushDecompress, Status};
 
 const TAIL: [u8; 4] = [0x00, 0x00, 0xFF, 0xFF];

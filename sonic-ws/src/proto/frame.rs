@@ -22,7 +22,7 @@
 //! that depend on the connection (RSV bits, masking direction, size limits, fragment order)
 //! live in [`super::read`].
 
-use crate::error::ProtocolError;
+use super::error::ProtocolError;
 
 /// The longest possible header: 2 bytes + 8-byte length + 4-byte mask.
 pub const MAX_HEADER_LEN: usize = 14;

@@ -5,8 +5,8 @@
 //! slow or long head costs linear time (CVE-2023-43669 was a re-parse per read). The head is
 //! bounded by the caller's limit and at most [`MAX_HEADERS`] header lines.
 
+use super::error::HandshakeError;
 use super::extension::{self, DeflateConfig, DeflateParams};
-use crate::error::HandshakeError;
 use base64::Engine as _;
 
 /// The GUID appended to the key (RFC 6455, section 1.3).

@@ -31,12 +31,12 @@
 
 use super::close::{parse_close_payload, CloseCode};
 use super::deflate::Inflater;
+use super::error::ProtocolError;
 use super::frame::{FrameHeader, OpCode, MAX_HEADER_LEN};
 use super::mask::apply_mask;
 use super::message::{Message, MessageRef};
 use super::utf8::Utf8Validator;
 use super::Role;
-use crate::error::ProtocolError;
 use sonic_buf::{ByteBuffer, Fifo};
 
 /// Limits applied by a [`Reader`].
