@@ -646,17 +646,26 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocket<S> {
         let waker = self.waiters.register(Slot::Writer, cx.waker());
         let mut wcx = Context::from_waker(&waker);
         let io = &mut self.io;
+        let mut io_err = None;
         let r = self
             .conn
             .echo(self.config.vectored_threshold, |out, payload| {
                 let bufs = [IoSlice::new(out), IoSlice::new(payload)];
                 match Pin::new(io).poll_write_vectored(&mut wcx, &bufs) {
-                    Poll::Ready(r) => r,
-                    Poll::Pending => Ok(0),
+                    Poll::Ready(Ok(n)) => n,
+                    Poll::Ready(Err(e)) => {
+                        io_err = Some(e);
+                        0
+                    }
+                    Poll::Pending => 0,
                 }
             });
         self.waiters.clear(Slot::Writer);
-        r
+        match io_err {
+            // The frame is queued whole all the same.
+            Some(e) => Err(Error::Io(e)),
+            None => r,
+        }
     }
 
     /// Queues a message without flushing unless more than `write_buffer_size` bytes are
