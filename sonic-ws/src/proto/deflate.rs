@@ -12,12 +12,64 @@ use flate2::{Compress, Compression, Decompress, FlushCompress, FlushDecompress, 
 
 const TAIL: [u8; 4] = [0x00, 0x00, 0xFF, 0xFF];
 
+/// Most idle zlib states a thread keeps for reuse, per kind.
+const POOL_SIZE: usize = 4;
+
+thread_local! {
+    /// Compressors of connections without context takeover, reset, with their level and
+    /// window bits: the connections of a thread share them between messages (uWebSockets'
+    /// shared compressor), so such a connection neither holds one nor allocates one per
+    /// message.
+    static COMPRESSORS: std::cell::RefCell<Vec<(u32, u8, Compress)>> =
+        const { std::cell::RefCell::new(Vec::new()) };
+    /// Decompressors of connections whose peer resets its context, reset (all 15-bit).
+    static DECOMPRESSORS: std::cell::RefCell<Vec<Decompress>> =
+        const { std::cell::RefCell::new(Vec::new()) };
+}
+
+fn pooled_compressor(level: u32, bits: u8) -> Compress {
+    let found = COMPRESSORS.with(|p| {
+        let mut p = p.borrow_mut();
+        let i = p.iter().position(|(l, b, _)| *l == level && *b == bits)?;
+        Some(p.swap_remove(i).2)
+    });
+    found.unwrap_or_else(|| Compress::new_with_window_bits(Compression::new(level), false, bits))
+}
+
+fn return_compressor(level: u32, bits: u8, mut c: Compress) {
+    c.reset();
+    COMPRESSORS.with(|p| {
+        let mut p = p.borrow_mut();
+        if p.len() < POOL_SIZE {
+            p.reserve_exact(POOL_SIZE);
+            p.push((level, bits, c));
+        }
+    });
+}
+
+fn pooled_decompressor() -> Decompress {
+    DECOMPRESSORS
+        .with(|p| p.borrow_mut().pop())
+        .unwrap_or_else(|| Decompress::new_with_window_bits(false, 15))
+}
+
+fn return_decompressor(mut d: Decompress) {
+    d.reset(false);
+    DECOMPRESSORS.with(|p| {
+        let mut p = p.borrow_mut();
+        if p.len() < POOL_SIZE {
+            p.reserve_exact(POOL_SIZE);
+            p.push(d);
+        }
+    });
+}
+
 /// Compresses outgoing messages.
 ///
 /// zlib's compressor state is about 260 KiB at the default settings (window, hash chains,
 /// pending buffer), so it is allocated on the first compressed message, not at the
-/// handshake, and with no context takeover it is released after every message: an idle
-/// connection holds none.
+/// handshake, and with no context takeover it goes back to a per-thread pool after every
+/// message: an idle connection holds none.
 #[derive(Debug)]
 pub struct Deflater {
     c: Option<Compress>,
@@ -54,9 +106,15 @@ impl Deflater {
             return;
         }
         let (level, bits) = (self.level, self.bits);
-        let c = self.c.get_or_insert_with(|| {
-            Compress::new_with_window_bits(Compression::new(level), false, bits)
-        });
+        let c = match &mut self.c {
+            Some(c) => c,
+            None if self.reset_each_message => self.c.insert(pooled_compressor(level, bits)),
+            None => self.c.insert(Compress::new_with_window_bits(
+                Compression::new(level),
+                false,
+                bits,
+            )),
+        };
         let start_in = c.total_in();
         let start_len = out.len();
         loop {
@@ -79,8 +137,10 @@ impl Deflater {
             out.truncate(out.len() - 4);
         }
         if self.reset_each_message {
-            // No context to keep: give the memory back until the next message.
-            self.c = None;
+            // No context to keep: the state goes back to the thread's pool.
+            if let Some(c) = self.c.take() {
+                return_compressor(level, bits, c);
+            }
         }
     }
 }
@@ -88,7 +148,9 @@ impl Deflater {
 /// Decompresses incoming messages frame by frame, with a limit on the output size.
 ///
 /// The decompressor (its 32 KiB window and state) is allocated on the first compressed
-/// message and, when the peer agreed to no context takeover, released after every message.
+/// message and, when the peer agreed to no context takeover, goes back to a per-thread pool
+/// after every message (taken again at the next one's first frame, so a fragmented message
+/// keeps its own).
 #[derive(Debug)]
 pub struct Inflater {
     d: Option<Decompress>,
@@ -123,9 +185,11 @@ impl Inflater {
             // BFINAL; nothing valid can follow it).
             return Ok(());
         }
-        let d = self
-            .d
-            .get_or_insert_with(|| Decompress::new_with_window_bits(false, 15));
+        let d = match &mut self.d {
+            Some(d) => d,
+            None if self.reset_each_message => self.d.insert(pooled_decompressor()),
+            None => self.d.insert(Decompress::new_with_window_bits(false, 15)),
+        };
         let start_in = d.total_in();
         loop {
             let consumed = (d.total_in() - start_in) as usize;
@@ -166,8 +230,10 @@ impl Inflater {
     pub fn finish(&mut self, out: &mut Vec<u8>, limit: usize) -> Result<(), ProtocolError> {
         let r = self.inflate(&TAIL, out, limit);
         if self.reset_each_message {
-            // No context to keep: give the memory back until the next message.
-            self.d = None;
+            // No context to keep: the state goes back to the thread's pool.
+            if let Some(d) = self.d.take() {
+                return_decompressor(d);
+            }
         } else if self.ended {
             if let Some(d) = &mut self.d {
                 d.reset(false);
@@ -220,6 +286,35 @@ mod tests {
                 assert_eq!(d.is_allocated(), !reset);
                 assert_eq!(i.is_allocated(), !reset);
             }
+        }
+    }
+
+    #[test]
+    fn pooled_states_serve_interleaved_messages_of_two_connections() {
+        // Two connections on one thread without context takeover: a fragmented message of
+        // one is inflated while the other compresses and inflates whole messages.
+        let mut d1 = Deflater::new(6, 15, true);
+        let mut d2 = Deflater::new(6, 15, true);
+        let (mut i1, mut i2) = (Inflater::new(true), Inflater::new(true));
+        let m1 = "first connection, fragmented ".repeat(200);
+        let m2 = "second connection ".repeat(100);
+        for _ in 0..3 {
+            let mut w1 = Vec::new();
+            d1.compress(m1.as_bytes(), &mut w1);
+            let mut out1 = Vec::new();
+            let cut = w1.len() / 2;
+            i1.inflate(&w1[..cut], &mut out1, 1 << 20).unwrap();
+            assert!(i1.is_allocated(), "held for the whole message");
+            let mut w2 = Vec::new();
+            d2.compress(m2.as_bytes(), &mut w2);
+            let mut out2 = Vec::new();
+            i2.inflate(&w2, &mut out2, 1 << 20).unwrap();
+            i2.finish(&mut out2, 1 << 20).unwrap();
+            assert_eq!(out2, m2.as_bytes());
+            i1.inflate(&w1[cut..], &mut out1, 1 << 20).unwrap();
+            i1.finish(&mut out1, 1 << 20).unwrap();
+            assert_eq!(out1, m1.as_bytes());
+            assert!(!d1.is_allocated() && !d2.is_allocated() && !i1.is_allocated());
         }
     }
 
