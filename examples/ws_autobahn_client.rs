@@ -4,9 +4,9 @@
 //! `cargo run --release -p sonic-examples --example ws_autobahn_client -- [URL] [AGENT] [--deflate]`
 //! Fetches the case count, echoes every case, then asks the suite to write its reports.
 
-use sonic_net::TcpStream;
 use sonic_ws::{
-    connect_with, ClientConfig, CloseCode, Config, DeflateConfig, Error, Limits, Message, WebSocket,
+    connect_with, ClientConfig, CloseCode, Config, DeflateConfig, Error, Limits, MaybeTlsStream,
+    Message, WebSocket,
 };
 
 fn config(deflate: bool) -> ClientConfig {
@@ -27,13 +27,13 @@ fn config(deflate: bool) -> ClientConfig {
     }
 }
 
-async fn open(base: &str, path: &str, deflate: bool) -> Result<WebSocket<TcpStream>, Error> {
+async fn open(base: &str, path: &str, deflate: bool) -> Result<WebSocket<MaybeTlsStream>, Error> {
     // connect_with installs sonic-rt's timer (handshake and close timeouts).
     let (ws, _) = connect_with(&format!("{base}{path}"), config(deflate)).await?;
     Ok(ws)
 }
 
-async fn echo(mut ws: WebSocket<TcpStream>) -> Result<(), Error> {
+async fn echo(mut ws: WebSocket<MaybeTlsStream>) -> Result<(), Error> {
     loop {
         match ws.recv().await? {
             m @ (Message::Text(_) | Message::Binary(_)) => ws.send(m).await?,

@@ -19,19 +19,21 @@
 //! buffer, however far behind it falls. The writer task of a subscriber sends one message with
 //! every symbol that changed since its last send, and its `send` waits while the socket is full
 //! (sonic-ws flushes each message before returning), which is what lets the slots absorb the
-//! backlog. A subscriber stalled longer than `STALL_LIMIT` is disconnected with close code 1008
-//! so a dead reader cannot pin a connection forever. The producer never waits for anyone.
+//! backlog. A subscriber whose socket takes no byte for `STALL_LIMIT` (sonic-ws's
+//! `Config::send_timeout`) is disconnected with close code 1008 so a dead reader cannot pin a
+//! connection forever. The producer never waits for anyone.
 
 use sonic_net::TcpListener;
 use sonic_rt::sync::Notify;
 use sonic_rt::time::{interval, sleep, Instant};
-use sonic_ws::{accept_with, CloseCode, Config, Decision, Message, WsSender};
+use sonic_ws::{accept_with, CloseCode, Config, Decision, Error, Message, WsSender};
 use std::cell::{Cell, RefCell};
 use std::fmt::Write as _;
 use std::rc::Rc;
 use std::time::Duration;
 
-/// A subscriber whose socket accepted nothing for this long is disconnected.
+/// A subscriber whose socket accepted nothing for this long is disconnected (the connection's
+/// send timeout).
 const STALL_LIMIT: Duration = Duration::from_secs(5);
 
 #[derive(Clone, Copy, Debug)]
@@ -138,10 +140,10 @@ async fn write_updates(sub: Rc<Subscriber>, mut tx: WsSender<sonic_net::TcpStrea
         }
         text.push_str("]}");
         // Waits while the socket is full: meanwhile the producer coalesces into the slots.
-        match sonic_rt::time::timeout(STALL_LIMIT, tx.send_text(&text)).await {
-            Ok(Ok(())) => sub.sent_msgs.set(sub.sent_msgs.get() + 1),
-            Ok(Err(_)) => break,
-            Err(_) => {
+        // The send timeout (STALL_LIMIT) ends a send whose socket takes nothing.
+        match tx.send_text(&text).await {
+            Ok(()) => sub.sent_msgs.set(sub.sent_msgs.get() + 1),
+            Err(Error::Timeout) => {
                 eprintln!("subscriber stalled for {STALL_LIMIT:?}: disconnecting");
                 // The socket is full, so the Close may not get out; dropping both halves
                 // (the reader sees `closed`) ends the connection either way.
@@ -149,6 +151,7 @@ async fn write_updates(sub: Rc<Subscriber>, mut tx: WsSender<sonic_net::TcpStrea
                 let _ = sonic_rt::time::timeout(Duration::from_millis(100), close).await;
                 break;
             }
+            Err(_) => break,
         }
     }
     sub.closed.set(true);
@@ -166,7 +169,8 @@ async fn serve(listener: TcpListener, hub: Rc<Hub>, symbols: usize) -> std::io::
         stream.set_nodelay(true)?;
         let hub = hub.clone();
         drop(sonic_rt::spawn(async move {
-            let cfg = Config::default().timer(Rc::new(|d: Duration| sleep(d)));
+            // The default config runs on sonic-rt's timer.
+            let cfg = Config::default().send_timeout(STALL_LIMIT);
             let Ok(ws) = accept_with(stream, cfg, |_| Decision::accept()).await else {
                 return;
             };

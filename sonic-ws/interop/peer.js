@@ -121,6 +121,10 @@ async function client(url) {
     const b = binary(n);
     await step(`binary echo ${n} B`, () => ask(b, 'binary', b));
   }
+  // Issue 13: an incompressible 16 MiB message; with deflate node sends it as one frame a
+  // little larger than 16 MiB (16,781,763 bytes), which the frame limit must accept.
+  const noise = require('crypto').randomBytes(16 << 20);
+  await step('binary echo 16 MiB incompressible', () => ask(noise, 'binary', noise));
   // Fragmented sends; the text one splits multi-byte characters across fragments.
   const t = text(30001);
   await step('send fragmented text 3 x ~10 KiB', async () => {

@@ -10,10 +10,10 @@
 //! connection); `!close` → the server closes with 4001 "server bye". Anything else is echoed.
 //! The client prints `PASS name` / `FAIL name: why` lines; run.sh counts them.
 
-use sonic_net::{TcpListener, TcpStream};
+use sonic_net::TcpListener;
 use sonic_ws::{
     accept_with, connect_with, ClientConfig, CloseCode, Config, Decision, DeflateConfig, Error,
-    Limits, Message, OpCode, WebSocket,
+    Limits, MaybeTlsStream, Message, OpCode, WebSocket,
 };
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -77,7 +77,7 @@ fn binary(len: usize) -> Vec<u8> {
 
 type LastClose = Rc<RefCell<String>>;
 
-async fn serve(mut ws: WebSocket<TcpStream>, last: LastClose) -> Result<(), Error> {
+async fn serve(mut ws: WebSocket<MaybeTlsStream>, last: LastClose) -> Result<(), Error> {
     loop {
         let msg = match ws.recv().await {
             Ok(m) => m,
@@ -99,7 +99,11 @@ async fn serve(mut ws: WebSocket<TcpStream>, last: LastClose) -> Result<(), Erro
     }
 }
 
-async fn command(ws: &mut WebSocket<TcpStream>, cmd: &str, last: &LastClose) -> Result<(), Error> {
+async fn command(
+    ws: &mut WebSocket<MaybeTlsStream>,
+    cmd: &str,
+    last: &LastClose,
+) -> Result<(), Error> {
     let words: Vec<&str> = cmd.split(' ').collect();
     match words[0] {
         "!ext" => {
@@ -150,7 +154,11 @@ async fn server(port: u16, deflate: bool) -> std::io::Result<()> {
         stream.set_nodelay(true)?;
         let last = last.clone();
         drop(sonic_rt::spawn(async move {
-            match accept_with(stream, config(deflate), |_| Decision::accept()).await {
+            match accept_with(MaybeTlsStream::Plain(stream), config(deflate), |_| {
+                Decision::accept()
+            })
+            .await
+            {
                 Ok(ws) => {
                     if let Err(e) = serve(ws, last).await {
                         eprintln!("connection: {e}");
@@ -182,7 +190,7 @@ impl Tally {
     }
 }
 
-async fn next_data(ws: &mut WebSocket<TcpStream>) -> Result<Message, String> {
+async fn next_data(ws: &mut WebSocket<MaybeTlsStream>) -> Result<Message, String> {
     loop {
         match ws.recv().await.map_err(|e| e.to_string())? {
             Message::Ping(_) | Message::Pong(_) => {}
@@ -203,13 +211,13 @@ fn same(got: &Message, want: &Message) -> Result<(), String> {
     Err(format!("got a different {kind} message of {len} bytes"))
 }
 
-async fn round_trip(ws: &mut WebSocket<TcpStream>, msg: Message) -> Result<(), String> {
+async fn round_trip(ws: &mut WebSocket<MaybeTlsStream>, msg: Message) -> Result<(), String> {
     ws.send(msg.clone()).await.map_err(|e| e.to_string())?;
     same(&next_data(ws).await?, &msg)
 }
 
 async fn send_fragments(
-    ws: &mut WebSocket<TcpStream>,
+    ws: &mut WebSocket<MaybeTlsStream>,
     op: OpCode,
     data: &[u8],
     n: usize,
@@ -225,7 +233,7 @@ async fn send_fragments(
     Ok(())
 }
 
-async fn open(url: &str, deflate: bool) -> Result<(WebSocket<TcpStream>, bool), Error> {
+async fn open(url: &str, deflate: bool) -> Result<(WebSocket<MaybeTlsStream>, bool), Error> {
     let opts = ClientConfig {
         config: config(deflate),
         ..ClientConfig::default()

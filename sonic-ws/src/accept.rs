@@ -2,7 +2,7 @@
 
 use crate::config::Config;
 use crate::error::HandshakeError;
-use crate::head::{read_head, write_all};
+use crate::handshake_io::{read_head, write_all};
 use crate::proto::extension::server_negotiate;
 use crate::proto::handshake::{parse_request, reject_response, server_response, Request};
 use crate::proto::Role;
@@ -52,6 +52,28 @@ impl Decision {
 }
 
 /// Accepts a WebSocket connection with the default [`Config`] and no subprotocol.
+///
+/// # Examples
+/// A server that greets each client (sonic-rt, loopback TCP):
+/// ```
+/// use sonic_net::{TcpListener, TcpStream};
+/// use sonic_ws::Message;
+///
+/// sonic_rt::block_on(async {
+///     let listener = TcpListener::bind("127.0.0.1:0").await?;
+///     let addr = listener.local_addr()?;
+///     let server = sonic_rt::spawn(async move {
+///         let (tcp, _) = listener.accept().await?;
+///         let mut ws = sonic_ws::accept(tcp).await?;
+///         ws.send_text("welcome").await
+///     });
+///     let mut ws = sonic_ws::client(TcpStream::connect(addr).await?, "ws://localhost/").await?;
+///     assert_eq!(ws.recv().await?, Message::Text("welcome".into()));
+///     server.await.unwrap()?;
+///     Ok::<_, sonic_ws::Error>(())
+/// })?;
+/// # Ok::<_, sonic_ws::Error>(())
+/// ```
 ///
 /// # Errors
 /// As for [`accept_with`].

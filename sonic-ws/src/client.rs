@@ -1,7 +1,7 @@
 //! Client side of the opening handshake.
 
 use crate::config::Config;
-use crate::head::{read_head, write_all};
+use crate::handshake_io::{read_head, write_all};
 use crate::proto::handshake::{generate_key, parse_response, ClientRequest, Response};
 use crate::proto::url::WsUrl;
 use crate::proto::Role;
@@ -21,6 +21,33 @@ pub struct ClientConfig {
 }
 
 /// Runs the client handshake for `url` over an already connected `stream`.
+///
+/// The URL gives the `Host` header and the request path; the stream may be anything
+/// (a sonic-net socket, a TLS stream, an in-memory pipe).
+///
+/// # Examples
+/// ```
+/// use sonic_net::{TcpListener, TcpStream};
+/// use sonic_ws::Message;
+///
+/// sonic_rt::block_on(async {
+///     let listener = TcpListener::bind("127.0.0.1:0").await?;
+///     let addr = listener.local_addr()?;
+///     let server = sonic_rt::spawn(async move {
+///         let (tcp, _) = listener.accept().await?;
+///         let mut ws = sonic_ws::accept(tcp).await?;
+///         let msg = ws.recv().await?;
+///         ws.send(msg).await
+///     });
+///     let tcp = TcpStream::connect(addr).await?;
+///     let mut ws = sonic_ws::client(tcp, "ws://localhost/chat").await?;
+///     ws.send_binary(&[1, 2, 3]).await?;
+///     assert_eq!(ws.recv().await?, Message::binary(vec![1, 2, 3]));
+///     server.await.unwrap()?;
+///     Ok::<_, sonic_ws::Error>(())
+/// })?;
+/// # Ok::<_, sonic_ws::Error>(())
+/// ```
 ///
 /// # Errors
 /// As for [`client_with`].

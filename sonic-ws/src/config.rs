@@ -6,7 +6,7 @@ use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
 use std::rc::Rc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// Something that can sleep: the only thing this crate needs from a runtime.
 ///
@@ -26,6 +26,13 @@ use std::time::Duration;
 pub trait Timer {
     /// A future that completes after `d`.
     fn sleep(&self, d: Duration) -> Pin<Box<dyn Future<Output = ()>>>;
+
+    /// The current time on this timer's clock (the keepalive and idle timeouts measure
+    /// activity with it). The default is `std::time::Instant::now()`; a runtime with a
+    /// pausable clock returns its own (as [`SonicRtTimer`](crate::SonicRtTimer) does).
+    fn now(&self) -> Instant {
+        Instant::now()
+    }
 }
 
 impl<F, Fut> Timer for F
@@ -59,7 +66,32 @@ pub struct Config {
     pub handshake_timeout: Duration,
     /// Time allowed for the peer's Close after ours (needs a timer).
     pub close_timeout: Duration,
-    /// The timer behind both timeouts; without one, nothing times out.
+    /// Keepalive: after this long without receiving anything, send a ping; `None` (the
+    /// default) sends none. Pings go out, and every idle timeout is checked, while a receive
+    /// ([`recv`](crate::WebSocket::recv), [`WsReceiver`](crate::WsReceiver)) is waiting: a
+    /// connection that is read is kept alive.
+    pub ping_interval: Option<Duration>,
+    /// Keepalive: time allowed after our ping for the pong, or any other traffic, before the
+    /// connection is failed with close code 1011 and [`Error::Timeout`](crate::Error::Timeout).
+    /// Default 20 s; only used with `ping_interval`.
+    pub ping_timeout: Duration,
+    /// Read idle timeout: receiving nothing at all for this long fails the connection (close
+    /// 1011, [`Error::Timeout`](crate::Error::Timeout)). `None` (the default): a connection may
+    /// stay silent forever (use keepalive to detect dead peers instead).
+    pub read_timeout: Option<Duration>,
+    /// Send timeout: a send (or flush) whose stream accepts no byte for this long fails with
+    /// [`Error::Timeout`](crate::Error::Timeout), so a peer that stopped reading cannot pin the
+    /// sending task forever. The clock restarts whenever the stream takes bytes (a slow but
+    /// moving peer is fine). After it fires a frame may be half written: close or drop the
+    /// connection. `None` (the default) waits forever.
+    pub send_timeout: Option<Duration>,
+    /// The timer behind every timeout; without one, nothing times out.
+    ///
+    /// Default: with the `net` feature (on by default), [`SonicRtTimer`](crate::SonicRtTimer),
+    /// sonic-rt's timer, so plain [`accept`](crate::accept) and [`client`](crate::client) are
+    /// bounded by `handshake_timeout` and `close_timeout` when they run in a sonic-rt
+    /// runtime. It cannot time out outside one: on another runtime, pass that runtime's sleep,
+    /// e.g. `config.timer(Rc::new(|d| tokio::time::sleep(d)))`. Without `net`, `None`.
     pub timer: Option<Rc<dyn Timer>>,
 }
 
@@ -74,9 +106,23 @@ impl Default for Config {
             auto_pong: true,
             handshake_timeout: Duration::from_secs(10),
             close_timeout: Duration::from_secs(5),
-            timer: None,
+            ping_interval: None,
+            ping_timeout: Duration::from_secs(20),
+            read_timeout: None,
+            send_timeout: None,
+            timer: default_timer(),
         }
     }
+}
+
+#[cfg(feature = "net")]
+fn default_timer() -> Option<Rc<dyn Timer>> {
+    Some(Rc::new(crate::net::SonicRtTimer))
+}
+
+#[cfg(not(feature = "net"))]
+fn default_timer() -> Option<Rc<dyn Timer>> {
+    None
 }
 
 impl fmt::Debug for Config {
@@ -90,6 +136,10 @@ impl fmt::Debug for Config {
             .field("auto_pong", &self.auto_pong)
             .field("handshake_timeout", &self.handshake_timeout)
             .field("close_timeout", &self.close_timeout)
+            .field("ping_interval", &self.ping_interval)
+            .field("ping_timeout", &self.ping_timeout)
+            .field("read_timeout", &self.read_timeout)
+            .field("send_timeout", &self.send_timeout)
             .field("timer", &self.timer.is_some())
             .finish()
     }
@@ -105,6 +155,32 @@ impl Config {
     /// Whether a timer is set.
     pub fn has_timer(&self) -> bool {
         self.timer.is_some()
+    }
+
+    /// Sends a keepalive ping after `interval` without traffic and fails the connection
+    /// (close 1011, [`Error::Timeout`](crate::Error::Timeout)) when nothing answers within
+    /// `timeout`.
+    pub fn keepalive(mut self, interval: Duration, timeout: Duration) -> Self {
+        self.ping_interval = Some(interval);
+        self.ping_timeout = timeout;
+        self
+    }
+
+    /// Sets the read idle timeout (see the `read_timeout` field).
+    pub fn read_timeout(mut self, d: Duration) -> Self {
+        self.read_timeout = Some(d);
+        self
+    }
+
+    /// Sets the send timeout (see the `send_timeout` field).
+    pub fn send_timeout(mut self, d: Duration) -> Self {
+        self.send_timeout = Some(d);
+        self
+    }
+
+    /// The configured timer's clock.
+    pub(crate) fn now(&self) -> Option<Instant> {
+        self.timer.as_ref().map(|t| t.now())
     }
 
     /// Enables permessage-deflate with these settings.

@@ -9,15 +9,18 @@
 //!   or `connect(url)` over a sonic-net TCP stream (feature `net`, on by default).
 //!
 //! The crate is single-threaded by design (see the sonic ARCHITECTURE.md): nothing in it is
-//! `Sync` and nothing locks. It needs no runtime; give it a [`Timer`] for handshake and close
-//! timeouts.
+//! `Sync` and nothing locks. It needs no runtime, only a [`Timer`] for its timeouts: with the
+//! `net` feature (default) [`Config::default`] uses sonic-rt's ([`SonicRtTimer`]), so handshakes
+//! and closes are bounded inside a sonic-rt runtime; on any other runtime pass its sleep with
+//! [`Config::timer`] (without a timer nothing times out).
 #![cfg_attr(docsrs, feature(doc_cfg))]
+#![doc(test(attr(deny(warnings))))]
 
 mod accept;
 mod client;
 mod config;
 pub mod error;
-mod head;
+mod handshake_io;
 #[cfg(feature = "net")]
 mod net;
 pub mod proto;
@@ -26,14 +29,14 @@ mod stream;
 mod timeout;
 #[cfg(feature = "tls")]
 pub mod tls;
-mod wake;
+mod write_waiters;
 
 pub use accept::{accept, accept_with, Decision};
 pub use client::{client, client_with, ClientConfig};
 pub use config::{Config, Timer};
 pub use error::{Error, HandshakeError, ProtocolError};
 #[cfg(feature = "net")]
-pub use net::{connect, connect_with};
+pub use net::{connect, connect_with, MaybeTlsStream, SonicRtTimer};
 pub use proto::close::{CloseCode, CloseFrame};
 pub use proto::extension::DeflateConfig;
 pub use proto::frame::OpCode;

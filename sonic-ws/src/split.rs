@@ -12,7 +12,6 @@ use crate::proto::message::{Message, MessageRef};
 use crate::proto::write::Writer;
 use crate::proto::Role;
 use crate::stream::WebSocket;
-use crate::wake::Slot;
 use crate::Error;
 use futures_io::{AsyncRead, AsyncWrite};
 use std::cell::RefCell;
@@ -171,7 +170,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WsSender<S> {
         poll_fn(|cx| {
             self.inner
                 .borrow_mut()
-                .poll_write_payload(cx, payload, &mut pos)
+                .poll_payload_timed(cx, payload, &mut pos)
         })
         .await?;
         self.inner.borrow_mut().conn_mut().end_frame();
@@ -195,8 +194,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WsSender<S> {
     /// # Errors
     /// [`Error::Io`] on a stream error.
     pub async fn flush(&mut self) -> Result<(), Error> {
-        poll_fn(|cx| self.inner.borrow_mut().poll_write_out(cx, Slot::Writer)).await?;
-        Ok(())
+        poll_fn(|cx| self.inner.borrow_mut().poll_flush_timed(cx)).await
     }
 
     /// Sends Close and flushes; the receiver then sees the peer's Close (or an error).

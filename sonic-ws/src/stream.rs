@@ -23,13 +23,15 @@ use crate::proto::message::{Message, MessageRef};
 use crate::proto::read::Kind;
 use crate::proto::write::Writer;
 use crate::proto::Role;
-use crate::wake::{Slot, WriteWaiters};
+use crate::write_waiters::{Slot, WriteWaiters};
 use crate::{Error, ProtocolError};
 use futures_io::{AsyncRead, AsyncWrite};
-use std::future::poll_fn;
+use std::fmt;
+use std::future::{poll_fn, Future};
 use std::io::{self, IoSlice};
 use std::pin::Pin;
 use std::task::{Context, Poll};
+use std::time::Instant;
 
 macro_rules! ready {
     ($e:expr) => {
@@ -56,6 +58,34 @@ enum Phase {
 ///
 /// Single-threaded by design: it is `!Sync`, and [`split`](Self::split) shares it between two
 /// tasks of one thread through `Rc<RefCell<..>>` (each poll borrows it briefly; no lock).
+///
+/// # Examples
+/// An echo server and a client over loopback TCP, on sonic-rt:
+/// ```
+/// use sonic_net::{TcpListener, TcpStream};
+/// use sonic_ws::{CloseCode, Message};
+///
+/// sonic_rt::block_on(async {
+///     let listener = TcpListener::bind("127.0.0.1:0").await?;
+///     let addr = listener.local_addr()?;
+///     let server = sonic_rt::spawn(async move {
+///         let (tcp, _) = listener.accept().await?;
+///         let mut ws = sonic_ws::accept(tcp).await?;
+///         while let Some(msg) = ws.recv_data().await? {
+///             ws.send(msg).await?;
+///         }
+///         Ok::<_, sonic_ws::Error>(())
+///     });
+///     let tcp = TcpStream::connect(addr).await?;
+///     let mut ws = sonic_ws::client(tcp, &format!("ws://{addr}/")).await?;
+///     ws.send_text("hello").await?;
+///     assert_eq!(ws.recv().await?, Message::Text("hello".into()));
+///     ws.close(CloseCode::NORMAL, "bye").await?;
+///     server.await.unwrap()?;
+///     Ok::<_, sonic_ws::Error>(())
+/// })?;
+/// # Ok::<_, sonic_ws::Error>(())
+/// ```
 #[derive(Debug)]
 pub struct WebSocket<S> {
     io: S,
@@ -65,6 +95,31 @@ pub struct WebSocket<S> {
     protocol: Option<String>,
     waiters: WriteWaiters,
     eof: bool,
+    /// Keepalive and read idle state (unused unless configured).
+    idle: Idle,
+    /// Armed while a send waits for a stream that takes no bytes (with `send_timeout`).
+    send_deadline: Deadline,
+}
+
+/// A sleep from the configured timer, armed or not.
+#[derive(Default)]
+struct Deadline(Option<Pin<Box<dyn Future<Output = ()>>>>);
+
+impl fmt::Debug for Deadline {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(if self.0.is_some() { "armed" } else { "idle" })
+    }
+}
+
+/// Keepalive and read idle timeout. The sleep is armed for the nearest deadline and, when it
+/// fires, the deadlines are computed again from the time of the last received bytes, so
+/// traffic costs one clock read per read and never a new sleep.
+#[derive(Debug, Default)]
+struct Idle {
+    enabled: bool,
+    sleep: Deadline,
+    last_rx: Option<Instant>,
+    ping_sent: Option<Instant>,
 }
 
 impl<S> WebSocket<S> {
@@ -81,6 +136,13 @@ impl<S> WebSocket<S> {
         conn.set_auto_pong(config.auto_pong);
         conn.set_write_buffer_size(config.write_buffer_size);
         conn.feed(leftover);
+        let enabled =
+            config.has_timer() && (config.ping_interval.is_some() || config.read_timeout.is_some());
+        let idle = Idle {
+            enabled,
+            last_rx: if enabled { config.now() } else { None },
+            ..Idle::default()
+        };
         WebSocket {
             io,
             conn,
@@ -89,6 +151,8 @@ impl<S> WebSocket<S> {
             protocol: None,
             waiters: WriteWaiters::default(),
             eof: false,
+            idle,
+            send_deadline: Deadline::default(),
         }
     }
 
@@ -221,7 +285,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocket<S> {
                     Poll::Ready(Err(e)) => return Poll::Ready(Err(Error::Io(e))),
                     Poll::Pending => {
                         if self.conn.queued() > self.config.write_buffer_size {
-                            return Poll::Pending;
+                            return self.poll_idle(cx).map(Err);
                         }
                     }
                 }
@@ -230,13 +294,146 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocket<S> {
                 return Poll::Ready(Err(self.eof_error()));
             }
             let buf = self.conn.read_buf();
-            let n = ready!(Pin::new(&mut self.io).poll_read(cx, buf))?;
+            let n = match Pin::new(&mut self.io).poll_read(cx, buf) {
+                Poll::Ready(r) => r?,
+                Poll::Pending => return self.poll_idle(cx).map(Err),
+            };
             if n == 0 {
                 self.eof = true;
                 continue;
             }
+            if self.idle.enabled {
+                self.idle.last_rx = self.config.now();
+                self.idle.ping_sent = None;
+            }
             self.conn.commit(n);
         }
+    }
+
+    /// While a receive waits: sends the keepalive ping when due, and fails the connection
+    /// (Close 1011, best effort) when the read idle or keepalive timeout expired. `Pending`
+    /// unless it failed.
+    fn poll_idle(&mut self, cx: &mut Context<'_>) -> Poll<Error> {
+        if !self.idle.enabled {
+            return Poll::Pending;
+        }
+        loop {
+            if let Some(s) = self.idle.sleep.0.as_mut() {
+                if s.as_mut().poll(cx).is_pending() {
+                    return Poll::Pending;
+                }
+                self.idle.sleep.0 = None;
+            }
+            let Some(now) = self.config.now() else {
+                return Poll::Pending;
+            };
+            let last = *self.idle.last_rx.get_or_insert(now);
+            let mut next: Option<Instant> = None;
+            if let Some(d) = self.config.read_timeout {
+                if let Some(at) = last.checked_add(d) {
+                    if now >= at {
+                        return Poll::Ready(self.fail_idle(cx, "read timeout"));
+                    }
+                    next = Some(at);
+                }
+            }
+            if let Some(interval) = self.config.ping_interval {
+                let far = |t: Instant, d| t.checked_add(d);
+                let at = match self.idle.ping_sent {
+                    Some(sent) => {
+                        let at = far(sent, self.config.ping_timeout);
+                        if at.is_some_and(|at| now >= at) {
+                            return Poll::Ready(self.fail_idle(cx, "keepalive timeout"));
+                        }
+                        at
+                    }
+                    None if far(last, interval).is_some_and(|at| now >= at) => {
+                        // Queued after any frame in progress; flushed now if the stream
+                        // takes it, else with the next write.
+                        if self.conn.send(OpCode::Ping, b"").is_ok() {
+                            let _ = self.poll_write_out(cx, Slot::Reader);
+                        }
+                        self.idle.ping_sent = Some(now);
+                        far(now, self.config.ping_timeout)
+                    }
+                    None => far(last, interval),
+                };
+                if let Some(at) = at {
+                    next = Some(next.map_or(at, |n| n.min(at)));
+                }
+            }
+            let Some(at) = next else {
+                return Poll::Pending;
+            };
+            match self.config.sleep(at.saturating_duration_since(now)) {
+                Some(s) => self.idle.sleep.0 = Some(s),
+                None => return Poll::Pending,
+            }
+        }
+    }
+
+    /// Fails the connection after an idle timeout: queues Close 1011, tries once to flush it.
+    fn fail_idle(&mut self, cx: &mut Context<'_>, reason: &str) -> Error {
+        if self.conn.close(CloseCode::INTERNAL, reason).is_ok() {
+            let _ = self.poll_write_out(cx, Slot::Reader);
+        }
+        self.phase = Phase::Done;
+        self.idle.enabled = false;
+        self.idle.sleep.0 = None;
+        Error::Timeout
+    }
+
+    /// `poll_write_out` for a send, bounded by `send_timeout`.
+    pub(crate) fn poll_flush_timed(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
+        let before = self.conn.queued();
+        match self.poll_write_out(cx, Slot::Writer) {
+            Poll::Ready(r) => {
+                self.send_deadline.0 = None;
+                Poll::Ready(r.map_err(Error::Io))
+            }
+            Poll::Pending => {
+                let progressed = self.conn.queued() != before;
+                self.poll_send_deadline(cx, progressed)
+            }
+        }
+    }
+
+    /// `poll_write_payload` for a send, bounded by `send_timeout`.
+    pub(crate) fn poll_payload_timed(
+        &mut self,
+        cx: &mut Context<'_>,
+        payload: &[u8],
+        pos: &mut usize,
+    ) -> Poll<Result<(), Error>> {
+        let before = (self.conn.queued(), *pos);
+        match self.poll_write_payload(cx, payload, pos) {
+            Poll::Ready(r) => Poll::Ready(r.map_err(Error::Io)),
+            Poll::Pending => {
+                let progressed = (self.conn.queued(), *pos) != before;
+                self.poll_send_deadline(cx, progressed)
+            }
+        }
+    }
+
+    /// A send is blocked: arms the send timeout (again, if the stream took bytes since it was
+    /// armed) and reports `Err(Timeout)` once it expires.
+    fn poll_send_deadline(
+        &mut self,
+        cx: &mut Context<'_>,
+        progressed: bool,
+    ) -> Poll<Result<(), Error>> {
+        let Some(d) = self.config.send_timeout else {
+            return Poll::Pending;
+        };
+        if progressed || self.send_deadline.0.is_none() {
+            self.send_deadline.0 = self.config.sleep(d);
+        }
+        let Some(s) = self.send_deadline.0.as_mut() else {
+            return Poll::Pending;
+        };
+        ready!(s.as_mut().poll(cx));
+        self.send_deadline.0 = None;
+        Poll::Ready(Err(Error::Timeout))
     }
 
     fn eof_error(&mut self) -> Error {
@@ -332,7 +529,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocket<S> {
     async fn send_vectored(&mut self, opcode: OpCode, payload: &[u8]) -> Result<(), Error> {
         self.conn.begin_frame(opcode, payload.len())?;
         let mut pos = 0;
-        poll_fn(|cx| self.poll_write_payload(cx, payload, &mut pos)).await?;
+        poll_fn(|cx| self.poll_payload_timed(cx, payload, &mut pos)).await?;
         self.conn.end_frame();
         self.flush().await
     }
@@ -396,7 +593,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocket<S> {
             // A client masks the buffer it owns in place; a server's header has no key.
             Writer::mask_in_place(&h, &mut payload);
             let mut pos = 0;
-            poll_fn(|cx| self.poll_write_payload(cx, &payload, &mut pos)).await?;
+            poll_fn(|cx| self.poll_payload_timed(cx, &payload, &mut pos)).await?;
             self.conn.end_frame();
             return self.flush().await;
         }
@@ -418,6 +615,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocket<S> {
     /// buffer once the write attempt returns, and a cancelled flush loses nothing.
     ///
     /// ```
+    /// # #[allow(dead_code)]
     /// # async fn serve<S: futures_io::AsyncRead + futures_io::AsyncWrite + Unpin>(
     /// #     mut ws: sonic_ws::WebSocket<S>,
     /// # ) -> Result<(), sonic_ws::Error> {
@@ -448,17 +646,26 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocket<S> {
         let waker = self.waiters.register(Slot::Writer, cx.waker());
         let mut wcx = Context::from_waker(&waker);
         let io = &mut self.io;
+        let mut io_err = None;
         let r = self
             .conn
             .echo(self.config.vectored_threshold, |out, payload| {
                 let bufs = [IoSlice::new(out), IoSlice::new(payload)];
                 match Pin::new(io).poll_write_vectored(&mut wcx, &bufs) {
-                    Poll::Ready(r) => r,
-                    Poll::Pending => Ok(0),
+                    Poll::Ready(Ok(n)) => n,
+                    Poll::Ready(Err(e)) => {
+                        io_err = Some(e);
+                        0
+                    }
+                    Poll::Pending => 0,
                 }
             });
         self.waiters.clear(Slot::Writer);
-        r
+        match io_err {
+            // The frame is queued whole all the same.
+            Some(e) => Err(Error::Io(e)),
+            None => r,
+        }
     }
 
     /// Queues a message without flushing unless more than `write_buffer_size` bytes are
@@ -496,8 +703,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocket<S> {
     /// # Errors
     /// [`Error::Io`] on a stream error.
     pub async fn flush(&mut self) -> Result<(), Error> {
-        poll_fn(|cx| self.poll_write_out(cx, Slot::Writer)).await?;
-        Ok(())
+        poll_fn(|cx| self.poll_flush_timed(cx)).await
     }
 
     /// Sends a ping (at most 125 bytes).

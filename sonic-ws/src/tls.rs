@@ -9,7 +9,15 @@
 //! provider explicitly, so they work even when another crate in the build enables a second
 //! provider; any other `rustls::ClientConfig` / `ServerConfig` works too.
 //!
+//! With `net` too, [`connect`](crate::connect)`("wss://host/path")` does it all in one call:
+//! TCP, TLS trusting [`default_roots`] (webpki-roots, compiled in, so it works the same in a
+//! minimal container with no CA bundle; feature `native-roots` trusts the platform's store
+//! instead, for private CAs installed system-wide), then the WebSocket handshake.
+//! [`connect_with`] takes your own client config (e.g. [`client_config`] over a custom root
+//! store).
+//!
 //! ```no_run
+//! # #[allow(dead_code)]
 //! # async fn demo<S>(tcp: S, roots: sonic_ws::tls::rustls::RootCertStore)
 //! # -> Result<(), sonic_ws::Error>
 //! # where S: futures_io::AsyncRead + futures_io::AsyncWrite + Unpin {
@@ -89,9 +97,67 @@ pub fn server_config(
     Ok(cfg)
 }
 
+/// The root store `connect("wss://...")` trusts by default: webpki-roots (Mozilla's set,
+/// compiled in), or with feature `native-roots` the platform's store (rustls-native-certs).
+///
+/// # Errors
+/// With `native-roots`, [`Error::Io`] when the platform's store yields no certificate.
+pub fn default_roots() -> Result<rustls::RootCertStore, Error> {
+    #[cfg(feature = "native-roots")]
+    {
+        let loaded = rustls_native_certs::load_native_certs();
+        let mut roots = rustls::RootCertStore::empty();
+        let (_added, _ignored) = roots.add_parsable_certificates(loaded.certs);
+        if roots.is_empty() {
+            return Err(Error::Io(io::Error::new(
+                io::ErrorKind::NotFound,
+                "no root certificate in the platform's store",
+            )));
+        }
+        Ok(roots)
+    }
+    #[cfg(not(feature = "native-roots"))]
+    {
+        Ok(webpki_roots::TLS_SERVER_ROOTS.iter().cloned().collect())
+    }
+}
+
+#[cfg(feature = "net")]
+thread_local! {
+    /// The default client config, built once per thread (a root store holds ~150 anchors).
+    static DEFAULT_CLIENT: std::cell::RefCell<Option<Arc<rustls::ClientConfig>>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+/// [`client_config`] over [`default_roots`], built once per thread.
+#[cfg(feature = "net")]
+pub(crate) fn default_client_config() -> Result<Arc<rustls::ClientConfig>, Error> {
+    if let Some(c) = DEFAULT_CLIENT.with(|c| c.borrow().clone()) {
+        return Ok(c);
+    }
+    let c = Arc::new(client_config(default_roots()?)?);
+    DEFAULT_CLIENT.with(|slot| *slot.borrow_mut() = Some(c.clone()));
+    Ok(c)
+}
+
+/// Connects to a `wss://` (or `ws://`) URL like [`connect_with`](crate::connect_with), with
+/// the TLS client config `tls` (e.g. [`client_config`] over your own root store) instead of
+/// the default roots.
+///
+/// # Errors
+/// As for [`connect_with`](crate::connect_with).
+#[cfg(feature = "net")]
+pub async fn connect_with(
+    url: &str,
+    opts: ClientConfig,
+    tls: Arc<rustls::ClientConfig>,
+) -> Result<(WebSocket<crate::MaybeTlsStream>, Response), Error> {
+    crate::net::connect_inner(url, opts, Some(tls)).await
+}
+
 /// The name to verify the server's certificate against: the URL's host (an IPv6 literal
 /// without its brackets).
-fn server_name(url: &WsUrl) -> Result<ServerName<'static>, Error> {
+pub(crate) fn server_name(url: &WsUrl) -> Result<ServerName<'static>, Error> {
     let host = url.host.trim_start_matches('[').trim_end_matches(']');
     ServerName::try_from(host.to_string())
         .map_err(|_| HandshakeError::BadUrl("host is not a valid TLS server name").into())

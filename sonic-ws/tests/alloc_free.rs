@@ -24,15 +24,47 @@ static GLOBAL: sonic_test_support::CountingAlloc = sonic_test_support::CountingA
 
 #[cfg(feature = "net")]
 fn echo_round_trips(busy: bool) {
+    echo_round_trips_with(busy, sonic_ws::Config::default());
+}
+
+/// Keepalive, read idle and send timeouts armed on both ends (issue 13): the steady state still
+/// allocates nothing (the idle sleep is armed once and only re-armed when it fires; the send
+/// timeout only arms when a write blocks).
+#[cfg(feature = "net")]
+fn timeouts() -> sonic_ws::Config {
+    use std::time::Duration;
+    sonic_ws::Config::default()
+        .keepalive(Duration::from_secs(3600), Duration::from_secs(60))
+        .read_timeout(Duration::from_secs(7200))
+        .send_timeout(Duration::from_secs(60))
+}
+
+#[test]
+#[cfg(feature = "net")]
+fn echo_with_keepalive_and_timeouts_parked() {
+    echo_round_trips_with(false, timeouts());
+}
+
+#[test]
+#[cfg(feature = "net")]
+fn echo_with_keepalive_and_timeouts_busy_poll() {
+    echo_round_trips_with(true, timeouts());
+}
+
+#[cfg(feature = "net")]
+fn echo_round_trips_with(busy: bool, cfg: sonic_ws::Config) {
     use sonic_net::{TcpListener, TcpStream};
 
     sonic_test_support::rt(busy).block_on(async {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         // One thread runs both ends, so the counter sees the server's allocations too.
+        let server_cfg = cfg.clone();
         let server = sonic_rt::spawn(async move {
             let (s, _) = listener.accept().await.unwrap();
-            let mut ws = sonic_ws::accept(s).await.unwrap();
+            let mut ws = sonic_ws::accept_with(s, server_cfg, |_| sonic_ws::Decision::accept())
+                .await
+                .unwrap();
             loop {
                 match ws.recv_ref().await.unwrap() {
                     MessageRef::Binary(_) => ws.echo().await.unwrap(),
@@ -43,7 +75,13 @@ fn echo_round_trips(busy: bool) {
         });
         let s = TcpStream::connect(addr).await.unwrap();
         s.set_nodelay(true).unwrap();
-        let mut ws = sonic_ws::client(s, "ws://127.0.0.1/").await.unwrap();
+        let opts = sonic_ws::ClientConfig {
+            config: cfg,
+            ..Default::default()
+        };
+        let (mut ws, _) = sonic_ws::client_with(s, "ws://127.0.0.1/", opts)
+            .await
+            .unwrap();
         for size in [64usize, 1024, 64 << 10] {
             let payload = vec![0x5a; size];
             assert_steady_state_alloc_free!(format!("ws echo of {size} B"), {

@@ -175,3 +175,65 @@ fn window_bits_8_means_uncompressed_sends() {
     let s = Connection::new(Role::Server, Limits::default(), Some(sp));
     assert!(!s.will_compress(1000));
 }
+
+/// Bytes that deflate cannot shrink (a xorshift stream).
+fn incompressible(len: usize) -> Vec<u8> {
+    let mut x = 0x9E37_79B9_7F4A_7C15u64;
+    (0..len)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x as u8
+        })
+        .collect()
+}
+
+#[test]
+fn incompressible_message_of_the_frame_limit_is_accepted_compressed() {
+    // Issue 13, defect 3: node `ws` sends an incompressible 16 MiB message as a 16,781,763-byte
+    // frame; the frame limit must leave room for deflate's expansion.
+    let cfg = DeflateConfig {
+        min_size: 0,
+        ..DeflateConfig::default()
+    };
+    let (cp, sp) = negotiated(&cfg, &cfg);
+    let limits = Limits {
+        max_frame_size: 100_000,
+        max_message_size: 100_000,
+        ..Limits::default()
+    };
+    let mut c = Connection::new(Role::Client, Limits::default(), Some(cp));
+    let mut s = Connection::new(Role::Server, limits, Some(sp));
+    let data = incompressible(100_000);
+    c.send(OpCode::Binary, &data).unwrap();
+    let wire = c.output().len();
+    assert!(wire > 100_000 + 14, "expanded: {wire}");
+    assert_eq!(pump(&mut c, &mut s), vec![Message::Binary(data)]);
+    // Memory is still bounded: a compressed frame past the allowance is refused.
+    let mut over = vec![0xC2, 0xFF];
+    over.extend_from_slice(&(limits.max_compressed_frame_size() as u64 + 1).to_be_bytes());
+    over.extend_from_slice(&[0; 4]);
+    s.feed(&over);
+    assert!(matches!(
+        s.advance(),
+        Err(Error::Protocol(ProtocolError::FrameTooLarge))
+    ));
+}
+
+#[test]
+fn default_limits_accept_any_message_under_max_message_size_in_one_frame() {
+    let l = Limits::default();
+    assert!(l.max_frame_size >= l.max_message_size);
+    // What zlib makes of 16 MiB of incompressible bytes at its default settings (node `ws`).
+    assert!(l.max_compressed_frame_size() >= 16_781_763);
+    let mut s = Connection::new(Role::Server, l, None);
+    let mut h = vec![0x82, 0xFF];
+    h.extend_from_slice(&(l.max_message_size as u64).to_be_bytes());
+    h.extend_from_slice(&[1, 2, 3, 4]);
+    s.feed(&h);
+    assert!(
+        matches!(s.advance(), Ok(None)),
+        "a whole-message frame is accepted"
+    );
+}

@@ -64,17 +64,14 @@ fn large_echo_hands_the_receive_buffer_to_the_writer() {
             assert_eq!(p.len(), len);
             wire.extend_from_slice(out);
             wire.extend_from_slice(p);
-            Ok(out.len() + p.len())
+            out.len() + p.len()
         })
         .unwrap();
     assert!(called);
     assert_eq!(s.queued(), 0, "nothing copied into the queue");
     // Echoed once: a retry (say after a cancelled flush) cannot send it twice.
     assert!(s.view().is_none());
-    assert!(matches!(
-        s.echo(0, |_, _| Ok(0)),
-        Err(Error::InvalidInput(_))
-    ));
+    assert!(matches!(s.echo(0, |_, _| 0), Err(Error::InvalidInput(_))));
     assert_eq!(
         client_reads(&mut c, &wire, &mut s),
         vec![Message::Binary(payload)]
@@ -95,7 +92,7 @@ fn a_short_write_queues_exactly_the_rest() {
             let all: Vec<u8> = [out, p].concat();
             assert_eq!(all.len(), ahead + 4 + text.len());
             wire.extend_from_slice(&all[..taken.min(all.len())]);
-            Ok(taken)
+            taken
         })
         .unwrap();
         assert_eq!(s.queued(), ahead + 4 + text.len() - taken);
@@ -131,14 +128,9 @@ fn small_client_and_error_cases_are_queued_whole() {
         vec![Message::Binary(big.clone())]
     );
 
-    // A failing writer: the error comes back and the frame is still queued whole.
+    // A writer that could not write (its error stays with it): the frame is queued whole.
     deliver(&mut c, &mut s, OpCode::Binary, &big);
-    let err = s
-        .echo(IN_PLACE_FROM, |_, _| {
-            Err(std::io::ErrorKind::BrokenPipe.into())
-        })
-        .unwrap_err();
-    assert!(matches!(err, Error::Io(ref e) if e.kind() == std::io::ErrorKind::BrokenPipe));
+    assert!(s.echo(IN_PLACE_FROM, |_, _| 0).unwrap());
     assert_eq!(
         client_reads(&mut c, &[], &mut s),
         vec![Message::Binary(big)]
@@ -149,29 +141,20 @@ fn small_client_and_error_cases_are_queued_whole() {
 fn echo_needs_a_data_message_still_in_view() {
     let (mut c, mut s) = pair();
     // Nothing received yet.
-    assert!(matches!(
-        s.echo(0, |_, _| Ok(0)),
-        Err(Error::InvalidInput(_))
-    ));
+    assert!(matches!(s.echo(0, |_, _| 0), Err(Error::InvalidInput(_))));
     // A ping is not echoed as data.
     c.send(OpCode::Ping, b"p").unwrap();
     let wire = c.output().to_vec();
     c.consume_output(wire.len());
     s.feed(&wire);
     assert!(s.advance().unwrap().is_some());
-    assert!(matches!(
-        s.echo(0, |_, _| Ok(0)),
-        Err(Error::InvalidInput(_))
-    ));
+    assert!(matches!(s.echo(0, |_, _| 0), Err(Error::InvalidInput(_))));
     // A message already taken is gone.
     deliver(&mut c, &mut s, OpCode::Binary, b"x");
     s.take().unwrap();
-    assert!(matches!(
-        s.echo(0, |_, _| Ok(0)),
-        Err(Error::InvalidInput(_))
-    ));
+    assert!(matches!(s.echo(0, |_, _| 0), Err(Error::InvalidInput(_))));
     // After we sent Close nothing more goes out.
     deliver(&mut c, &mut s, OpCode::Binary, b"y");
     s.close_with(None).unwrap();
-    assert!(matches!(s.echo(0, |_, _| Ok(0)), Err(Error::Closed)));
+    assert!(matches!(s.echo(0, |_, _| 0), Err(Error::Closed)));
 }

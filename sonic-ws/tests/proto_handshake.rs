@@ -143,3 +143,75 @@ fn reject_response_is_http() {
     assert!(r.contains("Sec-WebSocket-Version: 13\r\n"));
     assert!(r.ends_with("\r\n\r\nupgrade"));
 }
+
+#[test]
+fn client_user_host_replaces_the_generated_one_and_generated_headers_are_refused() {
+    // Issue 13, defect 4.
+    let cr = ClientRequest {
+        host: "10.0.0.1:9001".into(),
+        path: "/".into(),
+        headers: vec![
+            ("host".into(), "example.com".into()),
+            ("Origin".into(), "http://example.com".into()),
+        ],
+        ..ClientRequest::default()
+    };
+    let bytes = cr.encode(&generate_key()).unwrap();
+    let text = String::from_utf8(bytes.clone()).unwrap();
+    assert_eq!(
+        text.to_ascii_lowercase().matches("\r\nhost:").count(),
+        1,
+        "{text}"
+    );
+    let req = parse_request(&bytes).unwrap();
+    assert_eq!(req.header("host"), Some(&b"example.com"[..]));
+    for name in [
+        "Sec-WebSocket-Key",
+        "upgrade",
+        "Connection",
+        "Sec-WebSocket-Version",
+        "Sec-WebSocket-Extensions",
+        "Sec-WebSocket-Protocol",
+    ] {
+        let cr = ClientRequest {
+            host: "h".into(),
+            path: "/".into(),
+            headers: vec![(name.into(), "x".into())],
+            ..ClientRequest::default()
+        };
+        assert!(
+            matches!(cr.encode("k"), Err(HandshakeError::GeneratedHeader(_))),
+            "{name}"
+        );
+    }
+    let two_hosts = ClientRequest {
+        host: "h".into(),
+        path: "/".into(),
+        headers: vec![("Host".into(), "a".into()), ("Host".into(), "b".into())],
+        ..ClientRequest::default()
+    };
+    assert!(matches!(
+        two_hosts.encode("k"),
+        Err(HandshakeError::DuplicateHeader("Host"))
+    ));
+}
+
+#[test]
+fn server_refuses_duplicate_host_key_and_upgrade() {
+    let base = "GET / HTTP/1.1\r\nHost: h\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n";
+    for (dup, name) in [
+        ("Host: evil\r\n", "Host"),
+        (
+            "sec-websocket-key: dGhlIHNhbXBsZSBub25jZQ==\r\n",
+            "Sec-WebSocket-Key",
+        ),
+        ("Upgrade: websocket\r\n", "Upgrade"),
+    ] {
+        let req = format!("{base}{dup}\r\n");
+        match parse_request(req.as_bytes()) {
+            Err(HandshakeError::DuplicateHeader(n)) => assert_eq!(n, name),
+            other => panic!("{dup}: {other:?}"),
+        }
+    }
+    assert!(parse_request(format!("{base}\r\n").as_bytes()).is_ok());
+}

@@ -547,3 +547,26 @@ fn feed_takes_more_than_the_read_buffer_limit() {
         c.reader().memory()
     );
 }
+
+#[test]
+fn oversized_length_is_refused_before_the_mask_key_arrives() {
+    // Issue 13, defect 1: 2 + 8 length bytes of a masked frame, no key yet.
+    let mut conn = server_with(Limits {
+        max_frame_size: 1000,
+        ..Limits::default()
+    });
+    let mut f = vec![0x82, 0xFE];
+    f.extend_from_slice(&1001u16.to_be_bytes());
+    let (_, e) = run(&mut conn, &f);
+    assert_eq!(e, Some(ProtocolError::FrameTooLarge));
+    // A legal length still waits for its key, then the payload.
+    let mut conn = server_with(Limits {
+        max_frame_size: 1000,
+        ..Limits::default()
+    });
+    let full = cframe(OpCode::Binary, true, &[5; 1000]);
+    let (m, e) = run(&mut conn, &full[..4]);
+    assert_eq!((m.len(), e), (0, None));
+    let (m, e) = run(&mut conn, &full[4..]);
+    assert_eq!((m, e), (vec![Message::binary(vec![5; 1000])], None));
+}

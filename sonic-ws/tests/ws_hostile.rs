@@ -94,6 +94,21 @@ fn huge_but_legal_length_closes_1009_without_allocating() {
 }
 
 #[test]
+fn truncated_header_with_huge_length_closes_1009_before_the_mask_key() {
+    // Issue 13, defect 1: the first 10 bytes of a masked header announcing 2^63-1 bytes, and
+    // never the key. The length is refused as soon as it is in; no timer is configured, so
+    // before the fix the server waited forever (`run2` panics on the stall).
+    let mut f = vec![0x82, 0xFF];
+    f.extend_from_slice(&(u64::MAX >> 1).to_be_bytes());
+    let (e, codes) = raw_client(f);
+    assert!(
+        matches!(e, Error::Protocol(ProtocolError::FrameTooLarge)),
+        "{e}"
+    );
+    assert_eq!(codes, vec![1009]);
+}
+
+#[test]
 fn unmasked_client_frame_closes_1002() {
     let f = util::frame(OpCode::Text, true, b"hello", None);
     let (e, codes) = raw_client(f);
@@ -153,6 +168,27 @@ fn garbage_handshake_gets_400() {
         read_to_end(&mut b).await
     });
     assert!(matches!(r, Err(Error::Handshake(_))));
+    assert!(resp.starts_with(b"HTTP/1.1 400"));
+}
+
+#[test]
+fn duplicate_host_gets_400() {
+    // Issue 13, defect 4: two Host lines are answered with 400, not upgraded.
+    let (a, mut b) = duplex(1 << 20);
+    let (r, resp) = run2(accept(a), async move {
+        let req = String::from_utf8(REQUEST.to_vec())
+            .unwrap()
+            .replace("Host: h\r\n", "Host: h\r\nHost: evil\r\n");
+        write_all(&mut b, req.as_bytes()).await.unwrap();
+        read_to_end(&mut b).await
+    });
+    assert!(
+        matches!(
+            r,
+            Err(Error::Handshake(HandshakeError::DuplicateHeader("Host")))
+        ),
+        "{r:?}"
+    );
     assert!(resp.starts_with(b"HTTP/1.1 400"));
 }
 

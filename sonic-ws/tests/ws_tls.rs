@@ -236,3 +236,51 @@ fn plain_ws_url_is_refused_before_any_io() {
         e => panic!("unexpected error: {e}"),
     }
 }
+
+#[test]
+fn wss_in_one_call_with_a_custom_root_store() {
+    // Issue 13: connect("wss://...") builds the TLS client itself; `tls::connect_with` takes a
+    // client config over the test's own root store (the test CA).
+    let certs = certs(&["localhost"]);
+    let mut roots = RootCertStore::empty();
+    roots.add(certs.cert.clone()).unwrap();
+    let tls_cfg = Arc::new(tls::client_config(roots).unwrap());
+    sonic_rt::block_on(async move {
+        let (port, server) = echo_server(certs.acceptor, config()).await;
+        let url = format!("wss://localhost:{port}/one-call");
+        let (mut ws, _) = tls::connect_with(&url, ClientConfig::default(), tls_cfg)
+            .await
+            .unwrap();
+        assert!(matches!(ws.get_ref(), sonic_ws::MaybeTlsStream::Tls(_)));
+        ws.send_text("over tls").await.unwrap();
+        assert_eq!(ws.recv().await.unwrap(), Message::Text("over tls".into()));
+        ws.send_binary(&vec![3u8; 100_000]).await.unwrap();
+        assert_eq!(
+            ws.recv().await.unwrap(),
+            Message::binary(vec![3u8; 100_000])
+        );
+        ws.close(CloseCode::NORMAL, "").await.unwrap();
+        let (path, code) = server.await.unwrap().unwrap();
+        assert_eq!(path, "/one-call");
+        assert_eq!(code, Some(CloseCode::NORMAL));
+    });
+}
+
+#[test]
+fn wss_connect_uses_the_default_roots() {
+    // The test CA is not among the default roots: plain `connect` runs TLS and refuses the
+    // certificate (it used to refuse the URL).
+    let certs = certs(&["localhost"]);
+    sonic_rt::block_on(async move {
+        let (port, server) = echo_server(certs.acceptor, config()).await;
+        match sonic_ws::connect(&format!("wss://localhost:{port}/")).await {
+            Err(Error::Io(e)) => assert!(
+                e.to_string().to_lowercase().contains("certificate"),
+                "unexpected error: {e}"
+            ),
+            Err(e) => panic!("unexpected error: {e}"),
+            Ok(_) => panic!("an unknown CA was trusted"),
+        }
+        assert!(server.await.unwrap().is_err());
+    });
+}

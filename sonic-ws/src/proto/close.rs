@@ -1,6 +1,6 @@
 //! Close codes and close-frame payloads (RFC 6455, sections 5.5.1 and 7.4).
 
-use crate::error::ProtocolError;
+use super::error::ProtocolError;
 use std::fmt;
 
 /// A close status code.

@@ -82,6 +82,24 @@ fn frame_room(writer: &Writer, len: usize) -> usize {
 }
 
 /// Connection state with no I/O.
+///
+/// # Examples
+/// Two endpoints talking through byte buffers, no I/O at all:
+/// ```
+/// use sonic_ws::proto::conn::Connection;
+/// use sonic_ws::{Limits, Message, OpCode, Role};
+///
+/// let mut client = Connection::new(Role::Client, Limits::default(), None);
+/// let mut server = Connection::new(Role::Server, Limits::default(), None);
+/// client.send(OpCode::Text, b"ping me")?;
+/// server.feed(client.output());
+/// let n = client.output().len();
+/// client.consume_output(n);
+/// assert!(server.advance()?.is_some());
+/// assert_eq!(server.take(), Some(Message::Text("ping me".into())));
+/// assert!(server.advance()?.is_none()); // needs more bytes
+/// # Ok::<_, sonic_ws::Error>(())
+/// ```
 #[derive(Debug)]
 pub struct Connection {
     reader: Reader,
@@ -312,7 +330,8 @@ impl Connection {
     /// A server's uncompressed echo of at least `in_place_from` bytes is not copied: its
     /// header is queued, then `write` is handed the queued output and the payload where it
     /// lies (receive or assembly buffer) and returns how many bytes of the two, in that order,
-    /// it wrote right away. Only the payload bytes it did not write are copied into the queue,
+    /// it wrote right away (0 when it could not write: an I/O error stays with the caller, the
+    /// core never sees one). Only the payload bytes it did not write are copied into the queue,
     /// so the queue still holds whole frames and nothing refers to the receive buffer after
     /// this returns. Any other echo (a client must mask; compressed or small) is queued as
     /// [`send`](Self::send) would, without calling `write`. Returns whether `write` was called.
@@ -320,12 +339,11 @@ impl Connection {
     ///
     /// # Errors
     /// [`Error::InvalidInput`] if the last item was not a text or binary message (or was
-    /// taken); [`Error::Closed`] after Close was sent; [`Error::Io`] from `write` (the frame
-    /// is queued whole all the same).
+    /// taken); [`Error::Closed`] after Close was sent.
     pub fn echo(
         &mut self,
         in_place_from: usize,
-        write: impl FnOnce(&[u8], &[u8]) -> std::io::Result<usize>,
+        write: impl FnOnce(&[u8], &[u8]) -> usize,
     ) -> Result<bool, Error> {
         self.check_open()?;
         if self.in_frame {
@@ -359,17 +377,12 @@ impl Connection {
         let h = self.writer.header(opcode, true, false, payload.len());
         self.out.extend_from_slice(h.encode().as_slice());
         let queued = self.out.len() - self.out_pos;
-        let result = write(&self.out[self.out_pos..], payload);
-        let written = match &result {
-            Ok(n) => (*n).min(queued + payload.len()),
-            Err(_) => 0,
-        };
+        let written = write(&self.out[self.out_pos..], payload).min(queued + payload.len());
         let from_out = written.min(queued);
         self.out.extend_from_slice(&payload[written - from_out..]);
         // Echoed once: a retry after a cancelled flush must not send it again.
         self.reader.release_view();
         self.consume_output(from_out);
-        result.map_err(Error::Io)?;
         Ok(true)
     }
 

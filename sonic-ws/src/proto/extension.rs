@@ -3,7 +3,7 @@
 //! Header grammar (RFC 6455, section 9.1): a comma-separated list of extensions, each a token
 //! followed by `; name[=value]` parameters, where a value is a token or a quoted string.
 
-use crate::error::HandshakeError;
+use super::error::HandshakeError;
 
 /// What this endpoint wants from permessage-deflate.
 #[derive(Clone, Debug, PartialEq, Eq)]

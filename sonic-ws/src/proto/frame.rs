@@ -22,7 +22,7 @@
 //! that depend on the connection (RSV bits, masking direction, size limits, fragment order)
 //! live in [`super::read`].
 
-use crate::error::ProtocolError;
+use super::error::ProtocolError;
 
 /// The longest possible header: 2 bytes + 8-byte length + 4-byte mask.
 pub const MAX_HEADER_LEN: usize = 14;
@@ -121,6 +121,26 @@ impl FrameHeader {
     /// A reserved opcode, a 64-bit length with the most significant bit set (2^63 or more), a
     /// fragmented control frame or a control payload over 125 bytes: all close with 1002.
     pub fn decode(buf: &[u8]) -> Result<Option<(FrameHeader, usize)>, ProtocolError> {
+        let Some((mut header, len)) = Self::decode_prefix(buf)? else {
+            return Ok(None);
+        };
+        if let Some(key) = &mut header.mask {
+            match buf.get(len - 4..len) {
+                Some(m) => key.copy_from_slice(m),
+                None => return Ok(None),
+            }
+        }
+        Ok(Some((header, len)))
+    }
+
+    /// Decodes everything up to the masking key: `Ok(Some((header, header_len)))` as soon as
+    /// the length bytes are in, where a masked header's key is still zero and `header_len`
+    /// counts the 4 key bytes that may not have arrived yet. Lets a reader check the length
+    /// against its limits without waiting for a key that a hostile peer never sends.
+    ///
+    /// # Errors
+    /// As for [`decode`](Self::decode).
+    pub fn decode_prefix(buf: &[u8]) -> Result<Option<(FrameHeader, usize)>, ProtocolError> {
         let (b0, b1) = match buf {
             [b0, b1, ..] => (*b0, *b1),
             _ => return Ok(None),
@@ -129,7 +149,7 @@ impl FrameHeader {
         let fin = b0 & 0x80 != 0;
         let masked = b1 & 0x80 != 0;
         let len7 = b1 & 0x7F;
-        let (payload_len, mut pos) = match len7 {
+        let (payload_len, pos) = match len7 {
             126 => match buf.get(2..4) {
                 Some(b) => (u64::from(u16::from_be_bytes([b[0], b[1]])), 4),
                 None => return Ok(None),
@@ -156,17 +176,6 @@ impl FrameHeader {
                 return Err(ProtocolError::ControlTooLong);
             }
         }
-        let mask = if masked {
-            match buf.get(pos..pos + 4) {
-                Some(m) => {
-                    pos += 4;
-                    Some([m[0], m[1], m[2], m[3]])
-                }
-                None => return Ok(None),
-            }
-        } else {
-            None
-        };
         Ok(Some((
             FrameHeader {
                 fin,
@@ -174,10 +183,10 @@ impl FrameHeader {
                 rsv2: b0 & 0x20 != 0,
                 rsv3: b0 & 0x10 != 0,
                 opcode,
-                mask,
+                mask: masked.then_some([0; 4]),
                 payload_len,
             },
-            pos,
+            pos + if masked { 4 } else { 0 },
         )))
     }
 

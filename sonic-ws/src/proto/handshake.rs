@@ -5,8 +5,8 @@
 //! slow or long head costs linear time (CVE-2023-43669 was a re-parse per read). The head is
 //! bounded by the caller's limit and at most [`MAX_HEADERS`] header lines.
 
+use super::error::HandshakeError;
 use super::extension::{self, DeflateConfig, DeflateParams};
-use crate::error::HandshakeError;
 use base64::Engine as _;
 
 /// The GUID appended to the key (RFC 6455, section 1.3).
@@ -106,11 +106,31 @@ impl Request {
     }
 }
 
+/// Request headers a server refuses to see twice.
+const SINGLE_REQUEST_HEADERS: [&str; 4] = [
+    "Host",
+    "Upgrade",
+    "Sec-WebSocket-Key",
+    "Sec-WebSocket-Version",
+];
+
+/// Request headers the client generates: an extra header with one of these names is refused
+/// (`Host` is not among them: an extra `Host` replaces the one made from the URL).
+const GENERATED_REQUEST_HEADERS: [&str; 6] = [
+    "Upgrade",
+    "Connection",
+    "Sec-WebSocket-Key",
+    "Sec-WebSocket-Version",
+    "Sec-WebSocket-Protocol",
+    "Sec-WebSocket-Extensions",
+];
+
 /// Parses and validates a complete request head (`head` ends with the blank line).
 ///
 /// # Errors
-/// Malformed HTTP, not `GET`/HTTP 1.1, missing `Host`/`Upgrade`/`Connection`, version other
-/// than 13 ([`HandshakeError::UnsupportedVersion`]: answer 426), or a bad key.
+/// Malformed HTTP, not `GET`/HTTP 1.1, missing `Host`/`Upgrade`/`Connection`, a repeated
+/// `Host`/`Upgrade`/`Sec-WebSocket-Key`/`Sec-WebSocket-Version`, version other than 13
+/// ([`HandshakeError::UnsupportedVersion`]: answer 426), or a bad key.
 pub fn parse_request(head: &[u8]) -> Result<Request, HandshakeError> {
     let mut raw = [httparse::EMPTY_HEADER; MAX_HEADERS];
     let mut req = httparse::Request::new(&mut raw);
@@ -128,6 +148,18 @@ pub fn parse_request(head: &[u8]) -> Result<Request, HandshakeError> {
     }
     let path = req.path.unwrap_or("/").to_string();
     let headers = collect_headers(req.headers);
+    // Headers that must appear once: two `Host` lines are a request-smuggling vector (RFC 9112,
+    // section 3.2: answer 400), and two keys or upgrades make the handshake ambiguous.
+    for name in SINGLE_REQUEST_HEADERS {
+        if headers
+            .iter()
+            .filter(|h| h.name.eq_ignore_ascii_case(name))
+            .nth(1)
+            .is_some()
+        {
+            return Err(HandshakeError::DuplicateHeader(name));
+        }
+    }
     if joined(&headers, "host").is_none() {
         return Err(HandshakeError::NotWebSocket("missing Host"));
     }
@@ -243,7 +275,8 @@ pub struct ClientRequest {
     pub protocols: Vec<String>,
     /// permessage-deflate to offer, if any.
     pub deflate: Option<DeflateConfig>,
-    /// Extra header lines.
+    /// Extra header lines. A `Host` here replaces the one from the URL; the other headers the
+    /// client generates ([`HandshakeError::GeneratedHeader`]) are refused.
     pub headers: Vec<(String, String)>,
 }
 
@@ -251,12 +284,27 @@ impl ClientRequest {
     /// Encodes the request with `key`.
     ///
     /// # Errors
-    /// A header name/value, host, path or protocol containing CR/LF or other invalid bytes.
+    /// A header name/value, host, path or protocol containing CR/LF or other invalid bytes;
+    /// an extra header the client generates itself ([`HandshakeError::GeneratedHeader`]), or
+    /// more than one extra `Host`.
     pub fn encode(&self, key: &str) -> Result<Vec<u8>, HandshakeError> {
+        for (n, _) in &self.headers {
+            if let Some(g) = GENERATED_REQUEST_HEADERS
+                .iter()
+                .find(|g| n.trim().eq_ignore_ascii_case(g))
+            {
+                return Err(HandshakeError::GeneratedHeader(g));
+            }
+        }
+        let is_host = |n: &String| n.trim().eq_ignore_ascii_case("host");
+        let mut hosts = self.headers.iter().filter(|(n, _)| is_host(n));
+        let host = match (hosts.next(), hosts.next()) {
+            (_, Some(_)) => return Err(HandshakeError::DuplicateHeader("Host")),
+            (Some((_, v)), None) => v.as_str(),
+            (None, None) => self.host.as_str(),
+        };
         let bad = |s: &str| s.bytes().any(|b| b <= b' ' || b == 0x7f);
-        if bad(&self.path)
-            || bad(&self.host)
-            || self.protocols.iter().any(|p| bad(p) || p.contains(','))
+        if bad(&self.path) || bad(host) || self.protocols.iter().any(|p| bad(p) || p.contains(','))
         {
             return Err(HandshakeError::BadUrl(
                 "invalid byte in host, path or protocol",
@@ -264,7 +312,7 @@ impl ClientRequest {
         }
         let mut s = format!(
             "GET {} HTTP/1.1\r\nHost: {}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n",
-            self.path, self.host
+            self.path, host
         );
         if !self.protocols.is_empty() {
             s.push_str(&format!(
@@ -278,7 +326,7 @@ impl ClientRequest {
                 extension::client_offer(d)
             ));
         }
-        for (n, v) in &self.headers {
+        for (n, v) in self.headers.iter().filter(|(n, _)| !is_host(n)) {
             if !header_ok(n, v) {
                 return Err(HandshakeError::NotWebSocket("invalid request header"));
             }

@@ -22,27 +22,32 @@
 //!   timing was given back and allocated again (the flaky `alloc_free` test). Only a frame
 //!   larger than the window gets a buffer of its own size, given back once it is consumed.
 //! - Memory is bounded: filled through `read_buf`, the read buffer never grows past
-//!   `max_frame_size` + a header + the largest read chunk (bytes handed to `feed` always go in:
-//!   the caller holds them already), the assembly buffer past `max_message_size` (+1 byte for
-//!   detection). The buffer grows only where the reader decides to: its `ByteBuffer` limit is
+//!   `max_frame_size` (for a compressed frame, [`Limits::max_compressed_frame_size`]) + a
+//!   header + the largest read chunk (bytes handed to `feed` always go in: the caller holds
+//!   them already), the assembly buffer past `max_message_size` (+1 byte for detection). The buffer grows only where the reader decides to: its `ByteBuffer` limit is
 //!   its capacity, so a short tail is made by moving the unread bytes to the front (at most
 //!   the frame in progress, once per consumed frame), never by a reallocation.
 //! - After a Close frame nothing more is parsed.
 
 use super::close::{parse_close_payload, CloseCode};
 use super::deflate::Inflater;
+use super::error::ProtocolError;
 use super::frame::{FrameHeader, OpCode, MAX_HEADER_LEN};
 use super::mask::apply_mask;
 use super::message::{Message, MessageRef};
 use super::utf8::Utf8Validator;
 use super::Role;
-use crate::error::ProtocolError;
 use sonic_buf::{ByteBuffer, Fifo};
 
 /// Limits applied by a [`Reader`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Limits {
-    /// Largest frame payload accepted (1009 beyond).
+    /// Largest frame payload accepted (1009 beyond). A compressed frame (permessage-deflate)
+    /// may exceed it by deflate's worst-case expansion ([`Limits::max_compressed_frame_size`]):
+    /// a conforming peer that compresses an incompressible message of this size sends a
+    /// slightly larger frame. The default equals `max_message_size`, so any message under
+    /// `max_message_size` that a conforming peer sends in one frame is accepted; the read
+    /// buffer is still bounded by one such frame.
     pub max_frame_size: usize,
     /// Largest message accepted, after decompression (1009 beyond).
     pub max_message_size: usize,
@@ -62,12 +67,26 @@ pub struct Limits {
 impl Default for Limits {
     fn default() -> Self {
         Limits {
-            max_frame_size: 16 << 20,
+            max_frame_size: 64 << 20,
             max_message_size: 64 << 20,
             max_fragments: 1 << 20,
             read_buffer_size: 16 << 10,
             accept_unmasked_frames: false,
         }
+    }
+}
+
+impl Limits {
+    /// Largest compressed frame payload accepted: `max_frame_size` plus zlib's worst-case
+    /// expansion for any compression settings (`deflateBound` without its tight form: 1/8 +
+    /// 1/64 + 5 bytes, the cost of stored blocks at the smallest `memLevel`), so that whatever
+    /// a conforming compressor makes of a `max_frame_size` payload is accepted. Node `ws`
+    /// sends a 16 MiB incompressible message as a 16,781,763-byte frame (+4,547 bytes).
+    pub fn max_compressed_frame_size(&self) -> usize {
+        let n = self.max_frame_size;
+        n.saturating_add(n.div_ceil(8))
+            .saturating_add(n.div_ceil(64))
+            .saturating_add(5)
     }
 }
 
@@ -96,7 +115,7 @@ fn read_window(limits: &Limits) -> usize {
 /// The read buffer never grows past one whole frame, its header and the largest read chunk.
 fn read_buffer_limit(limits: &Limits) -> usize {
     limits
-        .max_frame_size
+        .max_compressed_frame_size()
         .saturating_add(MAX_HEADER_LEN)
         .saturating_add(max_chunk(limits))
 }
@@ -166,6 +185,23 @@ struct Assembly {
 }
 
 /// The receive-side state machine.
+///
+/// # Examples
+/// A masked frame, fed in two pieces:
+/// ```
+/// use sonic_ws::proto::read::{Kind, Limits, Reader};
+/// use sonic_ws::{MessageRef, Role};
+///
+/// // "Hello" from a client, masked (RFC 6455, section 5.7).
+/// let frame = [0x81, 0x85, 0x37, 0xfa, 0x21, 0x3d, 0x7f, 0x9f, 0x4d, 0x51, 0x58];
+/// let mut r = Reader::new(Role::Server, Limits::default());
+/// r.feed(&frame[..4]);
+/// assert_eq!(r.advance()?, None); // the header is not complete yet
+/// r.feed(&frame[4..]);
+/// assert_eq!(r.advance()?, Some(Kind::Text));
+/// assert_eq!(r.view(), Some(MessageRef::Text("Hello")));
+/// # Ok::<_, sonic_ws::ProtocolError>(())
+/// ```
 #[derive(Debug)]
 pub struct Reader {
     role: Role,
@@ -352,7 +388,16 @@ impl Reader {
             (Role::Client, true) => return Err(ProtocolError::MaskedFrame),
             _ => {}
         }
-        if h.payload_len > self.limits.max_frame_size as u64 {
+        let compressed = match (h.opcode, &self.msg) {
+            (OpCode::Continuation, Some(m)) => m.compressed,
+            _ => h.rsv1,
+        };
+        let max_frame = if compressed {
+            self.limits.max_compressed_frame_size()
+        } else {
+            self.limits.max_frame_size
+        };
+        if h.payload_len > max_frame as u64 {
             return Err(ProtocolError::FrameTooLarge);
         }
         match (h.opcode, &self.msg) {
@@ -409,10 +454,21 @@ impl Reader {
             let f = match self.frame {
                 Some(f) => f,
                 None => {
-                    let Some((header, header_len)) = FrameHeader::decode(self.buf.data())? else {
+                    // The header is checked as soon as its length is in, before the masking
+                    // key: a peer that announces a huge frame and then stalls is refused at
+                    // once (1009), not held open waiting for 4 more bytes.
+                    let data = self.buf.data();
+                    let Some((mut header, header_len)) = FrameHeader::decode_prefix(data)? else {
                         return Ok(None);
                     };
                     self.check_header(&header)?;
+                    let data = self.buf.data();
+                    if data.len() < header_len {
+                        return Ok(None);
+                    }
+                    if let Some(key) = &mut header.mask {
+                        key.copy_from_slice(&data[header_len - 4..header_len]);
+                    }
                     let text = match header.opcode {
                         OpCode::Text => {
                             self.utf8.reset();

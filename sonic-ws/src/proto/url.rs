@@ -1,6 +1,6 @@
 //! The small part of URL syntax a WebSocket client needs: `ws[s]://host[:port][/path][?query]`.
 
-use crate::error::HandshakeError;
+use super::error::HandshakeError;
 
 /// A parsed `ws://` or `wss://` URL.
 #[derive(Clone, Debug, PartialEq, Eq)]

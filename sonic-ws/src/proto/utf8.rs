@@ -95,7 +95,7 @@ impl Utf8Validator {
 /// # Safety
 /// `bytes` must be valid UTF-8 (the caller validated them with [`Utf8Validator`] and they have
 /// not changed since).
-pub unsafe fn assume_valid(bytes: &[u8]) -> &str {
+pub(crate) unsafe fn assume_valid(bytes: &[u8]) -> &str {
     debug_assert!(std::str::from_utf8(bytes).is_ok());
     // SAFETY: the caller guarantees `bytes` is valid UTF-8 (see `# Safety`).
     unsafe { std::str::from_utf8_unchecked(bytes) }
@@ -105,7 +105,7 @@ pub unsafe fn assume_valid(bytes: &[u8]) -> &str {
 ///
 /// # Safety
 /// As for [`assume_valid`].
-pub unsafe fn assume_valid_owned(bytes: Vec<u8>) -> String {
+pub(crate) unsafe fn assume_valid_owned(bytes: Vec<u8>) -> String {
     debug_assert!(std::str::from_utf8(&bytes).is_ok());
     // SAFETY: the caller guarantees `bytes` is valid UTF-8 (see `# Safety`).
     unsafe { String::from_utf8_unchecked(bytes) }
