@@ -1,0 +1,120 @@
+#![doc = include_str!("../README.md")]
+#![cfg_attr(docsrs, feature(doc_cfg))]
+#![forbid(unsafe_code)]
+#![doc(test(attr(deny(warnings))))]
+
+pub mod net;
+pub mod runtime;
+
+/// tokio's `task`: spawning, [`LocalSet`](task::LocalSet), [`JoinSet`](task::JoinSet),
+/// [`JoinHandle`](task::JoinHandle), `spawn_blocking`, `yield_now`, `task_local!`, cooperative
+/// budget. sonic-rt's task module: `spawn` takes `!Send` futures too, and `spawn_local`
+/// outside a `LocalSet` spawns on the runtime (tokio panics there).
+pub mod task {
+    pub use crate::task_local;
+    pub use sonic_rt::task::*;
+}
+
+/// tokio's `time`: sonic-rt's timers (`sleep`, `timeout`, `interval`, `Instant`, `Duration`,
+/// `pause`/`advance`).
+pub mod time {
+    pub use sonic_rt::time::*;
+}
+
+/// tokio's `sync`.
+///
+/// [`mpsc`](sync::mpsc) is sonic-rt's `remote_mpsc`: its handles are `Send`, as tokio's, so a
+/// `Sender` may go to a `std::thread` (a feed thread, a logger). Everything else is sonic-rt's
+/// local primitive of the same name and shape: `oneshot`, `watch`, `broadcast`, `Notify`,
+/// `Semaphore`, `Mutex`, `RwLock`, `Barrier`, `OnceCell` are `!Send` (`Rc` + `Cell`, no
+/// atomics), which is what a single-thread program shares between its tasks. A program that
+/// hands one of these to another thread does not compile against the facade; use
+/// `sonic_rt::Handle::post` or a `Send` channel there (see docs/migrating-from-tokio.md).
+///
+/// The cost of the `Send` mpsc: a send and a receive take a few atomic operations (one
+/// compare-and-swap to claim a slot, a fence before the waiter check, plus one on the slot count
+/// when bounded) where the local channel takes none; BENCHMARKS.md (remote_mpsc) has the
+/// numbers. sonic-rt's local channel stays available as `sonic_rt::sync::mpsc`.
+pub mod sync {
+    pub use sonic_rt::sync::{
+        broadcast, oneshot, watch, AcquireError, Barrier, BarrierWaitResult, MappedMutexGuard,
+        Mutex, MutexGuard, Notify, OnceCell, OwnedMappedMutexGuard, OwnedMutexGuard,
+        OwnedRwLockMappedWriteGuard, OwnedRwLockReadGuard, OwnedRwLockWriteGuard,
+        OwnedSemaphorePermit, RwLock, RwLockMappedWriteGuard, RwLockReadGuard, RwLockWriteGuard,
+        Semaphore, SemaphorePermit, SetError, TryAcquireError, TryLockError,
+    };
+
+    /// tokio's `sync::Notified` lives under `sync::futures`.
+    pub mod futures {
+        pub use sonic_rt::sync::Notified;
+    }
+
+    /// tokio's `mpsc`, with `Send` handles: sonic-rt's
+    /// [`remote_mpsc`](sonic_rt::sync::remote_mpsc). A `Sender` may be moved to a
+    /// `std::thread` and use `blocking_send` there, as with tokio.
+    pub mod mpsc {
+        pub use sonic_rt::sync::remote_mpsc::*;
+    }
+}
+
+/// tokio's `io`: tokio's own traits and utilities (`AsyncRead`, `AsyncWriteExt`, `BufReader`,
+/// `copy`, `copy_bidirectional`, `duplex`, `split`...: the `tokio` crate built with `io-util`
+/// only, no runtime), plus sonic-rt's [`stdin`](io::stdin), [`stdout`](io::stdout),
+/// [`stderr`](io::stderr) and readiness types [`Interest`](io::Interest), [`Ready`](io::Ready).
+pub mod io {
+    pub use sonic_rt::io::{stderr, stdin, stdout, Interest, Ready, Stderr, Stdin, Stdout};
+    pub use tokio::io::*;
+}
+
+/// tokio's `fs`: sonic-rt's files (io_uring on Linux, the blocking pool elsewhere).
+pub mod fs {
+    pub use sonic_rt::fs::*;
+}
+
+/// tokio's `process`: sonic-rt's child processes.
+pub mod process {
+    pub use sonic_rt::process::*;
+}
+
+/// tokio's `signal`: `ctrl_c` and `unix::signal`.
+pub mod signal {
+    pub use sonic_rt::signal::*;
+}
+
+pub use sonic_rt::{join, pin, select, spawn, task_local, try_join};
+
+/// Runs `async fn main` on a sonic runtime: tokio's `#[tokio::main]`.
+///
+/// Options: `flavor = "current_thread"` (the default; `"multi_thread"` and `worker_threads`
+/// are compile errors that name it), `start_paused = true`, `crate = "path"` (where this crate
+/// is, as tokio's option), and sonic-rt's own (`busy_poll`, `pin_to_core = N`, ...). The
+/// expansion goes through the name your Cargo.toml gives this crate, so after
+/// `tokio = { package = "sonic-tokio", ... }` the attribute is `#[tokio::main]`.
+///
+/// # Examples
+/// ```
+/// #[sonic_tokio::main(flavor = "current_thread")]
+/// async fn main() {
+///     let task = sonic_tokio::spawn(async { 21 * 2 });
+///     assert_eq!(task.await.unwrap(), 42);
+/// }
+/// ```
+pub use sonic_tokio_macros::main;
+
+/// Runs an `async fn` test on its own sonic runtime: tokio's `#[tokio::test]`. Same options as
+/// [`main`](macro@main); `start_paused = true` needs no cargo feature.
+///
+/// ```
+/// #[sonic_tokio::test(start_paused = true)]
+/// async fn an_hour_passes_at_once() {
+///     sonic_tokio::time::sleep(std::time::Duration::from_secs(3600)).await;
+/// }
+/// ```
+pub use sonic_tokio_macros::test;
+
+/// Not public API: what the attribute macros expand to.
+#[doc(hidden)]
+pub mod __private {
+    pub use sonic_rt;
+    pub use sonic_rt::{main as sonic_main, test as sonic_test};
+}
