@@ -124,4 +124,6 @@ fn send_bounds_match_the_documentation() {
     send::<mpsc::Sender<u8>>();
     send::<mpsc::UnboundedSender<u8>>();
     send::<mpsc::Receiver<u8>>();
+    send::<oneshot::Sender<u8>>();
+    send::<oneshot::Receiver<u8>>();
 }
