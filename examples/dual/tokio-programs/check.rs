@@ -14,6 +14,10 @@ fn exe(program: &str) -> &'static str {
             .or(option_env!("CARGO_BIN_EXE_chat-on-sonic-tokio")),
         "kv" => option_env!("CARGO_BIN_EXE_kv-on-tokio")
             .or(option_env!("CARGO_BIN_EXE_kv-on-sonic-tokio")),
+        "fanout" => option_env!("CARGO_BIN_EXE_fanout-on-tokio")
+            .or(option_env!("CARGO_BIN_EXE_fanout-on-sonic-tokio")),
+        "proxy" => option_env!("CARGO_BIN_EXE_proxy-on-tokio")
+            .or(option_env!("CARGO_BIN_EXE_proxy-on-sonic-tokio")),
         _ => None,
     };
     found.expect("the program's binary is a target of this package")
@@ -157,4 +161,53 @@ fn kv_transcript() {
     assert_eq!(b.line(), "server shutting down");
     assert!(b.at_eof());
     assert_eq!(server.finish(), "shut down cleanly\n");
+}
+
+#[test]
+fn fanout_output() {
+    let mut child = Command::new(exe("fanout"))
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // A bound on the run: a hung program fails the test instead of hanging it.
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while child.try_wait().unwrap().is_none() {
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("fanout did not finish");
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success());
+    assert_eq!(
+        String::from_utf8(out.stdout).unwrap(),
+        "receivers of events: 2\n\
+         alpha starts at level 1\n\
+         alpha sees level 2\n\
+         alpha got deploy\n\
+         alpha sees level 3\n\
+         beta starts at level 1\n\
+         beta sees level 2\n\
+         beta got deploy\n\
+         beta sees level 3\n\
+         Err(Lagged(3))\n\
+         Ok(3)\n\
+         Ok(4)\n\
+         Err(Closed)\n"
+    );
+}
+
+#[test]
+fn proxy_transcript() {
+    let server = Server::start("proxy");
+    let mut client = server.connect();
+    assert_eq!(client.ask("through the proxy"), "through the proxy");
+    assert_eq!(client.ask("and back"), "and back");
+    client.w.shutdown(std::net::Shutdown::Write).unwrap();
+    assert!(client.at_eof(), "the proxy closes once upstream has");
+    let mut server = server;
+    let mut report = String::new();
+    server.stdout.read_line(&mut report).unwrap();
+    assert_eq!(report, "proxied 27 bytes up, 27 down\n");
 }
