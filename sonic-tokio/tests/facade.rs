@@ -1,0 +1,129 @@
+//! The facade's own surface: tokio's names resolve, the runtime builder refuses multi-thread,
+//! the macros expand through this crate's name, tokio's `AsyncWriteExt::shutdown` reaches
+//! sonic streams, and `sync::mpsc` senders cross threads.
+
+use sonic_tokio as tokio;
+
+use std::time::Duration;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{mpsc, oneshot};
+
+#[test]
+fn multi_thread_builder_fails_naming_current_thread() {
+    let err = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(4)
+        .enable_all()
+        .build()
+        .unwrap_err();
+    assert_eq!(err.kind(), std::io::ErrorKind::Unsupported);
+    assert!(err.to_string().contains("new_current_thread"), "{err}");
+}
+
+#[test]
+fn current_thread_builder_runs_tasks() {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_io()
+        .enable_time()
+        .build()
+        .unwrap();
+    let out = rt.block_on(async {
+        let local = tokio::task::LocalSet::new();
+        local
+            .run_until(async {
+                let h = tokio::task::spawn_local(async { 7 });
+                tokio::task::yield_now().await;
+                h.await.unwrap()
+            })
+            .await
+    });
+    assert_eq!(out, 7);
+}
+
+#[tokio::test]
+async fn test_attribute_runs_on_a_runtime() {
+    assert!(tokio::runtime::Handle::try_current().is_ok());
+}
+
+#[tokio::test(start_paused = true)]
+async fn start_paused_makes_sleeps_instant() {
+    let t0 = std::time::Instant::now();
+    tokio::time::sleep(Duration::from_secs(3600)).await;
+    assert!(t0.elapsed() < Duration::from_secs(60));
+}
+
+#[tokio::test(flavor = "current_thread", crate = "sonic_tokio")]
+async fn crate_option_and_current_thread_flavor_are_accepted() {
+    let (a, b) = tokio::join!(async { 1 }, async { 2 });
+    assert_eq!(a + b, 3);
+    let r: Result<(i32, i32), ()> = tokio::try_join!(async { Ok(1) }, async { Ok(2) });
+    assert_eq!(r, Ok((1, 2)));
+}
+
+#[tokio::test]
+async fn select_and_pin_resolve_through_the_facade() {
+    let (tx, rx) = oneshot::channel::<u32>();
+    tx.send(5).unwrap();
+    let sleep = tokio::time::sleep(Duration::from_secs(5));
+    tokio::pin!(sleep);
+    let got = tokio::select! {
+        Ok(v) = rx => v,
+        _ = &mut sleep => 0,
+    };
+    assert_eq!(got, 5);
+}
+
+#[tokio::test]
+async fn async_shutdown_of_a_tcp_stream_sends_eof() {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let mut client = TcpStream::connect(addr).await.unwrap();
+    let (mut server, _) = listener.accept().await.unwrap();
+    client.write_all(b"bye").await.unwrap();
+    // tokio's `AsyncWriteExt::shutdown`, not sonic-net's synchronous `shutdown(how)`.
+    client.shutdown().await.unwrap();
+    let mut got = Vec::new();
+    server.read_to_end(&mut got).await.unwrap();
+    assert_eq!(got, b"bye");
+}
+
+#[tokio::test]
+async fn mpsc_sender_feeds_a_task_from_a_std_thread() {
+    let (tx, mut rx) = mpsc::channel::<u32>(4);
+    let feeder = std::thread::spawn(move || {
+        for i in 1..=10 {
+            tx.blocking_send(i).unwrap();
+        }
+    });
+    let mut sum = 0;
+    while let Some(v) = rx.recv().await {
+        sum += v;
+    }
+    feeder.join().unwrap();
+    assert_eq!(sum, 55);
+}
+
+#[tokio::test]
+async fn stdout_is_a_tokio_async_write() {
+    fn is_async_write<W: tokio::io::AsyncWrite>(_: &W) {}
+    is_async_write(&tokio::io::stdout());
+}
+
+#[test]
+fn facade_types_are_the_sonic_ones() {
+    // Thin aliases, no second implementation: the facade adds no cost.
+    let _: fn() -> tokio::task::JoinSet<()> = sonic_rt::task::JoinSet::new;
+    let _: Option<tokio::sync::Semaphore> = None::<sonic_rt::sync::Semaphore>;
+}
+
+/// `Send` where tokio's is and single-thread programs rely on it; `!Send` local types are
+/// sonic-rt's (checked here so a change is seen).
+#[test]
+fn send_bounds_match_the_documentation() {
+    fn send<T: Send>() {}
+    send::<mpsc::Sender<u8>>();
+    send::<mpsc::UnboundedSender<u8>>();
+    send::<mpsc::Receiver<u8>>();
+    send::<oneshot::Sender<u8>>();
+    send::<oneshot::Receiver<u8>>();
+}

@@ -1,0 +1,2 @@
+#[sonic_tokio::main(flavor = "local")]
+async fn main() {}
