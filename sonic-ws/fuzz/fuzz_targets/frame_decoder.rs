@@ -36,7 +36,7 @@ fuzz_target!(|data: &[u8]| {
                         }
                     }
                     Ok(None) => break,
-                    Err(ConnectionError::Protocol(_)) | Err(ConnectionError::Closed) => break 'outer,
+                    Err(ConnectionError::Protocol(_) | ConnectionError::Closed) => break 'outer,
                     Err(e) => panic!("unexpected error {e}"),
                 }
             }
