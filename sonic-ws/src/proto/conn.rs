@@ -198,8 +198,8 @@ impl Connection {
     /// the connection is closed). Pings and Close frames are answered in the output queue.
     ///
     /// # Errors
-    /// [`ConnectionError::Protocol`] once, on the first violation (a Close with its code is queued);
-    /// [`ConnectionError::Closed`] afterwards.
+    /// [`ConnectionError::Protocol`] once, on the first violation (a Close with its code is
+    /// queued); [`ConnectionError::Closed`] afterwards.
     pub fn advance(&mut self) -> Result<Option<Kind>, ConnectionError> {
         if self.error.is_some() {
             return Err(ConnectionError::Closed);
@@ -281,8 +281,8 @@ impl Connection {
     /// negotiated. Copies the payload into the output queue.
     ///
     /// # Errors
-    /// [`ConnectionError::Closed`] after Close was sent; [`ConnectionError::InvalidInput`] for a control payload
-    /// over 125 bytes or a Close opcode (use [`close`](Self::close)).
+    /// [`ConnectionError::Closed`] after Close was sent; [`ConnectionError::InvalidInput`] for a
+    /// control payload over 125 bytes or a Close opcode (use [`close`](Self::close)).
     pub fn send(&mut self, opcode: OpCode, payload: &[u8]) -> Result<(), ConnectionError> {
         self.check_open()?;
         match opcode {
@@ -353,8 +353,8 @@ impl Connection {
     /// The message can be echoed once: afterwards [`view`](Self::view) is `None`.
     ///
     /// # Errors
-    /// [`ConnectionError::InvalidInput`] if the last item was not a text or binary message (or was
-    /// taken); [`ConnectionError::Closed`] after Close was sent.
+    /// [`ConnectionError::InvalidInput`] if the last item was not a text or binary message (or
+    /// was taken); [`ConnectionError::Closed`] after Close was sent.
     pub fn echo(
         &mut self,
         in_place_from: usize,
@@ -453,8 +453,8 @@ impl Connection {
     /// Starts the closing handshake: queues Close with `code` and `reason`.
     ///
     /// # Errors
-    /// [`ConnectionError::InvalidInput`] for a code that may not be sent or a reason over 123 bytes;
-    /// [`ConnectionError::Closed`] if Close was already sent.
+    /// [`ConnectionError::InvalidInput`] for a code that may not be sent or a reason over 123
+    /// bytes; [`ConnectionError::Closed`] if Close was already sent.
     pub fn close(&mut self, code: CloseCode, reason: &str) -> Result<(), ConnectionError> {
         self.close_with(Some((code, reason)))
     }
