@@ -1,7 +1,7 @@
-//! Errors: the protocol core's ([`ProtocolError`], [`HandshakeError`], defined in
-//! `proto/`) and the async layer's [`Error`], which adds I/O, timeouts and misuse.
+//! Errors: the protocol core's ([`ProtocolError`], [`HandshakeError`], [`ConnectionError`],
+//! defined in `proto/`) and the async layer's [`Error`], which adds I/O and timeouts.
 
-pub use crate::proto::error::{HandshakeError, ProtocolError};
+pub use crate::proto::error::{ConnectionError, HandshakeError, ProtocolError};
 use std::{fmt, io};
 
 /// Any error of this crate.
@@ -55,6 +55,18 @@ impl From<io::Error> for Error {
 impl From<ProtocolError> for Error {
     fn from(e: ProtocolError) -> Self {
         Error::Protocol(e)
+    }
+}
+
+/// The sans-I/O core's errors keep their variant: `Protocol`, `Closed` and `InvalidInput`
+/// reach the async API's caller exactly as the core reported them.
+impl From<ConnectionError> for Error {
+    fn from(e: ConnectionError) -> Self {
+        match e {
+            ConnectionError::Protocol(e) => Error::Protocol(e),
+            ConnectionError::Closed => Error::Closed,
+            ConnectionError::InvalidInput(why) => Error::InvalidInput(why),
+        }
     }
 }
 

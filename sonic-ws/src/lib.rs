@@ -34,7 +34,7 @@ mod write_waiters;
 pub use accept::{accept, accept_with, Decision};
 pub use client::{client, client_with, ClientConfig};
 pub use config::{Config, Timer};
-pub use error::{Error, HandshakeError, ProtocolError};
+pub use error::{ConnectionError, Error, HandshakeError, ProtocolError};
 #[cfg(feature = "net")]
 pub use net::{connect, connect_with, MaybeTlsStream, SonicRtTimer};
 pub use proto::close::{CloseCode, CloseFrame};

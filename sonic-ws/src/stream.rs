@@ -17,6 +17,7 @@
 use crate::config::Config;
 use crate::proto::close::CloseCode;
 use crate::proto::conn::{CloseState, Connection};
+use crate::proto::error::ConnectionError;
 use crate::proto::extension::DeflateParams;
 use crate::proto::frame::OpCode;
 use crate::proto::message::{Message, MessageRef};
@@ -271,11 +272,11 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocket<S> {
                     return Poll::Ready(Ok(kind));
                 }
                 Ok(None) => {}
-                Err(Error::Protocol(e)) => {
+                Err(ConnectionError::Protocol(e)) => {
                     self.phase = Phase::Failing(e);
                     continue;
                 }
-                Err(e) => return Poll::Ready(Err(e)),
+                Err(e) => return Poll::Ready(Err(e.into())),
             }
             // More bytes are needed. Flush queued control frames; pause reading while too much
             // is queued (backpressure).
@@ -664,7 +665,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocket<S> {
         match io_err {
             // The frame is queued whole all the same.
             Some(e) => Err(Error::Io(e)),
-            None => r,
+            None => r.map_err(Error::from),
         }
     }
 
@@ -727,8 +728,8 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocket<S> {
     pub async fn close(&mut self, code: CloseCode, reason: &str) -> Result<(), Error> {
         match self.conn.close(code, reason) {
             Ok(()) => {}
-            Err(Error::Closed) => {}
-            Err(e) => return Err(e),
+            Err(ConnectionError::Closed) => {}
+            Err(e) => return Err(e.into()),
         }
         self.flush().await?;
         let sleep = self.config.sleep(self.config.close_timeout);

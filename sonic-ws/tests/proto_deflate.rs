@@ -8,7 +8,7 @@ use sonic_ws::proto::deflate::Deflater;
 use sonic_ws::proto::extension::{client_accept, client_offer, server_negotiate, DeflateParams};
 use sonic_ws::proto::frame::OpCode;
 use sonic_ws::proto::read::Limits;
-use sonic_ws::{DeflateConfig, Error, Message, ProtocolError, Role};
+use sonic_ws::{ConnectionError, DeflateConfig, Message, ProtocolError, Role};
 
 fn negotiated(client: &DeflateConfig, server: &DeflateConfig) -> (DeflateParams, DeflateParams) {
     let (resp, sp) = server_negotiate(&client_offer(client), server).unwrap();
@@ -110,7 +110,7 @@ fn bad_compressed_data_closes_1007_and_bombs_close_1009() {
     ));
     assert!(matches!(
         s.advance(),
-        Err(Error::Protocol(ProtocolError::BadCompressedData))
+        Err(ConnectionError::Protocol(ProtocolError::BadCompressedData))
     ));
 
     let limits = Limits {
@@ -131,7 +131,7 @@ fn bad_compressed_data_closes_1007_and_bombs_close_1009() {
     ));
     assert!(matches!(
         s.advance(),
-        Err(Error::Protocol(ProtocolError::MessageTooLarge))
+        Err(ConnectionError::Protocol(ProtocolError::MessageTooLarge))
     ));
     assert!(
         s.reader().memory() < 4 << 20,
@@ -157,7 +157,7 @@ fn compressed_invalid_utf8_closes_1007() {
     ));
     assert!(matches!(
         s.advance(),
-        Err(Error::Protocol(ProtocolError::InvalidUtf8))
+        Err(ConnectionError::Protocol(ProtocolError::InvalidUtf8))
     ));
 }
 
@@ -217,7 +217,7 @@ fn incompressible_message_of_the_frame_limit_is_accepted_compressed() {
     s.feed(&over);
     assert!(matches!(
         s.advance(),
-        Err(Error::Protocol(ProtocolError::FrameTooLarge))
+        Err(ConnectionError::Protocol(ProtocolError::FrameTooLarge))
     ));
 }
 

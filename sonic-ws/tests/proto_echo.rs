@@ -4,7 +4,7 @@
 use sonic_ws::proto::conn::Connection;
 use sonic_ws::proto::frame::OpCode;
 use sonic_ws::proto::read::Limits;
-use sonic_ws::{Error, Message, MessageRef, Role};
+use sonic_ws::{ConnectionError, Message, MessageRef, Role};
 
 const IN_PLACE_FROM: usize = 1024;
 
@@ -71,7 +71,10 @@ fn large_echo_hands_the_receive_buffer_to_the_writer() {
     assert_eq!(s.queued(), 0, "nothing copied into the queue");
     // Echoed once: a retry (say after a cancelled flush) cannot send it twice.
     assert!(s.view().is_none());
-    assert!(matches!(s.echo(0, |_, _| 0), Err(Error::InvalidInput(_))));
+    assert!(matches!(
+        s.echo(0, |_, _| 0),
+        Err(ConnectionError::InvalidInput(_))
+    ));
     assert_eq!(
         client_reads(&mut c, &wire, &mut s),
         vec![Message::Binary(payload)]
@@ -141,20 +144,29 @@ fn small_client_and_error_cases_are_queued_whole() {
 fn echo_needs_a_data_message_still_in_view() {
     let (mut c, mut s) = pair();
     // Nothing received yet.
-    assert!(matches!(s.echo(0, |_, _| 0), Err(Error::InvalidInput(_))));
+    assert!(matches!(
+        s.echo(0, |_, _| 0),
+        Err(ConnectionError::InvalidInput(_))
+    ));
     // A ping is not echoed as data.
     c.send(OpCode::Ping, b"p").unwrap();
     let wire = c.output().to_vec();
     c.consume_output(wire.len());
     s.feed(&wire);
     assert!(s.advance().unwrap().is_some());
-    assert!(matches!(s.echo(0, |_, _| 0), Err(Error::InvalidInput(_))));
+    assert!(matches!(
+        s.echo(0, |_, _| 0),
+        Err(ConnectionError::InvalidInput(_))
+    ));
     // A message already taken is gone.
     deliver(&mut c, &mut s, OpCode::Binary, b"x");
     s.take().unwrap();
-    assert!(matches!(s.echo(0, |_, _| 0), Err(Error::InvalidInput(_))));
+    assert!(matches!(
+        s.echo(0, |_, _| 0),
+        Err(ConnectionError::InvalidInput(_))
+    ));
     // After we sent Close nothing more goes out.
     deliver(&mut c, &mut s, OpCode::Binary, b"y");
     s.close_with(None).unwrap();
-    assert!(matches!(s.echo(0, |_, _| 0), Err(Error::Closed)));
+    assert!(matches!(s.echo(0, |_, _| 0), Err(ConnectionError::Closed)));
 }

@@ -6,7 +6,7 @@ mod util;
 use sonic_ws::proto::conn::{CloseState, Connection};
 use sonic_ws::proto::frame::OpCode;
 use sonic_ws::proto::read::{Kind, Limits, Reader};
-use sonic_ws::{CloseCode, Error, Message, MessageRef, ProtocolError, Role};
+use sonic_ws::{CloseCode, ConnectionError, Message, MessageRef, ProtocolError, Role};
 use util::{cframe, frame, frame_rsv};
 
 fn server() -> Connection {
@@ -29,7 +29,7 @@ fn drain(conn: &mut Connection) -> (Vec<Message>, Option<ProtocolError>) {
         match conn.advance() {
             Ok(Some(_)) => out.push(conn.take().unwrap()),
             Ok(None) => return (out, None),
-            Err(Error::Protocol(e)) => return (out, Some(e)),
+            Err(ConnectionError::Protocol(e)) => return (out, Some(e)),
             Err(e) => panic!("unexpected {e}"),
         }
     }
@@ -85,7 +85,7 @@ fn expect_failure(bytes: &[u8], err: ProtocolError, code: u16) {
             Some(CloseCode(code))
         );
         // Further calls give Closed, never a panic.
-        assert!(matches!(c.advance(), Err(Error::Closed)));
+        assert!(matches!(c.advance(), Err(ConnectionError::Closed)));
     }
 }
 
@@ -175,8 +175,14 @@ fn peer_close_is_echoed_once() {
     assert_eq!(msgs, vec![close_msg(1000, "bye")]);
     assert_eq!(c.state(), CloseState::Closed);
     assert_eq!(sent_by_server(&mut c), vec![close_msg(1000, "")]);
-    assert!(matches!(c.send(OpCode::Text, b"x"), Err(Error::Closed)));
-    assert!(matches!(c.close(CloseCode::NORMAL, ""), Err(Error::Closed)));
+    assert!(matches!(
+        c.send(OpCode::Text, b"x"),
+        Err(ConnectionError::Closed)
+    ));
+    assert!(matches!(
+        c.close(CloseCode::NORMAL, ""),
+        Err(ConnectionError::Closed)
+    ));
     assert_eq!(c.output(), b"");
 }
 
@@ -213,15 +219,15 @@ fn close_rejects_bad_input() {
     let mut c = server();
     assert!(matches!(
         c.close(CloseCode(1005), ""),
-        Err(Error::InvalidInput(_))
+        Err(ConnectionError::InvalidInput(_))
     ));
     assert!(matches!(
         c.close(CloseCode(1000), &"x".repeat(124)),
-        Err(Error::InvalidInput(_))
+        Err(ConnectionError::InvalidInput(_))
     ));
     assert!(matches!(
         c.send(OpCode::Ping, &[0; 126]),
-        Err(Error::InvalidInput(_))
+        Err(ConnectionError::InvalidInput(_))
     ));
     assert!(c.close(CloseCode(1000), &"x".repeat(123)).is_ok());
 }

@@ -5,7 +5,7 @@
 use libfuzzer_sys::fuzz_target;
 use sonic_ws::proto::conn::Connection;
 use sonic_ws::proto::extension::DeflateParams;
-use sonic_ws::{Error, Limits, MessageRef, Role};
+use sonic_ws::{ConnectionError, Limits, MessageRef, Role};
 
 fuzz_target!(|data: &[u8]| {
     let Some((&ctl, rest)) = data.split_first() else { return };
@@ -36,7 +36,7 @@ fuzz_target!(|data: &[u8]| {
                         }
                     }
                     Ok(None) => break,
-                    Err(Error::Protocol(_)) | Err(Error::Closed) => break 'outer,
+                    Err(ConnectionError::Protocol(_) | ConnectionError::Closed) => break 'outer,
                     Err(e) => panic!("unexpected error {e}"),
                 }
             }

@@ -1,6 +1,6 @@
 //! Close codes and close-frame payloads (RFC 6455, sections 5.5.1 and 7.4).
 
-use super::error::ProtocolError;
+use super::error::{ConnectionError, ProtocolError};
 use std::fmt;
 
 /// A close status code.
@@ -95,18 +95,18 @@ pub fn parse_close_payload(payload: &[u8]) -> Result<Option<(CloseCode, &str)>, 
 /// Builds a close payload into a small inline buffer.
 ///
 /// # Errors
-/// A code that may not be sent, or a reason over 123 bytes.
+/// [`ConnectionError::InvalidInput`] for a code that may not be sent, or a reason over 123 bytes.
 pub fn encode_close_payload(
     code: CloseCode,
     reason: &str,
-) -> Result<([u8; 125], usize), crate::Error> {
+) -> Result<([u8; 125], usize), ConnectionError> {
     if !code.is_sendable() {
-        return Err(crate::Error::InvalidInput(
+        return Err(ConnectionError::InvalidInput(
             "close code may not be sent on the wire",
         ));
     }
     if reason.len() > MAX_REASON_LEN {
-        return Err(crate::Error::InvalidInput("close reason over 123 bytes"));
+        return Err(ConnectionError::InvalidInput("close reason over 123 bytes"));
     }
     let mut buf = [0u8; 125];
     buf[..2].copy_from_slice(&code.0.to_be_bytes());

@@ -22,12 +22,12 @@
 //! `Open` → (peer's Close, we echo) `Closed`; any → (protocol error) `Closed`.
 
 use super::close::{encode_close_payload, CloseCode};
+use super::error::{ConnectionError, ProtocolError};
 use super::frame::{FrameHeader, OpCode, MAX_HEADER_LEN};
 use super::message::{Message, MessageRef};
 use super::read::{Kind, Limits, Reader};
 use super::write::Writer;
 use super::{deflate::Inflater, extension::DeflateParams, Role};
-use crate::error::{Error, ProtocolError};
 
 /// Where the close handshake stands.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -98,7 +98,7 @@ fn frame_room(writer: &Writer, len: usize) -> usize {
 /// assert!(server.advance()?.is_some());
 /// assert_eq!(server.take(), Some(Message::Text("ping me".into())));
 /// assert!(server.advance()?.is_none()); // needs more bytes
-/// # Ok::<_, sonic_ws::Error>(())
+/// # Ok::<_, sonic_ws::proto::error::ConnectionError>(())
 /// ```
 #[derive(Debug)]
 pub struct Connection {
@@ -198,11 +198,11 @@ impl Connection {
     /// the connection is closed). Pings and Close frames are answered in the output queue.
     ///
     /// # Errors
-    /// [`Error::Protocol`] once, on the first violation (a Close with its code is queued);
-    /// [`Error::Closed`] afterwards.
-    pub fn advance(&mut self) -> Result<Option<Kind>, Error> {
+    /// [`ConnectionError::Protocol`] once, on the first violation (a Close with its code is
+    /// queued); [`ConnectionError::Closed`] afterwards.
+    pub fn advance(&mut self) -> Result<Option<Kind>, ConnectionError> {
         if self.error.is_some() {
-            return Err(Error::Closed);
+            return Err(ConnectionError::Closed);
         }
         match self.reader.advance() {
             Err(e) => {
@@ -211,7 +211,7 @@ impl Connection {
                     self.queue_close(e.close_code(), e.reason());
                 }
                 self.state = CloseState::Closed;
-                Err(Error::Protocol(e))
+                Err(ConnectionError::Protocol(e))
             }
             Ok(Some(Kind::Ping)) => {
                 if self.auto_pong && self.state == CloseState::Open {
@@ -239,7 +239,7 @@ impl Connection {
                 self.state = CloseState::Closed;
                 Ok(Some(Kind::Close))
             }
-            other => other.map_err(Error::Protocol),
+            other => other.map_err(ConnectionError::Protocol),
         }
     }
 
@@ -269,11 +269,11 @@ impl Connection {
         }
     }
 
-    fn check_open(&self) -> Result<(), Error> {
+    fn check_open(&self) -> Result<(), ConnectionError> {
         if self.state == CloseState::Open {
             Ok(())
         } else {
-            Err(Error::Closed)
+            Err(ConnectionError::Closed)
         }
     }
 
@@ -281,18 +281,24 @@ impl Connection {
     /// negotiated. Copies the payload into the output queue.
     ///
     /// # Errors
-    /// [`Error::Closed`] after Close was sent; [`Error::InvalidInput`] for a control payload
-    /// over 125 bytes or a Close opcode (use [`close`](Self::close)).
-    pub fn send(&mut self, opcode: OpCode, payload: &[u8]) -> Result<(), Error> {
+    /// [`ConnectionError::Closed`] after Close was sent; [`ConnectionError::InvalidInput`] for a
+    /// control payload over 125 bytes or a Close opcode (use [`close`](Self::close)).
+    pub fn send(&mut self, opcode: OpCode, payload: &[u8]) -> Result<(), ConnectionError> {
         self.check_open()?;
         match opcode {
-            OpCode::Close => return Err(Error::InvalidInput("use close() to send Close")),
+            OpCode::Close => {
+                return Err(ConnectionError::InvalidInput("use close() to send Close"))
+            }
             OpCode::Continuation => {
-                return Err(Error::InvalidInput("use send_frame() for fragments"))
+                return Err(ConnectionError::InvalidInput(
+                    "use send_frame() for fragments",
+                ))
             }
             OpCode::Ping | OpCode::Pong => {
                 if payload.len() > 125 {
-                    return Err(Error::InvalidInput("control payload over 125 bytes"));
+                    return Err(ConnectionError::InvalidInput(
+                        "control payload over 125 bytes",
+                    ));
                 }
                 self.queue_control(opcode, payload);
                 return Ok(());
@@ -300,7 +306,9 @@ impl Connection {
             OpCode::Text | OpCode::Binary => {}
         }
         if self.in_frame {
-            return Err(Error::InvalidInput("a zero-copy frame is in progress"));
+            return Err(ConnectionError::InvalidInput(
+                "a zero-copy frame is in progress",
+            ));
         }
         self.reserve_frame(payload.len());
         self.writer.encode_message(&mut self.out, opcode, payload);
@@ -311,13 +319,20 @@ impl Connection {
     ///
     /// # Errors
     /// As for [`send`](Self::send); fragment order is the caller's responsibility.
-    pub fn send_frame(&mut self, opcode: OpCode, fin: bool, payload: &[u8]) -> Result<(), Error> {
+    pub fn send_frame(
+        &mut self,
+        opcode: OpCode,
+        fin: bool,
+        payload: &[u8],
+    ) -> Result<(), ConnectionError> {
         self.check_open()?;
         if opcode.is_control() && (!fin || payload.len() > 125 || opcode == OpCode::Close) {
-            return Err(Error::InvalidInput("bad control frame"));
+            return Err(ConnectionError::InvalidInput("bad control frame"));
         }
         if self.in_frame {
-            return Err(Error::InvalidInput("a zero-copy frame is in progress"));
+            return Err(ConnectionError::InvalidInput(
+                "a zero-copy frame is in progress",
+            ));
         }
         self.reserve_frame(payload.len());
         self.writer
@@ -338,22 +353,24 @@ impl Connection {
     /// The message can be echoed once: afterwards [`view`](Self::view) is `None`.
     ///
     /// # Errors
-    /// [`Error::InvalidInput`] if the last item was not a text or binary message (or was
-    /// taken); [`Error::Closed`] after Close was sent.
+    /// [`ConnectionError::InvalidInput`] if the last item was not a text or binary message (or
+    /// was taken); [`ConnectionError::Closed`] after Close was sent.
     pub fn echo(
         &mut self,
         in_place_from: usize,
         write: impl FnOnce(&[u8], &[u8]) -> usize,
-    ) -> Result<bool, Error> {
+    ) -> Result<bool, ConnectionError> {
         self.check_open()?;
         if self.in_frame {
-            return Err(Error::InvalidInput("a zero-copy frame is in progress"));
+            return Err(ConnectionError::InvalidInput(
+                "a zero-copy frame is in progress",
+            ));
         }
         let (opcode, payload) = match self.reader.view() {
             Some(MessageRef::Binary(b)) => (OpCode::Binary, b),
             Some(MessageRef::Text(t)) => (OpCode::Text, t.as_bytes()),
             _ => {
-                return Err(Error::InvalidInput(
+                return Err(ConnectionError::InvalidInput(
                     "echo needs the text or binary message recv_ref just returned",
                 ))
             }
@@ -398,10 +415,14 @@ impl Connection {
     ///
     /// # Errors
     /// As for [`send`](Self::send).
-    pub fn begin_frame(&mut self, opcode: OpCode, len: usize) -> Result<FrameHeader, Error> {
+    pub fn begin_frame(
+        &mut self,
+        opcode: OpCode,
+        len: usize,
+    ) -> Result<FrameHeader, ConnectionError> {
         self.check_open()?;
         if opcode.is_control() || self.in_frame {
-            return Err(Error::InvalidInput(
+            return Err(ConnectionError::InvalidInput(
                 "begin_frame is for one data frame at a time",
             ));
         }
@@ -432,9 +453,9 @@ impl Connection {
     /// Starts the closing handshake: queues Close with `code` and `reason`.
     ///
     /// # Errors
-    /// [`Error::InvalidInput`] for a code that may not be sent or a reason over 123 bytes;
-    /// [`Error::Closed`] if Close was already sent.
-    pub fn close(&mut self, code: CloseCode, reason: &str) -> Result<(), Error> {
+    /// [`ConnectionError::InvalidInput`] for a code that may not be sent or a reason over 123
+    /// bytes; [`ConnectionError::Closed`] if Close was already sent.
+    pub fn close(&mut self, code: CloseCode, reason: &str) -> Result<(), ConnectionError> {
         self.close_with(Some((code, reason)))
     }
 
@@ -442,7 +463,7 @@ impl Connection {
     ///
     /// # Errors
     /// As for [`close`](Self::close).
-    pub fn close_with(&mut self, frame: Option<(CloseCode, &str)>) -> Result<(), Error> {
+    pub fn close_with(&mut self, frame: Option<(CloseCode, &str)>) -> Result<(), ConnectionError> {
         self.check_open()?;
         match frame {
             Some((code, reason)) => {

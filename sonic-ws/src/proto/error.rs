@@ -1,4 +1,6 @@
-//! The protocol core's errors: what a peer can do wrong, on the wire or in the handshake.
+//! The protocol core's errors: what a peer can do wrong, on the wire or in the handshake, and
+//! what a [`Connection`](super::conn::Connection) call can fail with. None of them carries I/O:
+//! the async layer (`sonic_ws::WebSocket`) adds that in its own `sonic_ws::Error`.
 
 use super::close::CloseCode;
 use std::fmt;
@@ -89,6 +91,46 @@ impl fmt::Display for ProtocolError {
 }
 
 impl std::error::Error for ProtocolError {}
+
+/// Why a call on the sans-I/O [`Connection`](super::conn::Connection) failed.
+///
+/// The async API reports each variant as the `sonic_ws::Error` variant of the same name.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ConnectionError {
+    /// The peer broke the protocol; a close frame with the matching code was queued.
+    Protocol(ProtocolError),
+    /// The connection is closed (Close sent, or it failed); no more messages either way.
+    Closed,
+    /// The caller asked for something that cannot be sent (bad close code, reason too long,
+    /// oversized control payload, wrong call for the opcode...).
+    InvalidInput(&'static str),
+}
+
+impl fmt::Display for ConnectionError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ConnectionError::Protocol(e) => write!(f, "protocol error: {e}"),
+            ConnectionError::Closed => f.write_str("connection closed"),
+            ConnectionError::InvalidInput(why) => write!(f, "invalid input: {why}"),
+        }
+    }
+}
+
+impl std::error::Error for ConnectionError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            ConnectionError::Protocol(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
+impl From<ProtocolError> for ConnectionError {
+    fn from(e: ProtocolError) -> Self {
+        ConnectionError::Protocol(e)
+    }
+}
 
 /// Why an opening handshake failed.
 #[derive(Debug)]
