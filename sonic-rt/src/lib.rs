@@ -25,7 +25,10 @@ pub mod task;
 pub mod time;
 
 pub use blocking::spawn_blocking;
-pub use runtime::{block_on, Builder, EnterGuard, Handle, PostError, Runtime, TryCurrentError};
+pub use runtime::{
+    block_on, Builder, EnterGuard, Handle, PostError, Runtime, RuntimeMetrics, SlowPoll,
+    TryCurrentError,
+};
 pub use task::{spawn, spawn_local, JoinHandle};
 
 #[doc(hidden)]

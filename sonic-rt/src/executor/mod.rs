@@ -19,6 +19,7 @@ mod loom_tests;
 pub(crate) mod remote;
 pub(crate) mod waker;
 
+use crate::runtime::metrics::{PollTiming, RuntimeMetrics, TaskCounters};
 use crate::slab::{Key, Slab};
 use crate::task::Id;
 use cell::{raw, Header, StageLock, TaskRef, CANCELLED, COMPLETE, JOIN_INTEREST, SCHEDULED};
@@ -32,6 +33,7 @@ use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
 use std::ptr::NonNull;
 use std::sync::Arc;
 use std::task::{Context, Poll};
+use std::time::Instant;
 
 type Panic = Box<dyn Any + Send>;
 
@@ -48,15 +50,29 @@ pub(crate) struct Executor {
     queue: RefCell<VecDeque<NonNull<Header>>>,
     tasks: RefCell<Slab<TaskRef>>,
     budget: u32,
+    /// Spawns, polls, completions (plain cells: owner thread only, see `runtime/metrics.rs`).
+    counters: TaskCounters,
+    /// Whether each task poll reads the clock (`timing.enabled()`, cached for the hot path).
+    timed: bool,
+    timing: PollTiming,
 }
 
 impl Executor {
-    pub(crate) fn new(budget: u32) -> Executor {
+    pub(crate) fn new(budget: u32, timing: PollTiming) -> Executor {
         Executor {
             queue: RefCell::new(VecDeque::with_capacity(256)),
             tasks: RefCell::new(Slab::with_capacity(256)),
             budget,
+            counters: TaskCounters::default(),
+            timed: timing.enabled(),
+            timing,
         }
+    }
+
+    /// Copies the task counters into `out`.
+    pub(crate) fn fill_metrics(&self, out: &mut RuntimeMetrics) {
+        out.fill_tasks(&self.counters, self.timed);
+        out.alive_tasks = self.live_tasks();
     }
 
     pub(crate) fn spawn<F>(&self, shared: &Arc<Shared>, future: F) -> JoinHandle<F::Output>
@@ -121,6 +137,7 @@ impl Executor {
         // SAFETY: the slab keeps the task live; this is its owner thread.
         unsafe { raw::header(ptr) }.key.set(key);
         self.queue.borrow_mut().push_back(ptr);
+        self.counters.spawned();
     }
 
     /// Drops a task's future now, as a `LocalSet` being dropped does to its tasks: a handle
@@ -221,7 +238,16 @@ impl Executor {
         let waker = unsafe { waker::borrowed(ptr) };
         let mut cx = Context::from_waker(&waker);
         let _reset = budget::Reset(budget::set(self.budget));
-        if lock.poll(&mut cx).is_pending() {
+        self.counters.polled();
+        let polled = if self.timed {
+            let start = Instant::now();
+            let polled = lock.poll(&mut cx);
+            self.timed_poll(start);
+            polled
+        } else {
+            lock.poll(&mut cx)
+        };
+        if polled.is_pending() {
             if header.state() & CANCELLED == 0 {
                 return;
             }
@@ -264,9 +290,20 @@ impl Executor {
         }
     }
 
+    /// Records the duration of a poll that started at `start`.
+    // Out of line: only timed runtimes call it.
+    #[inline(never)]
+    fn timed_poll(&self, start: Instant) {
+        let ns = u64::try_from(start.elapsed().as_nanos()).unwrap_or(u64::MAX);
+        self.counters.timed(ns);
+    }
+
     /// Drops the executor's reference to a completed task (which may free it).
     fn release(&self, key: Key) {
         let task = self.tasks.borrow_mut().remove(key);
+        if task.is_some() {
+            self.counters.completed();
+        }
         drop(task);
     }
 

@@ -1,6 +1,7 @@
 //! `Builder`: runtime options.
 
 use super::core::{Config, Core};
+use super::metrics::{PollTiming, SlowPoll};
 use super::Runtime;
 use crate::blocking::{affinity, PoolConfig};
 use std::io;
@@ -47,6 +48,7 @@ impl Builder {
                 read_ahead: 0,
                 blocking: PoolConfig::default(),
                 io_uring: true,
+                timing: PollTiming::default(),
             },
             pin_to_core: None,
         }
@@ -132,6 +134,29 @@ impl Builder {
     /// on the blocking pool, as other platforms do.
     pub fn io_uring(&mut self, on: bool) -> &mut Builder {
         self.config.io_uring = on;
+        self
+    }
+
+    /// Times every task poll and counts it in the poll time histogram of
+    /// [`Runtime::metrics`](crate::Runtime::metrics) (tokio's builder option of the same name).
+    /// Off by default: timing costs two clock reads per poll (about 2 x 20 ns where the clock
+    /// is the vDSO's; see BENCHMARKS.md). The other metrics are always kept.
+    ///
+    /// # Examples
+    /// ```
+    /// let rt = sonic_rt::Builder::new()
+    ///     .enable_metrics_poll_time_histogram()
+    ///     .build()
+    ///     .unwrap();
+    /// rt.block_on(async { sonic_rt::spawn(async {}).await.unwrap() });
+    /// let m = rt.metrics();
+    /// let timed: u64 = (0..m.poll_time_histogram_num_buckets())
+    ///     .map(|b| m.poll_time_histogram_bucket_count(b))
+    ///     .sum();
+    /// assert_eq!(timed, m.poll_count());
+    /// ```
+    pub fn enable_metrics_poll_time_histogram(&mut self) -> &mut Builder {
+        self.config.timing.histogram = true;
         self
     }
 

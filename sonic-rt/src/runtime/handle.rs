@@ -2,6 +2,7 @@
 
 use crate::context;
 use crate::executor::remote::{Remote, Shared};
+use crate::runtime::RuntimeMetrics;
 use crate::task::RemoteJoinHandle;
 use std::fmt;
 use std::future::Future;
@@ -178,6 +179,29 @@ impl Handle {
         F: Future + 'static,
     {
         self.post(move || drop(crate::spawn(make())))
+    }
+
+    /// A snapshot of the runtime's metrics (see [`RuntimeMetrics`]). On the runtime's own
+    /// thread it is exact, as [`Runtime::metrics`](crate::Runtime::metrics); on another thread
+    /// it is the copy the runtime published last (before its last blocking wait, at most 1024
+    /// reactor turns ago, or when `block_on` last returned) with the remote queue's depth now.
+    /// The runtime's counters are plain cells of its thread, so another thread never reads
+    /// them directly.
+    ///
+    /// # Examples
+    /// ```
+    /// let rt = sonic_rt::Runtime::new().unwrap();
+    /// let handle = rt.handle();
+    /// rt.block_on(async { sonic_rt::spawn(async {}).await.unwrap() });
+    /// let m = std::thread::spawn(move || handle.metrics()).join().unwrap();
+    /// assert_eq!(m.spawned_tasks_count(), 1);
+    /// ```
+    pub fn metrics(&self) -> RuntimeMetrics {
+        let local = context::with_current(|core| match core {
+            Some(core) if Arc::ptr_eq(&core.shared, &self.shared) => Some(core.metrics()),
+            _ => None,
+        });
+        local.unwrap_or_else(|| self.shared.published())
     }
 
     /// Whether the runtime has been dropped.
