@@ -82,7 +82,10 @@ fn sleep_parks_the_parked_runtime() {
     let m = rt.metrics();
     assert!(m.park_count() >= 1, "{m:?}");
     // The sleep was spent asleep in the kernel, not busy.
-    assert!(m.total_park_duration() >= Duration::from_millis(10), "{m:?}");
+    assert!(
+        m.total_park_duration() >= Duration::from_millis(10),
+        "{m:?}"
+    );
     assert!(m.total_busy_duration() < m.total_park_duration() + Duration::from_secs(1));
 }
 
@@ -94,7 +97,10 @@ fn sleep_never_parks_the_busy_polling_runtime() {
     assert_eq!(m.unpark_count(), 0, "{m:?}");
     assert_eq!(m.total_park_duration(), Duration::ZERO);
     // Spinning for the timer is busy time.
-    assert!(m.total_busy_duration() >= Duration::from_millis(20), "{m:?}");
+    assert!(
+        m.total_busy_duration() >= Duration::from_millis(20),
+        "{m:?}"
+    );
     assert!(m.reactor_turn_count() > 1, "{m:?}");
 }
 
@@ -107,20 +113,14 @@ fn parks_are_counted_in_parked_mode_only() {
 fn busy_work_in_block_on_is_busy_time(rt: &Runtime) {
     rt.block_on(async { busy_for(Duration::from_millis(5)) });
     let m = rt.metrics();
-    assert!(
-        m.total_busy_duration() >= Duration::from_millis(5),
-        "{m:?}"
-    );
+    assert!(m.total_busy_duration() >= Duration::from_millis(5), "{m:?}");
 }
 
 fn busy_time_of_the_run_in_progress_is_included(rt: &Runtime) {
     rt.block_on(async {
         busy_for(Duration::from_millis(5));
         let m = sonic_rt::Handle::current().metrics();
-        assert!(
-            m.total_busy_duration() >= Duration::from_millis(5),
-            "{m:?}"
-        );
+        assert!(m.total_busy_duration() >= Duration::from_millis(5), "{m:?}");
     });
 }
 
@@ -190,7 +190,9 @@ fn readiness_events_are_counted_per_turn(rt: &Runtime) {
     rt.block_on(async {
         let a = Async::new(a).unwrap();
         assert_eq!(sonic_rt::Handle::current().metrics().io_sources(), 1);
-        let before = sonic_rt::Handle::current().metrics().io_driver_ready_count();
+        let before = sonic_rt::Handle::current()
+            .metrics()
+            .io_driver_ready_count();
         let reader = spawn(async move {
             // The first try finds nothing (EAGAIN), so the byte comes through an event.
             let mut buf = [0u8; 1];

@@ -5,6 +5,7 @@ use super::metrics::{PollTiming, SlowPoll};
 use super::Runtime;
 use crate::blocking::{affinity, PoolConfig};
 use std::io;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// Configures and builds a [`Runtime`].
@@ -157,6 +158,43 @@ impl Builder {
     /// ```
     pub fn enable_metrics_poll_time_histogram(&mut self) -> &mut Builder {
         self.config.timing.histogram = true;
+        self
+    }
+
+    /// The stall detector: after a task poll that took longer than `threshold`, `callback` is
+    /// called on the runtime's thread with the task's [`Id`](crate::task::Id), the poll's
+    /// duration and where the task was spawned (the caller of `spawn`, `spawn_local`,
+    /// `Handle::spawn`, `JoinSet::spawn`...), so the task that blocked the loop can be found.
+    /// glommio's stall detector and tokio's poll time histogram answer the same question.
+    ///
+    /// Setting it times every task poll (two clock reads per poll, as
+    /// [`enable_metrics_poll_time_histogram`](Builder::enable_metrics_poll_time_histogram),
+    /// whose histogram it fills too). The callback runs after the poll returned, outside the
+    /// task; a panic in it is reported on stderr and the loop goes on. Polls slower than the
+    /// threshold are also counted in `RuntimeMetrics::slow_poll_count`.
+    ///
+    /// # Examples
+    /// ```
+    /// use std::time::{Duration, Instant};
+    /// let rt = sonic_rt::Builder::new()
+    ///     .on_slow_poll(Duration::from_millis(1), |slow| eprintln!("stall: {slow}"))
+    ///     .build()
+    ///     .unwrap();
+    /// rt.block_on(async {
+    ///     sonic_rt::spawn(async {
+    ///         let start = Instant::now();
+    ///         while start.elapsed() < Duration::from_millis(2) {} // blocks the loop: reported
+    ///     })
+    ///     .await
+    ///     .unwrap();
+    /// });
+    /// assert_eq!(rt.metrics().slow_poll_count(), 1);
+    /// ```
+    pub fn on_slow_poll<F>(&mut self, threshold: Duration, callback: F) -> &mut Builder
+    where
+        F: Fn(&SlowPoll) + Send + Sync + 'static,
+    {
+        self.config.timing.slow = Some((threshold, Arc::new(callback)));
         self
     }
 

@@ -6,6 +6,7 @@ use crate::runtime::RuntimeMetrics;
 use crate::task::RemoteJoinHandle;
 use std::fmt;
 use std::future::Future;
+use std::panic::Location;
 use std::sync::Arc;
 
 /// A `Send + Sync` handle other threads use to hand work to a runtime, waking it if it sleeps
@@ -143,13 +144,14 @@ impl Handle {
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
+        let at = Location::caller();
         let (task, handle) = crate::task::remote_pair(future);
         let mut task = Some(task);
         context::with_current(|core| match core {
             Some(core) if Arc::ptr_eq(&core.shared, &self.shared) => {
                 if let Some(task) = task.take() {
                     let id = task.id();
-                    drop(core.executor.spawn_with_id(&core.shared, task, id));
+                    drop(core.executor.spawn_with_id(&core.shared, task, id, at));
                 }
             }
             _ => {}
@@ -162,7 +164,7 @@ impl Handle {
                 context::with_current(|core| {
                     if let Some(core) = core {
                         let id = task.id();
-                        drop(core.executor.spawn_with_id(&core.shared, task, id));
+                        drop(core.executor.spawn_with_id(&core.shared, task, id, at));
                     }
                 })
             };
@@ -173,12 +175,14 @@ impl Handle {
 
     /// Runs `make` on the runtime's thread and spawns the future it returns, detached. The
     /// future itself need not be `Send`, so it may use sonic timers and sockets.
+    #[track_caller]
     pub fn spawn_with<M, F>(&self, make: M) -> Result<(), PostError>
     where
         M: FnOnce() -> F + Send + 'static,
         F: Future + 'static,
     {
-        self.post(move || drop(crate::spawn(make())))
+        let at = Location::caller();
+        self.post(move || drop(crate::task::spawn_at(make(), at)))
     }
 
     /// A snapshot of the runtime's metrics (see [`RuntimeMetrics`]). On the runtime's own

@@ -420,6 +420,9 @@ mod tests {
                 assert_eq!(r.end, bucket_range(i + 1).start);
             }
         }
-        assert_eq!(bucket_range(BUCKETS - 1).start, Duration::from_nanos(1 << 29));
+        assert_eq!(
+            bucket_range(BUCKETS - 1).start,
+            Duration::from_nanos(1 << 29)
+        );
     }
 }

@@ -6,8 +6,8 @@ mod handle;
 pub(crate) mod metrics;
 
 pub use builder::Builder;
-pub use metrics::{RuntimeMetrics, SlowPoll};
 pub use handle::{Handle, PostError, TryCurrentError};
+pub use metrics::{RuntimeMetrics, SlowPoll};
 
 use crate::context::Enter;
 use crate::executor::remote::Shared;
@@ -106,12 +106,14 @@ impl Runtime {
     }
 
     /// Spawns a task on this runtime (from outside it); it runs when the runtime next runs.
+    #[track_caller]
     pub fn spawn<F>(&self, future: F) -> JoinHandle<F::Output>
     where
         F: Future + 'static,
         F::Output: 'static,
     {
-        self.core.executor.spawn(&self.core.shared, future)
+        let at = std::panic::Location::caller();
+        self.core.executor.spawn(&self.core.shared, future, at)
     }
 
     /// A `Send` handle for other threads.
