@@ -23,6 +23,7 @@ pub mod stdio;
 pub mod sync;
 pub mod task;
 pub mod time;
+mod trace;
 
 pub use blocking::spawn_blocking;
 pub use runtime::{

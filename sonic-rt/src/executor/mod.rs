@@ -101,6 +101,7 @@ impl Executor {
         F: Future + 'static,
         F::Output: 'static,
     {
+        crate::trace::spawn(id, at);
         let ptr = cell::allocate(future, Some(shared.clone()), id, at);
         // SAFETY: `allocate` counted two references: the slab takes one here, the JoinHandle
         // below the other; the new task is live and on its owner thread.
@@ -256,6 +257,7 @@ impl Executor {
         let mut cx = Context::from_waker(&waker);
         let _reset = budget::Reset(budget::set(self.budget));
         self.counters.polled();
+        let _span = crate::trace::poll(header.id(), header.spawned_at());
         let (polled, slow) = if self.timed {
             let start = Instant::now();
             let polled = lock.poll(&mut cx);
@@ -434,7 +436,9 @@ where
     F: Future + 'static,
     F::Output: 'static,
 {
-    let ptr = cell::allocate(future, None, Id::next(), at);
+    let id = Id::next();
+    crate::trace::spawn(id, at);
+    let ptr = cell::allocate(future, None, id, at);
     // SAFETY: `allocate` counted two references, one for each value returned; the new task is
     // live, on this (its owner) thread, of output type `F::Output`.
     unsafe {

@@ -216,7 +216,12 @@ impl Core {
         }
         let parked_at = (timeout != Some(Duration::ZERO)).then(Instant::now);
         let mut wake = mem::take(&mut *self.wake_buf.borrow_mut());
-        let res = self.reactor.borrow_mut().turn(timeout, &mut wake);
+        let res = {
+            let span = crate::trace::turn(timeout);
+            let res = self.reactor.borrow_mut().turn(timeout, &mut wake);
+            crate::trace::turn_events(&span, res.as_ref().map_or(0, |r| r.0));
+            res
+        };
         if blocking {
             self.shared.unparked();
         }
