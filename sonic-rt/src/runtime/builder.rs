@@ -139,9 +139,11 @@ impl Builder {
     }
 
     /// Times every task poll and counts it in the poll time histogram of
-    /// [`Runtime::metrics`](crate::Runtime::metrics) (tokio's builder option of the same name).
-    /// Off by default: timing costs two clock reads per poll (about 2 x 20 ns where the clock
-    /// is the vDSO's; see BENCHMARKS.md). The other metrics are always kept.
+    /// [`Runtime::metrics`](crate::Runtime::metrics) (tokio's builder option of the same name),
+    /// and measures the loop's busy and parked time (`total_busy_duration`,
+    /// `total_park_duration`). Off by default: timing costs two clock reads per poll and per
+    /// blocking wait (25 to 60 ns each; see BENCHMARKS.md, "Runtime metrics"). The counters
+    /// (spawns, polls, parks, turns, events, remote items, timers) are always kept.
     ///
     /// # Examples
     /// ```

@@ -73,8 +73,11 @@ pub(crate) struct Core {
     /// Turns, events, parks, remote items, timers (owner thread only, `runtime/metrics.rs`).
     counters: LoopCounters,
     /// While `block_on` or a manual run drives the loop: when it started, and the park time
-    /// counted then (see [`Driving`]).
+    /// counted then (see [`Driving`]). Timed runtimes only.
     driving: Cell<Option<(Instant, u64)>>,
+    /// Whether the loop reads the clock for the metrics (`config.timing.enabled()`): task polls,
+    /// blocking waits, busy time.
+    timed: bool,
 }
 
 impl Core {
@@ -94,6 +97,7 @@ impl Core {
             waker_panic: Cell::new(None),
             counters: LoopCounters::default(),
             driving: Cell::new(None),
+            timed: config.timing.enabled(),
             config,
         }))
     }
@@ -214,7 +218,9 @@ impl Core {
         if blocking && !self.shared.park() {
             timeout = Some(Duration::ZERO);
         }
-        let parked_at = (timeout != Some(Duration::ZERO)).then(Instant::now);
+        let parks = timeout != Some(Duration::ZERO);
+        // Timed runtimes only: a clock read costs 25 to 60 ns, a fair part of a turn.
+        let parked_at = (parks && self.timed).then(Instant::now);
         let mut wake = mem::take(&mut *self.wake_buf.borrow_mut());
         let res = {
             let span = crate::trace::turn(timeout);
@@ -230,8 +236,9 @@ impl Core {
             Err(_) => (0, false),
         };
         self.counters.turn(delivered);
-        if let Some(at) = parked_at {
-            self.counters.parked(nanos(at.elapsed()), notified);
+        if parks {
+            let ns = parked_at.map_or(0, |at| nanos(at.elapsed()));
+            self.counters.parked(ns, notified);
         }
         // Time passed in the kernel: the next timer that needs "now" reads the clock again.
         self.clock.mark_stale();
@@ -350,6 +357,13 @@ impl Core {
 
     /// A snapshot of the metrics (owner thread).
     pub(crate) fn metrics(&self) -> RuntimeMetrics {
+        let mut m = self.snapshot();
+        m.remote_queue_depth = self.shared.depth();
+        m
+    }
+
+    /// The metrics without the remote queue depth (which takes the queue's lock).
+    fn snapshot(&self) -> RuntimeMetrics {
         let mut m = RuntimeMetrics::default();
         self.executor.fill_metrics(&mut m);
         m.fill_loop(&self.counters);
@@ -357,15 +371,15 @@ impl Core {
             // The run in progress counts too.
             m.busy_ns = m.busy_ns.wrapping_add(self.busy_since(start, parked));
         }
-        m.remote_queue_depth = self.shared.depth();
         m.pending_timers = self.timers.try_borrow().map_or(0, |t| t.len());
         m.io_sources = self.reactor.try_borrow().map_or(0, |r| r.source_count());
         m
     }
 
-    /// Publishes the metrics for other threads' `Handle::metrics`.
+    /// Publishes the metrics for other threads' `Handle::metrics` (which read the remote queue
+    /// depth themselves).
     pub(crate) fn publish(&self) {
-        self.shared.publish(&self.metrics());
+        self.shared.publish(&self.snapshot());
     }
 
     /// Time since `start` not spent parked (`parked`: the park time counted at `start`).
@@ -375,10 +389,12 @@ impl Core {
     }
 
     /// Marks the loop as driven (by `block_on` or a manual run) until the guard drops: that time,
-    /// minus blocking waits, is busy time.
+    /// minus blocking waits, is busy time. Timed runtimes only (it reads the clock).
     pub(crate) fn driving(&self) -> Driving<'_> {
-        self.driving
-            .set(Some((Instant::now(), self.counters.park_ns.get())));
+        if self.timed {
+            self.driving
+                .set(Some((Instant::now(), self.counters.park_ns.get())));
+        }
         Driving { core: self }
     }
 

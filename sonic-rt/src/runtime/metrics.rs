@@ -5,11 +5,13 @@
 //!   spawns, polls and completions, `Core` counts turns, events, parks, remote items and timers.
 //!   No atomic, no fence on the hot path: a count is one add to a field next to the code that
 //!   already touches that cache line.
-//! - The clock is read per task poll only when something wants the poll's duration (the poll
-//!   time histogram, [`Builder::enable_metrics_poll_time_histogram`], or a slow-poll callback,
-//!   [`Builder::on_slow_poll`]); otherwise a poll costs one branch more. Around a blocking wait
-//!   the clock is read always (the wait is a sleeping syscall; two vDSO reads are lost in it),
-//!   and once on entering and leaving `block_on` or a manual `poll_once`/`run_one`.
+//! - The clock is read only on a *timed* runtime: one with the poll time histogram
+//!   ([`Builder::enable_metrics_poll_time_histogram`]) or a slow-poll callback
+//!   ([`Builder::on_slow_poll`]). There it is read around each task poll, around each blocking
+//!   wait (parked time) and on entering and leaving `block_on` or a manual run (busy time).
+//!   Elsewhere a poll and a park cost one branch more, and the durations stay zero: a clock read
+//!   costs 25 to 60 ns (vDSO; more on a VM), and a same-thread ping-pong that parks once per
+//!   round trip paid 2% for the two reads around the wait (BENCHMARKS.md, "Runtime metrics").
 //! - Other threads never read the cells. [`Runtime::metrics`] and [`Handle::metrics`] on the
 //!   runtime's thread copy them into a [`RuntimeMetrics`]; the runtime also *publishes* such a
 //!   copy into its shared state (a mutex another thread's [`Handle::metrics`] reads) before each
@@ -296,8 +298,12 @@ impl RuntimeMetrics {
         self.slow_polls
     }
 
-    /// Whether task polls are timed: the poll time histogram and
-    /// [`total_poll_duration`](RuntimeMetrics::total_poll_duration) are filled only then.
+    /// Whether the runtime is timed (built with
+    /// [`enable_metrics_poll_time_histogram`](crate::Builder::enable_metrics_poll_time_histogram)
+    /// or [`on_slow_poll`](crate::Builder::on_slow_poll)): the poll time histogram,
+    /// [`total_poll_duration`](Self::total_poll_duration),
+    /// [`total_busy_duration`](Self::total_busy_duration) and
+    /// [`total_park_duration`](Self::total_park_duration) are measured only then.
     pub fn poll_time_histogram_enabled(&self) -> bool {
         self.histogram_enabled
     }
@@ -332,11 +338,14 @@ impl RuntimeMetrics {
 
     /// Time the thread spent driving the runtime (inside `block_on`, `poll_once`, `run_one`...)
     /// and not asleep in a blocking wait. A busy-poll runtime is busy all the time it is driven.
+    /// Measured on timed runtimes only (see
+    /// [`poll_time_histogram_enabled`](Self::poll_time_histogram_enabled)); zero elsewhere.
     pub fn total_busy_duration(&self) -> Duration {
         Duration::from_nanos(self.busy_ns)
     }
 
-    /// Time spent asleep in blocking waits (see [`park_count`](Self::park_count)).
+    /// Time spent asleep in blocking waits (see [`park_count`](Self::park_count)). Measured on
+    /// timed runtimes only, as [`total_busy_duration`](Self::total_busy_duration).
     pub fn total_park_duration(&self) -> Duration {
         Duration::from_nanos(self.park_ns)
     }
