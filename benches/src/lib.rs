@@ -436,6 +436,12 @@ fn slug(label: &str) -> String {
     s.trim_matches('-').to_string()
 }
 
+/// Whether `SONIC_BENCH_POLL_TIMING=1` asks the sonic runtimes of a bench to time every task
+/// poll (`Builder::enable_metrics_poll_time_histogram`), to measure what per-poll timing costs.
+pub fn poll_timing() -> bool {
+    std::env::var_os("SONIC_BENCH_POLL_TIMING").is_some_and(|v| v == "1")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -495,10 +501,4 @@ mod tests {
         assert_eq!(slug("sonic busy + spin_reads"), "sonic-busy-spin-reads");
         assert_eq!(slug("raw busy-spin (floor)"), "raw-busy-spin-floor");
     }
-}
-
-/// Whether `SONIC_BENCH_POLL_TIMING=1` asks the sonic runtimes of a bench to time every task
-/// poll (`Builder::enable_metrics_poll_time_histogram`), to measure what per-poll timing costs.
-pub fn poll_timing() -> bool {
-    std::env::var_os("SONIC_BENCH_POLL_TIMING").is_some_and(|v| v == "1")
 }
