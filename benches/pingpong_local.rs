@@ -306,10 +306,12 @@ fn sonic_rt_mode(
 ) -> io::Result<Latency> {
     use sonic_rt::io::Async;
 
-    let rt = sonic_rt::Builder::new()
-        .busy_poll(busy_poll)
-        .pin_to_core(opts.core)
-        .build()?;
+    let mut builder = sonic_rt::Builder::new();
+    builder.busy_poll(busy_poll).pin_to_core(opts.core);
+    if sonic_benches::poll_timing() {
+        builder.enable_metrics_poll_time_histogram();
+    }
+    let rt = builder.build()?;
     rt.block_on(async move {
         let (client, server) = tcp_pair()?;
         let (mut client, mut server) = (Async::new(client)?, Async::new(server)?);

@@ -211,10 +211,12 @@ mod sonic {
     use sonic_rt::time::{sleep, sleep_until, Sleep};
 
     fn run<T: 'static>(body: impl Future<Output = T> + 'static) -> T {
-        let rt = sonic_rt::Builder::new()
-            .busy_poll(false)
-            .build()
-            .expect("sonic runtime");
+        let mut builder = sonic_rt::Builder::new();
+        builder.busy_poll(false);
+        if sonic_benches::poll_timing() {
+            builder.enable_metrics_poll_time_histogram();
+        }
+        let rt = builder.build().expect("sonic runtime");
         rt.block_on(async move { sonic_rt::spawn(body).await.expect("bench task") })
     }
 

@@ -11,6 +11,7 @@
 //! | [`Latency`] | an HDR histogram of latencies in ns: `record`, `add`, `value_at`, `summary` |
 //! | [`Summary`] | p50 / p90 / p99 / p99.9 / p99.99 / max of one run; [`Summary::median_of`] runs |
 //! | [`us`]`(ns)` | nanoseconds as `f64` microseconds, for printing |
+//! | [`poll_timing`]`()` | `SONIC_BENCH_POLL_TIMING=1`: build sonic runtimes with per-poll timing |
 //! | [`HistDir`] | `--hist DIR`: writes a chart's histograms as percentile distribution files |
 //! | [`plot`] | renders those files as SVG (the `latency_plots` binary) |
 //!
@@ -433,6 +434,12 @@ fn slug(label: &str) -> String {
         }
     }
     s.trim_matches('-').to_string()
+}
+
+/// Whether `SONIC_BENCH_POLL_TIMING=1` asks the sonic runtimes of a bench to time every task
+/// poll (`Builder::enable_metrics_poll_time_histogram`), to measure what per-poll timing costs.
+pub fn poll_timing() -> bool {
+    std::env::var_os("SONIC_BENCH_POLL_TIMING").is_some_and(|v| v == "1")
 }
 
 #[cfg(test)]

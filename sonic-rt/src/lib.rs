@@ -23,9 +23,13 @@ pub mod stdio;
 pub mod sync;
 pub mod task;
 pub mod time;
+mod trace;
 
 pub use blocking::spawn_blocking;
-pub use runtime::{block_on, Builder, EnterGuard, Handle, PostError, Runtime, TryCurrentError};
+pub use runtime::{
+    block_on, Builder, EnterGuard, Handle, PostError, Runtime, RuntimeMetrics, SlowPoll,
+    TryCurrentError,
+};
 pub use task::{spawn, spawn_local, JoinHandle};
 
 #[doc(hidden)]

@@ -36,7 +36,7 @@ use std::cell::{Cell, UnsafeCell};
 use std::future::Future;
 use std::marker::PhantomData;
 use std::mem;
-use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::panic::{catch_unwind, AssertUnwindSafe, Location};
 use std::pin::Pin;
 use std::ptr::{self, NonNull};
 use std::sync::Arc;
@@ -81,6 +81,8 @@ pub(crate) struct Header {
     /// `None` while the task is unbound (module rules).
     shared: UnsafeCell<Option<Arc<Shared>>>,
     id: Id,
+    /// Where the task was spawned (for the slow-poll report); never changes.
+    spawned_at: &'static Location<'static>,
     state: Cell<u8>,
     pub(crate) key: Cell<Key>,
     join_waker: UnsafeCell<Option<Waker>>,
@@ -97,6 +99,11 @@ impl Header {
 
     pub(crate) fn id(&self) -> Id {
         self.id
+    }
+
+    /// Where the task was spawned (`#[track_caller]` on the spawn functions).
+    pub(crate) fn spawned_at(&self) -> &'static Location<'static> {
+        self.spawned_at
     }
 
     /// The runtime the task runs on, or `None` while it is unbound (module rules).
@@ -161,11 +168,12 @@ struct TaskCell<F: Future> {
 
 /// Allocates a task with two references (the executor's and the `JoinHandle`'s) and returns
 /// its header pointer. The caller owns both references. `shared` is `None` for an unbound task
-/// (module rules).
+/// (module rules). `spawned_at` is where user code spawned it.
 pub(crate) fn allocate<F: Future + 'static>(
     future: F,
     shared: Option<Arc<Shared>>,
     id: Id,
+    spawned_at: &'static Location<'static>,
 ) -> NonNull<Header> {
     let cell = Box::new(TaskCell {
         header: Header {
@@ -173,6 +181,7 @@ pub(crate) fn allocate<F: Future + 'static>(
             vtable: &TaskCell::<F>::VTABLE,
             shared: UnsafeCell::new(shared),
             id,
+            spawned_at,
             state: Cell::new(0),
             key: Cell::new(Key {
                 index: 0,

@@ -19,6 +19,7 @@ mod loom_tests;
 pub(crate) mod remote;
 pub(crate) mod waker;
 
+use crate::runtime::metrics::{PollTiming, RuntimeMetrics, SlowPoll, TaskCounters};
 use crate::slab::{Key, Slab};
 use crate::task::Id;
 use cell::{raw, Header, StageLock, TaskRef, CANCELLED, COMPLETE, JOIN_INTEREST, SCHEDULED};
@@ -28,10 +29,11 @@ use std::any::Any;
 use std::cell::RefCell;
 use std::collections::VecDeque;
 use std::future::Future;
-use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
+use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe, Location};
 use std::ptr::NonNull;
 use std::sync::Arc;
 use std::task::{Context, Poll};
+use std::time::Instant;
 
 type Panic = Box<dyn Any + Send>;
 
@@ -48,23 +50,42 @@ pub(crate) struct Executor {
     queue: RefCell<VecDeque<NonNull<Header>>>,
     tasks: RefCell<Slab<TaskRef>>,
     budget: u32,
+    /// Spawns, polls, completions (plain cells: owner thread only, see `runtime/metrics.rs`).
+    counters: TaskCounters,
+    /// Whether each task poll reads the clock (`timing.enabled()`, cached for the hot path).
+    timed: bool,
+    timing: PollTiming,
 }
 
 impl Executor {
-    pub(crate) fn new(budget: u32) -> Executor {
+    pub(crate) fn new(budget: u32, timing: PollTiming) -> Executor {
         Executor {
             queue: RefCell::new(VecDeque::with_capacity(256)),
             tasks: RefCell::new(Slab::with_capacity(256)),
             budget,
+            counters: TaskCounters::default(),
+            timed: timing.enabled(),
+            timing,
         }
     }
 
-    pub(crate) fn spawn<F>(&self, shared: &Arc<Shared>, future: F) -> JoinHandle<F::Output>
+    /// Copies the task counters into `out`.
+    pub(crate) fn fill_metrics(&self, out: &mut RuntimeMetrics) {
+        out.fill_tasks(&self.counters, self.timed);
+        out.alive_tasks = self.live_tasks();
+    }
+
+    pub(crate) fn spawn<F>(
+        &self,
+        shared: &Arc<Shared>,
+        future: F,
+        at: &'static Location<'static>,
+    ) -> JoinHandle<F::Output>
     where
         F: Future + 'static,
         F::Output: 'static,
     {
-        self.spawn_with_id(shared, future, Id::next())
+        self.spawn_with_id(shared, future, Id::next(), at)
     }
 
     /// [`Executor::spawn`] with an id chosen by the caller (a `Handle::spawn` from another
@@ -74,12 +95,14 @@ impl Executor {
         shared: &Arc<Shared>,
         future: F,
         id: Id,
+        at: &'static Location<'static>,
     ) -> JoinHandle<F::Output>
     where
         F: Future + 'static,
         F::Output: 'static,
     {
-        let ptr = cell::allocate(future, Some(shared.clone()), id);
+        crate::trace::spawn(id, at);
+        let ptr = cell::allocate(future, Some(shared.clone()), id, at);
         // SAFETY: `allocate` counted two references: the slab takes one here, the JoinHandle
         // below the other; the new task is live and on its owner thread.
         unsafe {
@@ -121,6 +144,7 @@ impl Executor {
         // SAFETY: the slab keeps the task live; this is its owner thread.
         unsafe { raw::header(ptr) }.key.set(key);
         self.queue.borrow_mut().push_back(ptr);
+        self.counters.spawned();
     }
 
     /// Drops a task's future now, as a `LocalSet` being dropped does to its tasks: a handle
@@ -198,38 +222,59 @@ impl Executor {
     /// `ptr` was just popped from the run queue (so it is in the slab), on the owner thread.
     unsafe fn run_task(&self, ptr: NonNull<Header>) {
         // SAFETY: caller's contract.
+        if let Some(slow) = unsafe { self.poll_task(ptr) } {
+            self.report_slow(&slow);
+        }
+    }
+
+    /// Polls (or drops, if aborted) a task just popped from the run queue. Returns the slow-poll
+    /// report, if the poll was timed and slower than the threshold; it is delivered only after
+    /// the task's completion was handled, outside every borrow and stage lock.
+    ///
+    /// # Safety
+    /// As for `run_task`.
+    unsafe fn poll_task(&self, ptr: NonNull<Header>) -> Option<SlowPoll> {
+        // SAFETY: caller's contract.
         let header = unsafe { raw::header(ptr) };
         let state = header.state() & !SCHEDULED;
         header.set_state(state);
         if state & COMPLETE != 0 {
             // Completed while queued: the slab's reference goes now.
             self.release(header.key.get());
-            return;
+            return None;
         }
         // SAFETY: live (in the slab) and on the owner thread. The executor never re-enters a
         // task's poll, so the lock is free unless the task is complete, excluded above.
-        let Some(lock) = (unsafe { raw::lock_stage(ptr) }) else {
-            return;
-        };
+        let lock = (unsafe { raw::lock_stage(ptr) })?;
         if state & CANCELLED != 0 {
             lock.cancel();
             // SAFETY: as above.
             unsafe { self.finish_and_release(ptr, lock) };
-            return;
+            return None;
         }
         // SAFETY: the slab's reference outlives the poll; clones count their own.
         let waker = unsafe { waker::borrowed(ptr) };
         let mut cx = Context::from_waker(&waker);
         let _reset = budget::Reset(budget::set(self.budget));
-        if lock.poll(&mut cx).is_pending() {
+        self.counters.polled();
+        let _span = crate::trace::poll(header.id(), header.spawned_at());
+        let (polled, slow) = if self.timed {
+            let start = Instant::now();
+            let polled = lock.poll(&mut cx);
+            (polled, self.timed_poll(start, header))
+        } else {
+            (lock.poll(&mut cx), None)
+        };
+        if polled.is_pending() {
             if header.state() & CANCELLED == 0 {
-                return;
+                return slow;
             }
             // Aborted during its own poll: dropped now, not at its next wake.
             lock.cancel();
         }
         // SAFETY: as above.
         unsafe { self.finish_and_release(ptr, lock) };
+        slow
     }
 
     /// [`Executor::finish`], then the slab's reference goes (unless the task is queued again).
@@ -264,9 +309,48 @@ impl Executor {
         }
     }
 
+    /// Records the duration of a poll of `header`'s task that started at `start`, and makes the
+    /// slow-poll report if it took longer than the threshold.
+    // Out of line: only timed runtimes call it.
+    #[inline(never)]
+    fn timed_poll(&self, start: Instant, header: &Header) -> Option<SlowPoll> {
+        let duration = start.elapsed();
+        self.counters
+            .timed(u64::try_from(duration.as_nanos()).unwrap_or(u64::MAX));
+        match &self.timing.slow {
+            Some((threshold, _)) if duration > *threshold => {
+                self.counters.slow();
+                Some(SlowPoll {
+                    id: header.id(),
+                    duration,
+                    location: header.spawned_at(),
+                })
+            }
+            _ => None,
+        }
+    }
+
+    /// Calls the slow-poll callback. A panic in it is reported on stderr (as a posted closure's
+    /// is): the loop goes on.
+    #[cold]
+    fn report_slow(&self, slow: &SlowPoll) {
+        let Some((_, hook)) = &self.timing.slow else {
+            return;
+        };
+        if let Err(panic) = catch_unwind(AssertUnwindSafe(|| hook(slow))) {
+            eprintln!(
+                "sonic-rt: the on_slow_poll callback panicked: {}",
+                panic_message(&*panic)
+            );
+        }
+    }
+
     /// Drops the executor's reference to a completed task (which may free it).
     fn release(&self, key: Key) {
         let task = self.tasks.borrow_mut().remove(key);
+        if task.is_some() {
+            self.counters.completed();
+        }
         drop(task);
     }
 
@@ -344,12 +428,17 @@ unsafe fn finish(ptr: NonNull<Header>, lock: StageLock<'_>) -> Option<Panic> {
 /// `LocalSet`, until the set is first driven and [`Executor::adopt`] binds it to that runtime.
 /// Returns the executor's reference, which goes to `adopt` (or [`cancel_unbound`]), and the
 /// handle. The task is marked `SCHEDULED` from the start, so an `abort` only marks it.
-pub(crate) fn spawn_unbound<F>(future: F) -> (TaskRef, JoinHandle<F::Output>)
+pub(crate) fn spawn_unbound<F>(
+    future: F,
+    at: &'static Location<'static>,
+) -> (TaskRef, JoinHandle<F::Output>)
 where
     F: Future + 'static,
     F::Output: 'static,
 {
-    let ptr = cell::allocate(future, None, Id::next());
+    let id = Id::next();
+    crate::trace::spawn(id, at);
+    let ptr = cell::allocate(future, None, id, at);
     // SAFETY: `allocate` counted two references, one for each value returned; the new task is
     // live, on this (its owner) thread, of output type `F::Output`.
     unsafe {

@@ -29,6 +29,7 @@
 use super::cell::TaskRef;
 use crate::loom::{fence, AtomicBool, Mutex, Ordering};
 use crate::reactor::Notifier;
+use crate::runtime::metrics::RuntimeMetrics;
 use std::fmt;
 
 pub(crate) enum Remote {
@@ -68,6 +69,9 @@ pub(crate) struct RemoteQueue<N> {
     parked: AtomicBool,
     closed: AtomicBool,
     notifier: N,
+    /// The metrics the owner published last, for `Handle::metrics` on other threads (see
+    /// `runtime/metrics.rs`). A std mutex, not loom's: no protocol depends on it.
+    published: std::sync::Mutex<RuntimeMetrics>,
 }
 
 impl<N: Notify> RemoteQueue<N> {
@@ -81,6 +85,7 @@ impl<N: Notify> RemoteQueue<N> {
             parked: AtomicBool::new(false),
             closed: AtomicBool::new(false),
             notifier,
+            published: std::sync::Mutex::new(RuntimeMetrics::default()),
         }
     }
 
@@ -171,6 +176,30 @@ impl<N: Notify> RemoteQueue<N> {
         let mut queue = self.queue.lock().unwrap_or_else(|p| p.into_inner());
         self.closed.store(true, Ordering::Relaxed);
         std::mem::take(&mut queue.items)
+    }
+
+    /// Remote items queued and not yet taken by the owner.
+    pub(crate) fn depth(&self) -> usize {
+        self.queue.lock().unwrap_or_else(|p| p.into_inner()).len()
+    }
+
+    /// Owner: makes `metrics` what other threads' `Handle::metrics` return.
+    pub(crate) fn publish(&self, metrics: &RuntimeMetrics) {
+        self.published
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone_from(metrics);
+    }
+
+    /// The metrics the owner published last, with the remote queue's depth now.
+    pub(crate) fn published(&self) -> RuntimeMetrics {
+        let mut m = self
+            .published
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
+        m.remote_queue_depth = self.depth();
+        m
     }
 
     pub(crate) fn is_closed(&self) -> bool {

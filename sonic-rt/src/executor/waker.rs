@@ -66,6 +66,8 @@ pub(crate) unsafe fn schedule(ptr: NonNull<Header>) {
     };
     let local = context::with_current(|core| match core {
         Some(core) if Arc::ptr_eq(&core.shared, shared) => {
+            // SAFETY: as above (`id` may be read from any thread).
+            crate::trace::wake(unsafe { raw::header(ptr) }.id(), false);
             // SAFETY: this is the task's own runtime, on its thread; the caller's reference
             // keeps the task live.
             unsafe { core.executor.schedule_local(ptr) };
@@ -74,6 +76,8 @@ pub(crate) unsafe fn schedule(ptr: NonNull<Header>) {
         _ => false,
     });
     if !local {
+        // SAFETY: as above.
+        crate::trace::wake(unsafe { raw::header(ptr) }.id(), true);
         // SAFETY: the caller's reference makes the count non-zero; the new reference is handed
         // to the `TaskRef`, which the remote queue carries to the owner thread.
         let task = unsafe {

@@ -1,9 +1,11 @@
 //! `Builder`: runtime options.
 
 use super::core::{Config, Core};
+use super::metrics::{PollTiming, SlowPoll};
 use super::Runtime;
 use crate::blocking::{affinity, PoolConfig};
 use std::io;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// Configures and builds a [`Runtime`].
@@ -47,6 +49,7 @@ impl Builder {
                 read_ahead: 0,
                 blocking: PoolConfig::default(),
                 io_uring: true,
+                timing: PollTiming::default(),
             },
             pin_to_core: None,
         }
@@ -132,6 +135,68 @@ impl Builder {
     /// on the blocking pool, as other platforms do.
     pub fn io_uring(&mut self, on: bool) -> &mut Builder {
         self.config.io_uring = on;
+        self
+    }
+
+    /// Times every task poll and counts it in the poll time histogram of
+    /// [`Runtime::metrics`](crate::Runtime::metrics) (tokio's builder option of the same name),
+    /// and measures the loop's busy and parked time (`total_busy_duration`,
+    /// `total_park_duration`). Off by default: timing costs two clock reads per poll and per
+    /// blocking wait (25 to 60 ns each; see BENCHMARKS.md, "Runtime metrics"). The counters
+    /// (spawns, polls, parks, turns, events, remote items, timers) are always kept.
+    ///
+    /// # Examples
+    /// ```
+    /// let rt = sonic_rt::Builder::new()
+    ///     .enable_metrics_poll_time_histogram()
+    ///     .build()
+    ///     .unwrap();
+    /// rt.block_on(async { sonic_rt::spawn(async {}).await.unwrap() });
+    /// let m = rt.metrics();
+    /// let timed: u64 = (0..m.poll_time_histogram_num_buckets())
+    ///     .map(|b| m.poll_time_histogram_bucket_count(b))
+    ///     .sum();
+    /// assert_eq!(timed, m.poll_count());
+    /// ```
+    pub fn enable_metrics_poll_time_histogram(&mut self) -> &mut Builder {
+        self.config.timing.histogram = true;
+        self
+    }
+
+    /// The stall detector: after a task poll that took longer than `threshold`, `callback` is
+    /// called on the runtime's thread with the task's [`Id`](crate::task::Id), the poll's
+    /// duration and where the task was spawned (the caller of `spawn`, `spawn_local`,
+    /// `Handle::spawn`, `JoinSet::spawn`...), so the task that blocked the loop can be found.
+    /// glommio's stall detector and tokio's poll time histogram answer the same question.
+    ///
+    /// Setting it times every task poll (two clock reads per poll, as
+    /// [`enable_metrics_poll_time_histogram`](Builder::enable_metrics_poll_time_histogram),
+    /// whose histogram it fills too). The callback runs after the poll returned, outside the
+    /// task; a panic in it is reported on stderr and the loop goes on. Polls slower than the
+    /// threshold are also counted in `RuntimeMetrics::slow_poll_count`.
+    ///
+    /// # Examples
+    /// ```
+    /// use std::time::{Duration, Instant};
+    /// let rt = sonic_rt::Builder::new()
+    ///     .on_slow_poll(Duration::from_millis(1), |slow| eprintln!("stall: {slow}"))
+    ///     .build()
+    ///     .unwrap();
+    /// rt.block_on(async {
+    ///     sonic_rt::spawn(async {
+    ///         let start = Instant::now();
+    ///         while start.elapsed() < Duration::from_millis(2) {} // blocks the loop: reported
+    ///     })
+    ///     .await
+    ///     .unwrap();
+    /// });
+    /// assert_eq!(rt.metrics().slow_poll_count(), 1);
+    /// ```
+    pub fn on_slow_poll<F>(&mut self, threshold: Duration, callback: F) -> &mut Builder
+    where
+        F: Fn(&SlowPoll) + Send + Sync + 'static,
+    {
+        self.config.timing.slow = Some((threshold, Arc::new(callback)));
         self
     }
 

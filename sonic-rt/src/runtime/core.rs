@@ -4,6 +4,7 @@ use crate::blocking::{BlockingPool, PoolConfig};
 use crate::executor::remote::{Remote, Shared};
 use crate::executor::{panic_message, Executor};
 use crate::reactor::Reactor;
+use crate::runtime::metrics::{LoopCounters, PollTiming, RuntimeMetrics, PUBLISH_EVERY};
 use crate::time::clock::Clock;
 use crate::time::queue::TimerQueue;
 use std::any::Any;
@@ -29,6 +30,8 @@ pub(crate) struct Config {
     pub(crate) blocking: PoolConfig,
     /// File I/O may use io_uring (Linux, where the kernel allows it).
     pub(crate) io_uring: bool,
+    /// Per-poll timing: the poll time histogram and the slow-poll callback.
+    pub(crate) timing: PollTiming,
 }
 
 /// How long one turn of the loop may wait for events, as decided by [`Core::wait`].
@@ -67,13 +70,21 @@ pub(crate) struct Core {
     last_work: Cell<Option<Instant>>,
     /// The first panic of a waker the runtime woke during the current turn (see `wake_all`).
     waker_panic: Cell<Option<Box<dyn Any + Send>>>,
+    /// Turns, events, parks, remote items, timers (owner thread only, `runtime/metrics.rs`).
+    counters: LoopCounters,
+    /// While `block_on` or a manual run drives the loop: when it started, and the park time
+    /// counted then (see [`Driving`]). Timed runtimes only.
+    driving: Cell<Option<(Instant, u64)>>,
+    /// Whether the loop reads the clock for the metrics (`config.timing.enabled()`): task polls,
+    /// blocking waits, busy time.
+    timed: bool,
 }
 
 impl Core {
     pub(crate) fn new(config: Config) -> io::Result<Rc<Core>> {
         let (reactor, notifier) = Reactor::new(config.event_capacity)?;
         Ok(Rc::new(Core {
-            executor: Executor::new(config.budget),
+            executor: Executor::new(config.budget, config.timing.clone()),
             reactor: RefCell::new(reactor),
             timers: RefCell::new(TimerQueue::new()),
             clock: Clock::new(config.start_paused),
@@ -84,6 +95,9 @@ impl Core {
             deferred: RefCell::new(Vec::new()),
             last_work: Cell::new(None),
             waker_panic: Cell::new(None),
+            counters: LoopCounters::default(),
+            driving: Cell::new(None),
+            timed: config.timing.enabled(),
             config,
         }))
     }
@@ -197,13 +211,34 @@ impl Core {
     /// tasks and the tasks that yielded. Returns the events and remote items handled.
     fn poll_reactor(&self, mut timeout: Option<Duration>) -> io::Result<usize> {
         let blocking = timeout != Some(Duration::ZERO);
+        if blocking || self.counters.turns.get() % PUBLISH_EVERY == 0 {
+            // Before the park handshake, so the window it guards stays short.
+            self.publish();
+        }
         if blocking && !self.shared.park() {
             timeout = Some(Duration::ZERO);
         }
+        let parks = timeout != Some(Duration::ZERO);
+        // Timed runtimes only: a clock read costs 25 to 60 ns, a fair part of a turn.
+        let parked_at = (parks && self.timed).then(Instant::now);
         let mut wake = mem::take(&mut *self.wake_buf.borrow_mut());
-        let res = self.reactor.borrow_mut().turn(timeout, &mut wake);
+        let res = {
+            let span = crate::trace::turn(timeout);
+            let res = self.reactor.borrow_mut().turn(timeout, &mut wake);
+            crate::trace::turn_events(&span, res.as_ref().map_or(0, |r| r.0));
+            res
+        };
         if blocking {
             self.shared.unparked();
+        }
+        let (delivered, notified) = match &res {
+            Ok(r) => *r,
+            Err(_) => (0, false),
+        };
+        self.counters.turn(delivered);
+        if parks {
+            let ns = parked_at.map_or(0, |at| nanos(at.elapsed()));
+            self.counters.parked(ns, notified);
         }
         // Time passed in the kernel: the next timer that needs "now" reads the clock again.
         self.clock.mark_stale();
@@ -282,6 +317,7 @@ impl Core {
         }
         let mut wake = mem::take(&mut *self.wake_buf.borrow_mut());
         let fired = self.timers.borrow_mut().fire(now, &mut wake);
+        self.counters.fired(fired);
         self.wake_all(wake);
         fired
     }
@@ -297,11 +333,16 @@ impl Core {
             return 0;
         }
         let n = items.len();
+        let mut wakes = 0;
         for item in items.drain(..) {
             match item {
-                // SAFETY: this runtime's remote queue carries only its own tasks, each with a
-                // counted reference (`task`) held across the call; this is the owner thread.
-                Remote::Wake(task) => unsafe { self.executor.schedule_local(task.ptr()) },
+                Remote::Wake(task) => {
+                    wakes += 1;
+                    // SAFETY: this runtime's remote queue carries only its own tasks, each with
+                    // a counted reference (`task`) held across the call; this is the owner
+                    // thread.
+                    unsafe { self.executor.schedule_local(task.ptr()) }
+                }
                 Remote::Run(f) => {
                     if let Err(panic) = catch_unwind(AssertUnwindSafe(f)) {
                         report_posted_panic(&*panic);
@@ -312,7 +353,51 @@ impl Core {
             }
         }
         *self.remote_buf.borrow_mut() = items;
+        self.counters.remote(wakes, n as u64 - wakes);
         n
+    }
+
+    /// A snapshot of the metrics (owner thread).
+    pub(crate) fn metrics(&self) -> RuntimeMetrics {
+        let mut m = self.snapshot();
+        m.remote_queue_depth = self.shared.depth();
+        m
+    }
+
+    /// The metrics without the remote queue depth (which takes the queue's lock).
+    fn snapshot(&self) -> RuntimeMetrics {
+        let mut m = RuntimeMetrics::default();
+        self.executor.fill_metrics(&mut m);
+        m.fill_loop(&self.counters);
+        if let Some((start, parked)) = self.driving.get() {
+            // The run in progress counts too.
+            m.busy_ns = m.busy_ns.wrapping_add(self.busy_since(start, parked));
+        }
+        m.pending_timers = self.timers.try_borrow().map_or(0, |t| t.len());
+        m.io_sources = self.reactor.try_borrow().map_or(0, |r| r.source_count());
+        m
+    }
+
+    /// Publishes the metrics for other threads' `Handle::metrics` (which read the remote queue
+    /// depth themselves).
+    pub(crate) fn publish(&self) {
+        self.shared.publish(&self.snapshot());
+    }
+
+    /// Time since `start` not spent parked (`parked`: the park time counted at `start`).
+    fn busy_since(&self, start: Instant, parked: u64) -> u64 {
+        let parked_since = self.counters.park_ns.get().wrapping_sub(parked);
+        nanos(start.elapsed()).saturating_sub(parked_since)
+    }
+
+    /// Marks the loop as driven (by `block_on` or a manual run) until the guard drops: that time,
+    /// minus blocking waits, is busy time. Timed runtimes only (it reads the clock).
+    pub(crate) fn driving(&self) -> Driving<'_> {
+        if self.timed {
+            self.driving
+                .set(Some((Instant::now(), self.counters.park_ns.get())));
+        }
+        Driving { core: self }
     }
 
     /// Drops every task, timer and queued remote item (runtime shutdown).
@@ -334,6 +419,23 @@ impl Core {
     pub(crate) fn shutdown_blocking(&self, timeout: Option<Duration>) -> bool {
         self.blocking.shutdown(timeout)
     }
+}
+
+/// Returned by [`Core::driving`]: adds the run's busy time when dropped.
+pub(crate) struct Driving<'a> {
+    core: &'a Core,
+}
+
+impl Drop for Driving<'_> {
+    fn drop(&mut self) {
+        if let Some((start, parked)) = self.core.driving.take() {
+            self.core.counters.busy(self.core.busy_since(start, parked));
+        }
+    }
+}
+
+fn nanos(d: Duration) -> u64 {
+    u64::try_from(d.as_nanos()).unwrap_or(u64::MAX)
 }
 
 fn report_posted_panic(panic: &(dyn Any + Send)) {

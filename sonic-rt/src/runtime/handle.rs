@@ -2,9 +2,11 @@
 
 use crate::context;
 use crate::executor::remote::{Remote, Shared};
+use crate::runtime::RuntimeMetrics;
 use crate::task::RemoteJoinHandle;
 use std::fmt;
 use std::future::Future;
+use std::panic::Location;
 use std::sync::Arc;
 
 /// A `Send + Sync` handle other threads use to hand work to a runtime, waking it if it sleeps
@@ -142,13 +144,14 @@ impl Handle {
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
+        let at = Location::caller();
         let (task, handle) = crate::task::remote_pair(future);
         let mut task = Some(task);
         context::with_current(|core| match core {
             Some(core) if Arc::ptr_eq(&core.shared, &self.shared) => {
                 if let Some(task) = task.take() {
                     let id = task.id();
-                    drop(core.executor.spawn_with_id(&core.shared, task, id));
+                    drop(core.executor.spawn_with_id(&core.shared, task, id, at));
                 }
             }
             _ => {}
@@ -161,7 +164,7 @@ impl Handle {
                 context::with_current(|core| {
                     if let Some(core) = core {
                         let id = task.id();
-                        drop(core.executor.spawn_with_id(&core.shared, task, id));
+                        drop(core.executor.spawn_with_id(&core.shared, task, id, at));
                     }
                 })
             };
@@ -172,12 +175,37 @@ impl Handle {
 
     /// Runs `make` on the runtime's thread and spawns the future it returns, detached. The
     /// future itself need not be `Send`, so it may use sonic timers and sockets.
+    #[track_caller]
     pub fn spawn_with<M, F>(&self, make: M) -> Result<(), PostError>
     where
         M: FnOnce() -> F + Send + 'static,
         F: Future + 'static,
     {
-        self.post(move || drop(crate::spawn(make())))
+        let at = Location::caller();
+        self.post(move || drop(crate::task::spawn_at(make(), at)))
+    }
+
+    /// A snapshot of the runtime's metrics (see [`RuntimeMetrics`]). On the runtime's own
+    /// thread it is exact, as [`Runtime::metrics`](crate::Runtime::metrics); on another thread
+    /// it is the copy the runtime published last (before its last blocking wait, at most 1024
+    /// reactor turns ago, or when `block_on` last returned) with the remote queue's depth now.
+    /// The runtime's counters are plain cells of its thread, so another thread never reads
+    /// them directly.
+    ///
+    /// # Examples
+    /// ```
+    /// let rt = sonic_rt::Runtime::new().unwrap();
+    /// let handle = rt.handle();
+    /// rt.block_on(async { sonic_rt::spawn(async {}).await.unwrap() });
+    /// let m = std::thread::spawn(move || handle.metrics()).join().unwrap();
+    /// assert_eq!(m.spawned_tasks_count(), 1);
+    /// ```
+    pub fn metrics(&self) -> RuntimeMetrics {
+        let local = context::with_current(|core| match core {
+            Some(core) if Arc::ptr_eq(&core.shared, &self.shared) => Some(core.metrics()),
+            _ => None,
+        });
+        local.unwrap_or_else(|| self.shared.published())
     }
 
     /// Whether the runtime has been dropped.

@@ -3,9 +3,11 @@
 mod builder;
 pub(crate) mod core;
 mod handle;
+pub(crate) mod metrics;
 
 pub use builder::Builder;
 pub use handle::{Handle, PostError, TryCurrentError};
+pub use metrics::{RuntimeMetrics, SlowPoll};
 
 use crate::context::Enter;
 use crate::executor::remote::Shared;
@@ -68,6 +70,8 @@ impl Runtime {
     pub fn block_on<F: Future>(&self, future: F) -> F::Output {
         let _enter = Enter::new(&self.core, false);
         let core = &*self.core;
+        let _driving = core.driving();
+        let _publish = Publish(core);
         let mut future = pin!(future);
         let main = Arc::new(MainWake {
             woken: AtomicBool::new(true),
@@ -102,12 +106,14 @@ impl Runtime {
     }
 
     /// Spawns a task on this runtime (from outside it); it runs when the runtime next runs.
+    #[track_caller]
     pub fn spawn<F>(&self, future: F) -> JoinHandle<F::Output>
     where
         F: Future + 'static,
         F::Output: 'static,
     {
-        self.core.executor.spawn(&self.core.shared, future)
+        let at = std::panic::Location::caller();
+        self.core.executor.spawn(&self.core.shared, future, at)
     }
 
     /// A `Send` handle for other threads.
@@ -170,6 +176,7 @@ impl Runtime {
     fn step(&self, limit: Option<Duration>) -> io::Result<usize> {
         let _enter = Enter::new(&self.core, false);
         let core = &*self.core;
+        let _driving = core.driving();
         let ran = core.executor.run_batch(core.config().event_interval);
         // Tasks ran: that is the "something happened" this call waits for, so only look.
         let wait = core.wait(ran > 0, ran, limit);
@@ -232,6 +239,23 @@ impl Runtime {
         self.shutdown_timeout(Duration::ZERO);
     }
 
+    /// A snapshot of the runtime's metrics: tasks spawned and completed, polls and their
+    /// durations, busy and parked time, reactor turns and events, remote wakes and posts,
+    /// timers fired, and the gauges below (see [`RuntimeMetrics`]).
+    ///
+    /// # Examples
+    /// ```
+    /// use std::time::Duration;
+    /// let rt = sonic_rt::Runtime::new().unwrap();
+    /// rt.block_on(sonic_rt::time::sleep(Duration::from_millis(1)));
+    /// let m = rt.metrics();
+    /// assert_eq!(m.timers_fired_count(), 1);
+    /// assert!(m.park_count() >= 1);
+    /// ```
+    pub fn metrics(&self) -> RuntimeMetrics {
+        self.core.metrics()
+    }
+
     /// Number of spawned tasks that have not completed.
     pub fn live_tasks(&self) -> usize {
         self.core.executor.live_tasks()
@@ -267,6 +291,15 @@ impl fmt::Debug for Runtime {
             .field("io_sources", &self.io_sources())
             .field("pending_timers", &self.pending_timers())
             .finish()
+    }
+}
+
+/// Publishes the metrics for other threads when `block_on` returns (or unwinds).
+struct Publish<'a>(&'a Core);
+
+impl Drop for Publish<'_> {
+    fn drop(&mut self) {
+        self.0.publish();
     }
 }
 

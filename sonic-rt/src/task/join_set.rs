@@ -24,6 +24,7 @@ use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
 use std::fmt;
 use std::future::{poll_fn, Future};
+use std::panic::Location;
 use std::pin::Pin;
 use std::rc::Rc;
 use std::task::{ready, Context, Poll};
@@ -176,7 +177,7 @@ impl<T: 'static> JoinSet<T> {
     where
         F: Future<Output = T> + 'static,
     {
-        self.insert(task, |member| crate::task::spawn(member))
+        self.insert(task, |member, at| crate::task::spawn_at(member, at))
     }
 
     /// Spawns `task` with [`spawn_local`](crate::task::spawn_local) and adds it to the set: onto
@@ -189,7 +190,7 @@ impl<T: 'static> JoinSet<T> {
     where
         F: Future<Output = T> + 'static,
     {
-        self.insert(task, |member| crate::task::spawn_local(member))
+        self.insert(task, |member, at| crate::task::spawn_local_at(member, at))
     }
 
     /// Spawns `task` on `local_set` (see [`LocalSet::spawn_local`]) and adds it to the set.
@@ -198,14 +199,21 @@ impl<T: 'static> JoinSet<T> {
     where
         F: Future<Output = T> + 'static,
     {
-        self.insert(task, |member| local_set.spawn_local(member))
+        self.insert(task, |member, at| local_set.spawn_local_at(member, at))
     }
 
+    /// Spawns `task` wrapped in a [`Member`] through `spawn`, which is handed the caller's
+    /// location (the user's spawn site: every caller is a `#[track_caller]` public spawn).
     #[track_caller]
-    fn insert<F>(&mut self, task: F, spawn: impl FnOnce(Member<F>) -> JoinHandle<T>) -> AbortHandle
+    fn insert<F>(
+        &mut self,
+        task: F,
+        spawn: impl FnOnce(Member<F>, &'static Location<'static>) -> JoinHandle<T>,
+    ) -> AbortHandle
     where
         F: Future<Output = T> + 'static,
     {
+        let at = Location::caller();
         let Some(key) = self.tasks.insert(None) else {
             panic!("JoinSet: more than 2^32 tasks in one set");
         };
@@ -225,13 +233,16 @@ impl<T: 'static> JoinSet<T> {
             tasks: &mut self.tasks,
             key,
         };
-        let handle = spawn(Member {
-            future: task,
-            ready: self.ready.clone(),
-            key,
-            epoch: self.ready.epoch.get(),
-            reported: false,
-        });
+        let handle = spawn(
+            Member {
+                future: task,
+                ready: self.ready.clone(),
+                key,
+                epoch: self.ready.epoch.get(),
+                reported: false,
+            },
+            at,
+        );
         let abort = handle.abort_handle();
         if let Some(slot) = reserved.tasks.get_mut(key) {
             *slot = Some(handle);

@@ -29,6 +29,7 @@ use crate::Runtime;
 use std::cell::{Cell, RefCell};
 use std::fmt;
 use std::future::Future;
+use std::panic::Location;
 use std::pin::Pin;
 use std::rc::{Rc, Weak};
 use std::sync::Arc;
@@ -132,7 +133,11 @@ pub(crate) struct Shared {
 impl Shared {
     /// Spawns `future` into this set: on the current runtime, or unbound if there is none.
     #[track_caller]
-    pub(crate) fn spawn<F>(self: &Rc<Self>, future: F) -> JoinHandle<F::Output>
+    pub(crate) fn spawn<F>(
+        self: &Rc<Self>,
+        future: F,
+        at: &'static Location<'static>,
+    ) -> JoinHandle<F::Output>
     where
         F: Future + 'static,
         F::Output: 'static,
@@ -149,10 +154,10 @@ impl Shared {
         let handle = match context::current() {
             Some(core) => {
                 *self.core.borrow_mut() = Rc::downgrade(&core);
-                core.executor.spawn(&core.shared, task)
+                core.executor.spawn(&core.shared, task, at)
             }
             None => {
-                let (task, handle) = spawn_unbound(task);
+                let (task, handle) = spawn_unbound(task, at);
                 self.unbound.borrow_mut().push(task);
                 self.waiter.wake();
                 handle
@@ -322,7 +327,20 @@ impl LocalSet {
         F: Future + 'static,
         F::Output: 'static,
     {
-        self.shared.spawn(future)
+        self.shared.spawn(future, Location::caller())
+    }
+
+    /// [`LocalSet::spawn_local`] with the spawn location given (see `task::spawn_at`).
+    pub(crate) fn spawn_local_at<F>(
+        &self,
+        future: F,
+        at: &'static Location<'static>,
+    ) -> JoinHandle<F::Output>
+    where
+        F: Future + 'static,
+        F::Output: 'static,
+    {
+        self.shared.spawn(future, at)
     }
 
     /// Runs `future` on `rt` with this set current: `rt.block_on(self.run_until(future))`.

@@ -22,6 +22,7 @@ pub use task_local::{AccessError, LocalKey, TaskLocalFuture};
 
 use crate::context;
 use std::future::Future;
+use std::panic::Location;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
@@ -49,8 +50,19 @@ where
     F: Future + 'static,
     F::Output: 'static,
 {
+    spawn_at(future, Location::caller())
+}
+
+/// [`spawn`], recording `at` as the spawn location (for callers that cannot pass theirs
+/// through `#[track_caller]`: a closure in between).
+#[track_caller]
+pub(crate) fn spawn_at<F>(future: F, at: &'static Location<'static>) -> JoinHandle<F::Output>
+where
+    F: Future + 'static,
+    F::Output: 'static,
+{
     context::with_current(|core| match core {
-        Some(core) => core.executor.spawn(&core.shared, future),
+        Some(core) => core.executor.spawn(&core.shared, future, at),
         None => panic!(
             "sonic_rt::spawn must be called from inside a sonic runtime (block_on or a task)"
         ),
@@ -88,11 +100,21 @@ where
     F: Future + 'static,
     F::Output: 'static,
 {
+    spawn_local_at(future, Location::caller())
+}
+
+/// [`spawn_local`] with the spawn location given (see [`spawn_at`]).
+#[track_caller]
+pub(crate) fn spawn_local_at<F>(future: F, at: &'static Location<'static>) -> JoinHandle<F::Output>
+where
+    F: Future + 'static,
+    F::Output: 'static,
+{
     if let Some(set) = local::current() {
-        return set.spawn(future);
+        return set.spawn(future, at);
     }
     context::with_current(|core| match core {
-        Some(core) => core.executor.spawn(&core.shared, future),
+        Some(core) => core.executor.spawn(&core.shared, future, at),
         None => panic!(
             "`spawn_local` called from outside of a `task::LocalSet` or a sonic runtime \
              (block_on or a task)"
