@@ -178,6 +178,28 @@ fn a_wake_from_another_thread_is_a_remote_schedule(rt: &Runtime) {
     assert!(m.unpark_count() <= m.park_count(), "{m:?}");
 }
 
+/// A wake of the `block_on` future from another thread queues a marker so the loop cannot miss
+/// it; the marker is neither a task schedule nor a post, nor part of the queue depth.
+fn a_wake_of_the_block_on_future_from_another_thread_is_neither_schedule_nor_post(rt: &Runtime) {
+    let slot = Arc::new(Mutex::new((false, None)));
+    let s = slot.clone();
+    let t = std::thread::spawn(move || {
+        while s.lock().unwrap().1.is_none() {
+            std::thread::yield_now();
+        }
+        assert!(fire(&s));
+    });
+    rt.block_on(WaitForWake { slot });
+    t.join().unwrap();
+    let m = rt.metrics();
+    assert_eq!(m.remote_queue_depth(), 0, "{m:?}");
+    rt.run_pending().unwrap();
+    let m = rt.metrics();
+    assert_eq!(m.remote_schedule_count(), 0, "{m:?}");
+    assert_eq!(m.remote_post_count(), 0, "{m:?}");
+    assert_eq!(m.remote_queue_depth(), 0, "{m:?}");
+}
+
 fn posts_are_queued_then_counted_when_run(rt: &Runtime) {
     let handle = rt.handle();
     let (tx, rx) = std::sync::mpsc::channel();
@@ -249,6 +271,7 @@ each_mode!(
     aborted_task_counts_as_completed,
     a_sleep_fires_one_timer,
     a_wake_from_another_thread_is_a_remote_schedule,
+    a_wake_of_the_block_on_future_from_another_thread_is_neither_schedule_nor_post,
     posts_are_queued_then_counted_when_run,
     handle_on_another_thread_sees_what_block_on_published,
     readiness_events_are_counted_per_turn,

@@ -178,9 +178,11 @@ impl<N: Notify> RemoteQueue<N> {
         std::mem::take(&mut queue.items)
     }
 
-    /// Remote items queued and not yet taken by the owner.
+    /// Remote wakes and posts queued and not yet taken by the owner (a root wake's marker is
+    /// not counted).
     pub(crate) fn depth(&self) -> usize {
-        self.queue.lock().unwrap_or_else(|p| p.into_inner()).len()
+        let queue = self.queue.lock().unwrap_or_else(|p| p.into_inner());
+        queue.items.len() - usize::from(queue.root_queued)
     }
 
     /// Owner: makes `metrics` what other threads' `Handle::metrics` return.

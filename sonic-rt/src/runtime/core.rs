@@ -333,7 +333,7 @@ impl Core {
             return 0;
         }
         let n = items.len();
-        let mut wakes = 0;
+        let (mut wakes, mut posts) = (0, 0);
         for item in items.drain(..) {
             match item {
                 Remote::Wake(task) => {
@@ -344,6 +344,7 @@ impl Core {
                     unsafe { self.executor.schedule_local(task.ptr()) }
                 }
                 Remote::Run(f) => {
+                    posts += 1;
                     if let Err(panic) = catch_unwind(AssertUnwindSafe(f)) {
                         report_posted_panic(&*panic);
                     }
@@ -353,7 +354,7 @@ impl Core {
             }
         }
         *self.remote_buf.borrow_mut() = items;
-        self.counters.remote(wakes, n as u64 - wakes);
+        self.counters.remote(wakes, posts);
         n
     }
 
