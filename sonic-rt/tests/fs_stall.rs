@@ -18,6 +18,9 @@ const JOB: Duration = Duration::from_millis(400);
 /// Far below the jobs' duration (and far below one large read done on the loop thread), with
 /// room for a noisy shared 2-core machine.
 const BOUND: Duration = Duration::from_millis(25);
+/// How long a busy-polling run is measured: well inside the kernel's real-time budget of 950 ms
+/// per second, counting the warm-up's spinning before it, and shorter than the slow job.
+const BUSY_WINDOW: Duration = Duration::from_millis(350);
 
 fn big_file() -> PathBuf {
     let path = std::env::temp_dir().join(format!("sonic-stall-{}", std::process::id()));
@@ -39,6 +42,10 @@ fn realtime() -> bool {
 }
 
 fn run(uring: bool, busy: bool, path: &Path) {
+    if busy {
+        // A fresh real-time budget: the earlier runs' spinning counted against it.
+        std::thread::sleep(Duration::from_millis(1100));
+    }
     let rt = Builder::new()
         .io_uring(uring)
         .busy_poll(busy)
@@ -90,13 +97,19 @@ fn run(uring: bool, busy: bool, path: &Path) {
             .collect();
         let mut worst = Duration::ZERO;
         let mut ticks = 0u32;
+        // A SCHED_FIFO thread that spins is throttled by the kernel for 50 ms once it has run
+        // 950 ms of a second (`sched_rt_runtime_us`), a stall the test itself causes (seen:
+        // 27 ms at load 8, when slow pool threads made the run last longer). So busy-poll is
+        // measured for its first `BUSY_WINDOW` only, while the slow job still runs.
+        let measure_until = Instant::now() + BUSY_WINDOW;
         while !job.is_finished() || done.get() < 8 {
             let t = Instant::now();
             sleep(Duration::from_micros(250)).await;
-            let late = t.elapsed().saturating_sub(Duration::from_micros(250));
-            worst = worst.max(late);
-
-            ticks += 1;
+            if !busy || t < measure_until {
+                let late = t.elapsed().saturating_sub(Duration::from_micros(250));
+                worst = worst.max(late);
+                ticks += 1;
+            }
         }
         job.await.unwrap();
         let mut keep = Vec::new();
