@@ -174,3 +174,39 @@ fn a_panicking_callback_does_not_stop_the_loop() {
         assert_eq!(rt.metrics().slow_poll_count(), 1);
     });
 }
+
+/// Blocks the thread (a synchronous call in a task) for 5 ms.
+async fn block_5ms() {
+    std::thread::sleep(Duration::from_millis(5));
+}
+
+/// The case: a task that blocks the loop for 5 ms (a synchronous call, here a sleep of
+/// the thread) is reported with its spawn location under a 2 ms threshold.
+#[test]
+fn a_task_blocking_the_loop_for_5_ms_is_reported_with_its_spawn_location() {
+    each_mode(|busy_poll| {
+        let reports = Reports::default();
+        let r = reports.clone();
+        let rt = Builder::new()
+            .busy_poll(busy_poll)
+            .on_slow_poll(Duration::from_millis(2), move |slow| {
+                r.lock().unwrap().push(*slow)
+            })
+            .build()
+            .unwrap();
+        rt.block_on(async {
+            let (blocker, line) = (spawn(block_5ms()), line!());
+            let id = blocker.id();
+            blocker.await.unwrap();
+            let reports = reports.lock().unwrap();
+            // Other polls may be slow too on a loaded machine; the blocker's must be there.
+            let slow = reports
+                .iter()
+                .find(|s| s.id == id)
+                .unwrap_or_else(|| panic!("the 5 ms poll was not reported: {reports:?}"));
+            assert_eq!(slow.location.file(), file!());
+            assert_eq!(slow.location.line(), line);
+            assert!(slow.duration >= Duration::from_millis(5), "{slow:?}");
+        });
+    });
+}
