@@ -192,6 +192,7 @@ fn finished_task(shared: &Arc<Shared>, probe: LoomArc<()>) -> std::ptr::NonNull<
         async move { probe },
         Some(shared.clone()),
         crate::task::Id::next(),
+        std::panic::Location::caller(),
     );
     // SAFETY: a new, live task on this (its owner) thread; nobody else can reach it yet.
     let lock = unsafe { raw::lock_stage(ptr) }.expect("a new task's stage is free");
