@@ -362,6 +362,8 @@ fn main() {
         .dir
         .join(format!("sonic-bench-fs-out-{}", std::process::id()));
     {
+        std::fs::create_dir_all(&o.dir)
+            .unwrap_or_else(|e| panic!("--dir {}: {e}", o.dir.display()));
         let f = std::fs::File::create(&path).unwrap();
         let chunk: Vec<u8> = (0..(8 << 20)).map(|i| (i * 7) as u8).collect();
         let mut off = 0;
