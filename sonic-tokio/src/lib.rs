@@ -23,14 +23,7 @@ pub mod time {
 
 pub mod sync;
 
-/// tokio's `io`: tokio's own traits and utilities (`AsyncRead`, `AsyncWriteExt`, `BufReader`,
-/// `copy`, `copy_bidirectional`, `duplex`, `split`...: the `tokio` crate built with `io-util`
-/// only, no runtime), plus sonic-rt's [`stdin`](io::stdin), [`stdout`](io::stdout),
-/// [`stderr`](io::stderr) and readiness types [`Interest`](io::Interest), [`Ready`](io::Ready).
-pub mod io {
-    pub use sonic_rt::io::{stderr, stdin, stdout, Interest, Ready, Stderr, Stdin, Stdout};
-    pub use tokio::io::*;
-}
+pub mod io;
 
 /// tokio's `fs`: sonic-rt's files (io_uring on Linux, the blocking pool elsewhere).
 pub mod fs {

@@ -1,34 +1,36 @@
 //! tokio's `sync`.
 //!
-//! The channels are `Send`, as tokio's, so a `Sender` may go to a `std::thread` (a feed
-//! thread, a logger, a thread doing blocking work): [`mpsc`] is sonic-rt's `remote_mpsc`;
-//! [`oneshot`], [`watch`] and [`broadcast`] are tokio's own (the `tokio` crate built with
-//! `sync`, no runtime). Everything else is sonic-rt's local primitive of the same name and
-//! shape: `Notify`, `Semaphore`, `Mutex`, `RwLock`, `Barrier`, `OnceCell` are `!Send` (`Rc` +
-//! `Cell`, no atomics), which is what a single-thread program shares between its tasks. A
-//! program that hands one of these to another thread does not compile against the facade; use
-//! `sonic_rt::Handle::post` or a channel there (see docs/migrating-from-tokio.md).
+//! Everything here is `Send` and `Sync` where tokio's is, so tokio programs that share a
+//! primitive beyond their tasks compile unchanged: a `static` [`OnceCell`] or [`Mutex`], an
+//! `Arc<Semaphore>` with [`acquire_owned`](Semaphore::acquire_owned), an `Arc<Notify>` or an
+//! `Arc<Mutex<T>>` handed to a `std::thread` or to `spawn_blocking` (with `blocking_lock`),
+//! an `mpsc::Sender` in a feed thread.
 //!
-//! The cost of the choice: the `Send` mpsc takes a few atomic operations per message where
-//! sonic-rt's local channel takes none (`benches/remote_mpsc.rs` measures it against tokio's
-//! mpsc and the local one); tokio's oneshot costs about 1.5x sonic-rt's local one per create +
-//! send + receive on a sonic runtime (20-27 ns against 14-17 ns over two runs on a loaded
-//! machine, `tests/oneshot_cost.rs`); sonic-rt's local `watch` and `broadcast` are 2.8-5.7x faster per
-//! operation than tokio's (BENCHMARKS.md, sync_local). The local types stay available under sonic-rt's names
-//! (`sonic_rt::sync::{mpsc, oneshot, watch, broadcast}`) for code that wants the speed and
-//! never crosses a thread.
+//! - [`mpsc`] is sonic-rt's `remote_mpsc`: `Send` handles, no syscall per message while the
+//!   receiving runtime is awake, and it spends sonic's cooperative budget.
+//! - The rest is tokio's own code (the `tokio` crate built with `sync`, no runtime):
+//!   [`oneshot`], [`watch`], [`broadcast`], [`Notify`], [`Semaphore`], [`Mutex`], [`RwLock`],
+//!   [`Barrier`], [`OnceCell`], [`SetOnce`], with tokio's exact semantics. Their wakers are
+//!   plain `std` wakers, so they work on a sonic runtime; they spend tokio's cooperative budget,
+//!   which no sonic task has, so a loop that always finds one of them ready does not yield
+//!   every 128 operations as it would on tokio (see docs/migrating-from-tokio.md).
+//!
+//! The cost of the choice: sonic-rt's local (`!Send`, no atomics) primitives of the same names
+//! are 2x to 6x faster per operation (BENCHMARKS.md, sync_local; the `Send` mpsc against the
+//! local one in remote_mpsc). They stay available as `sonic_rt::sync::*` for code that wants
+//! the speed and never crosses a thread.
 
-pub use sonic_rt::sync::{
+pub use tokio::sync::{
     AcquireError, Barrier, BarrierWaitResult, MappedMutexGuard, Mutex, MutexGuard, Notify,
     OnceCell, OwnedMappedMutexGuard, OwnedMutexGuard, OwnedRwLockMappedWriteGuard,
     OwnedRwLockReadGuard, OwnedRwLockWriteGuard, OwnedSemaphorePermit, RwLock,
     RwLockMappedWriteGuard, RwLockReadGuard, RwLockWriteGuard, Semaphore, SemaphorePermit,
-    SetError, TryAcquireError, TryLockError,
+    SetError, SetOnce, SetOnceError, TryAcquireError, TryLockError,
 };
 
-/// tokio's `sync::Notified` lives under `sync::futures`.
+/// tokio's `sync::futures`: the futures of [`Notify`].
 pub mod futures {
-    pub use sonic_rt::sync::Notified;
+    pub use tokio::sync::futures::*;
 }
 
 /// tokio's own `oneshot`, `watch` and `broadcast` (the `tokio` crate's `sync` module, no

@@ -113,11 +113,11 @@ async fn stdout_is_a_tokio_async_write() {
 fn facade_types_are_the_sonic_ones() {
     // Thin aliases, no second implementation: the facade adds no cost.
     let _: fn() -> tokio::task::JoinSet<()> = sonic_rt::task::JoinSet::new;
-    let _: Option<tokio::sync::Semaphore> = None::<sonic_rt::sync::Semaphore>;
+    let _: Option<tokio::time::Sleep> = None::<sonic_rt::time::Sleep>;
 }
 
-/// `Send` where tokio's is and single-thread programs rely on it; `!Send` local types are
-/// sonic-rt's (checked here so a change is seen).
+/// `Send` (and `Sync`) where tokio's are: the facade's sync types are tokio's own or `remote_mpsc`
+/// (checked here so a change is seen).
 #[test]
 fn send_bounds_match_the_documentation() {
     fn send<T: Send>() {}
@@ -126,4 +126,13 @@ fn send_bounds_match_the_documentation() {
     send::<mpsc::Receiver<u8>>();
     send::<oneshot::Sender<u8>>();
     send::<oneshot::Receiver<u8>>();
+    // The other sync types are tokio's own: `Sync` too, so they may live in a `static`.
+    fn sync<T: Send + Sync>() {}
+    sync::<tokio::sync::Mutex<u8>>();
+    sync::<tokio::sync::RwLock<u8>>();
+    sync::<tokio::sync::Semaphore>();
+    sync::<tokio::sync::Notify>();
+    sync::<tokio::sync::Barrier>();
+    sync::<tokio::sync::OnceCell<u8>>();
+    sync::<tokio::sync::SetOnce<u8>>();
 }
