@@ -53,9 +53,9 @@ macro_rules! readiness_methods {
             ///
             /// Readiness is a hint: an operation may still return `WouldBlock` (which clears
             /// it), and the set returned may even be empty; check it and wait again. Several
-            /// tasks may wait at once; an event wakes each one it concerns. Cancel safe. A new
-            /// socket starts out readable and writable until an operation says otherwise
-            /// (tokio's waits for the first event).
+            /// tasks may wait at once; an event wakes each one it concerns. Cancel safe. As in
+            /// tokio, a new socket is ready for nothing until its first event (the next reactor
+            /// turn), though its reads and writes go to the kernel at once.
             pub async fn ready(
                 &self,
                 interest: sonic_rt::io::Interest,

@@ -122,6 +122,7 @@ fn buf_mut_receives_fill_spare_capacity(rt: &Runtime) {
 
         // Streams: into a Vec's spare capacity.
         let (x, y) = UnixStream::pair().unwrap();
+        x.writable().await.unwrap();
         x.try_write(b"stream bytes").unwrap();
         y.readable().await.unwrap();
         let mut s = Vec::with_capacity(100);

@@ -240,6 +240,7 @@ fn try_send_and_try_recv_wait_for_an_event_after_would_block(rt: &Runtime) {
         let (a, b) = connected_pair().await;
         let mut buf = [0u8; 16];
         assert!(would_block(b.try_recv(&mut buf)));
+        a.writable().await.unwrap();
         assert_eq!(a.try_send(b"one").unwrap(), 3);
         assert!(would_block(b.try_recv(&mut buf)));
         assert!(would_block(b.try_recv_from(&mut buf)));

@@ -102,20 +102,47 @@ impl Waiters {
 #[derive(Debug)]
 pub(crate) struct ScheduledIo {
     token: Cell<u64>,
+    /// What events reported (and no operation has disproved since): what the readiness API
+    /// (`readable`, `ready`, `poll_read_ready`, `try_io`) sees, as in tokio.
     readiness: Cell<u8>,
+    /// `READABLE`/`WRITABLE` assumed without an event: a new source's. Operations (reads,
+    /// writes, `async_io`) try the kernel at once while a direction's bit is here, which saves
+    /// the wait for the registration's first event; the readiness API ignores these bits, so
+    /// it reports nothing before an event says so, as tokio's does. The first `WouldBlock` in
+    /// a direction clears its bit for good.
+    assumed: Cell<u8>,
     reader: Waiters,
     writer: Waiters,
 }
 
 impl ScheduledIo {
     pub(crate) fn new() -> ScheduledIo {
-        // Optimistic: a new source is assumed ready, so the first call goes straight to the
-        // kernel; edge-triggered registration also reports the initial state.
+        // Edge-triggered registration reports the initial state as the first event.
         ScheduledIo {
             token: Cell::new(0),
-            readiness: Cell::new(READABLE | WRITABLE),
+            readiness: Cell::new(0),
+            assumed: Cell::new(READABLE | WRITABLE),
             reader: Waiters::new(),
             writer: Waiters::new(),
+        }
+    }
+
+    /// Whether an operation on `mask`'s side(s) should try the kernel before waiting because
+    /// nothing has disproved the assumption that a new source is ready (see `assumed`).
+    #[inline]
+    pub(crate) fn assumed_ready_for(&self, mask: u8) -> bool {
+        self.assumed.get() & mask != 0
+    }
+
+    /// An operation tried on the strength of an assumed bit in `mask` did not block: the bit
+    /// becomes ordinary readiness, as it would be in tokio after the wait for the first event
+    /// (which our operation skipped), so `try_*` and `ready` see it until a `WouldBlock`.
+    #[inline]
+    pub(crate) fn confirm_assumed(&self, mask: u8) {
+        let bits = self.assumed.get() & mask;
+        if bits != 0 {
+            self.assumed.set(self.assumed.get() & !bits);
+            self.readiness.set(self.readiness.get() | bits);
         }
     }
 
@@ -157,6 +184,7 @@ impl ScheduledIo {
     pub(crate) fn clear_bits(&self, mask: u8) {
         let clearable = mask & (READABLE | WRITABLE | ERROR | PRIORITY);
         self.readiness.set(self.readiness.get() & !clearable);
+        self.assumed.set(self.assumed.get() & !clearable);
     }
 
     /// The `poll_*` path: ready now, or stores the waker in the direction's one slot (cloning
@@ -175,6 +203,7 @@ impl ScheduledIo {
 
     pub(crate) fn clear_readiness(&self, dir: Direction) {
         self.readiness.set(self.readiness.get() & !dir.clear_mask());
+        self.assumed.set(self.assumed.get() & !dir.clear_mask());
     }
 
     pub(crate) fn set_readiness(&self, event: &Event, wake: &mut Vec<Waker>) {
@@ -208,6 +237,7 @@ impl ScheduledIo {
 
     /// The source is gone: wake every waiter so they observe it instead of hanging.
     pub(crate) fn shutdown(&self) {
+        self.assumed.set(0);
         self.readiness.set(self.readiness.get() | SHUTDOWN);
         self.reader.wake_all();
         self.writer.wake_all();
