@@ -5,7 +5,8 @@
 //! crate in the shape issue 16 proposes for sonic (the upper bound of what that path could give).
 //!
 //! `cargo bench -p sonic-benches --bench echo_cpu` (options after `--`: `--conns 100,1000`,
-//! `--runs 5`, `--secs 2` measured per run, `--warmup 0.5` seconds, `--only a,b` to run some
+//! `--runs 5`, `--secs 2` measured per run, `--warmup 0.5` seconds, `--window 1` messages in
+//! flight per connection, `--only a,b` to run some
 //! contenders (sonic, tokio, monoio-uring, monoio-epoll, raw-epoll, raw-ring), `--server-core 0`,
 //! `--client-core 1`; the raw ring's variants, for the experiments in BENCHMARKS.md:
 //! `--ring-setup defer|coop|plain`, `--ring-fixed-files`, `--ring-reg-fd`, `--ring-bufs N`,
@@ -15,7 +16,8 @@
 //! echoes. The load generator is this process's main thread, pinned to `--client-core`: a raw
 //! level-triggered epoll loop, closed loop with ONE 64 B message outstanding per connection (it
 //! sends the next message on a connection as soon as the previous one is back), so up to `conns`
-//! messages are in flight. After `--warmup` seconds the client flips a phase flag; the server
+//! messages are in flight (`--window W`: W messages per connection, sent back to back at the
+//! start; a server read may then return several). After `--warmup` seconds the client flips a phase flag; the server
 //! notices it at its next echo and reads `getrusage(RUSAGE_THREAD)` (user + sys of the server
 //! thread, sum exact, split tick-sampled); after `--secs` more it flips it again, and the server
 //! reads it again and acknowledges. CPU per echo is the difference over the echoes done in
@@ -90,6 +92,7 @@ struct Opts {
     secs: f64,
     warmup: f64,
     servers: Vec<Server>,
+    window: usize,
     server_core: usize,
     client_core: usize,
     ring: ring::Opts,
@@ -109,6 +112,7 @@ fn parse_opts() -> io::Result<Opts> {
         secs: 2.0,
         warmup: 0.5,
         servers: SERVERS.to_vec(),
+        window: 1,
         server_core: 0,
         client_core: 1,
         ring: ring::Opts::default(),
@@ -135,6 +139,7 @@ fn parse_opts() -> io::Result<Opts> {
             "--runs" => o.runs = num(val()?)? as usize,
             "--secs" => o.secs = num(val()?)?,
             "--warmup" => o.warmup = num(val()?)?,
+            "--window" => o.window = num(val()?)? as usize,
             "--server-core" => o.server_core = num(val()?)? as usize,
             "--client-core" => o.client_core = num(val()?)? as usize,
             "--only" => {
@@ -158,8 +163,10 @@ fn parse_opts() -> io::Result<Opts> {
             _ => {} // `cargo bench` passes `--bench`
         }
     }
-    if o.runs == 0 || o.conns.is_empty() || o.secs <= 0.0 {
-        return Err(bad_arg("--runs, --conns and --secs must be positive"));
+    if o.runs == 0 || o.conns.is_empty() || o.secs <= 0.0 || o.window == 0 {
+        return Err(bad_arg(
+            "--runs, --conns, --secs and --window must be positive",
+        ));
     }
     if !o.ring.bufs.is_power_of_two() {
         return Err(bad_arg("--ring-bufs must be a power of two"));
@@ -352,7 +359,7 @@ fn run(server: Server, conns: usize, o: &Opts) -> io::Result<RunResult> {
 
 // ----- the load generator (this thread) -----
 
-/// Connects `conns` times, keeps one message in flight on each, drives the phases, then closes
+/// Connects `conns` times, keeps `--window` messages in flight on each, drives the phases, then closes
 /// every connection. Returns the client thread's CPU time over the measured window.
 fn load(
     addr: SocketAddr,
@@ -373,7 +380,9 @@ fn load(
     }
     let msg = [0x5au8; MSG];
     for s in &socks {
-        send_all(s.as_raw_fd(), &msg)?;
+        for _ in 0..o.window {
+            send_all(s.as_raw_fd(), &msg)?;
+        }
     }
     let mut pending = vec![0usize; conns];
     let mut buf = [0u8; 4096];
@@ -981,10 +990,11 @@ fn main() -> io::Result<()> {
     pin_thread(o.client_core)?;
     println!(
         "echo_cpu: {MSG} B echoes over loopback, server thread on CPU {}, epoll load generator on \
-         CPU {} (closed loop, one message in flight per connection), {} s measured after {} s \
+         CPU {} (closed loop, {} message(s) in flight per connection), {} s measured after {} s \
          warm-up, {} runs per server, interleaved; raw ring: {:?}; load average {}",
         o.server_core,
         o.client_core,
+        o.window,
         o.secs,
         o.warmup,
         o.runs,
