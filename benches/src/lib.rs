@@ -12,6 +12,7 @@
 //! | [`Summary`] | p50 / p90 / p99 / p99.9 / p99.99 / max of one run; [`Summary::median_of`] runs |
 //! | [`us`]`(ns)` | nanoseconds as `f64` microseconds, for printing |
 //! | [`poll_timing`]`()` | `SONIC_BENCH_POLL_TIMING=1`: build sonic runtimes with per-poll timing |
+//! | [`CpuTime`]`::thread()`, `::process()` | user and system CPU time (`getrusage`), subtractable |
 //! | [`HistDir`] | `--hist DIR`: writes a chart's histograms as percentile distribution files |
 //! | [`plot`] | renders those files as SVG (the `latency_plots` binary) |
 //!
@@ -436,6 +437,62 @@ fn slug(label: &str) -> String {
     s.trim_matches('-').to_string()
 }
 
+/// User and system CPU time from `getrusage`: of the calling thread ([`CpuTime::thread`],
+/// `RUSAGE_THREAD`, Linux) or of the whole process ([`CpuTime::process`]). The sum is the
+/// scheduler's exact run time; the user/system split is sampled at the tick and scaled to it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct CpuTime {
+    /// Time in user mode.
+    pub user: Duration,
+    /// Time in the kernel on the thread's (or process's) behalf.
+    pub sys: Duration,
+}
+
+impl CpuTime {
+    /// The calling thread's CPU time (`getrusage(RUSAGE_THREAD)`).
+    #[cfg(target_os = "linux")]
+    pub fn thread() -> CpuTime {
+        CpuTime::get(libc::RUSAGE_THREAD)
+    }
+
+    /// The whole process's CPU time, every thread's (`getrusage(RUSAGE_SELF)`).
+    pub fn process() -> CpuTime {
+        CpuTime::get(libc::RUSAGE_SELF)
+    }
+
+    fn get(who: libc::c_int) -> CpuTime {
+        // SAFETY: rusage is plain data (all-zero is valid); the kernel writes it during the call.
+        let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
+        // SAFETY: `ru` is a live, writable rusage; `who` is RUSAGE_SELF or RUSAGE_THREAD.
+        let res = unsafe { libc::getrusage(who, &mut ru) };
+        assert_eq!(res, 0, "getrusage: {}", io::Error::last_os_error());
+        let tv = |t: libc::timeval| {
+            Duration::new(t.tv_sec as u64, 0) + Duration::from_micros(t.tv_usec as u64)
+        };
+        CpuTime {
+            user: tv(ru.ru_utime),
+            sys: tv(ru.ru_stime),
+        }
+    }
+
+    /// User plus system time.
+    pub fn total(&self) -> Duration {
+        self.user + self.sys
+    }
+}
+
+impl std::ops::Sub for CpuTime {
+    type Output = CpuTime;
+
+    /// The time spent between two readings (`later - earlier`, saturating at zero).
+    fn sub(self, earlier: CpuTime) -> CpuTime {
+        CpuTime {
+            user: self.user.saturating_sub(earlier.user),
+            sys: self.sys.saturating_sub(earlier.sys),
+        }
+    }
+}
+
 /// Whether `SONIC_BENCH_POLL_TIMING=1` asks the sonic runtimes of a bench to time every task
 /// poll (`Builder::enable_metrics_poll_time_histogram`), to measure what per-poll timing costs.
 pub fn poll_timing() -> bool {
@@ -494,6 +551,26 @@ mod tests {
         let dir = HistDir::from_args(&mut args).unwrap().unwrap();
         assert_eq!(dir.path(), Path::new("out"));
         assert_eq!(args, ["--runs", "3", "--bench"]);
+    }
+
+    #[test]
+    #[cfg(target_os = "linux")]
+    fn thread_cpu_time_grows_with_work_and_stays_within_the_process() {
+        let t0 = CpuTime::thread();
+        let p0 = CpuTime::process();
+        let mut x = 1u64;
+        // Spin until the thread has used 20 ms of CPU (however loaded the machine is).
+        while (CpuTime::thread() - t0).total() < Duration::from_millis(20) {
+            for _ in 0..10_000 {
+                x = std::hint::black_box(x.wrapping_mul(6364136223846793005).wrapping_add(1));
+            }
+        }
+        let (t, p) = (CpuTime::thread() - t0, CpuTime::process() - p0);
+        assert!(t.total() >= Duration::from_millis(20), "{t:?}");
+        assert!(
+            p.total() + Duration::from_millis(5) >= t.total(),
+            "{p:?} {t:?}"
+        );
     }
 
     #[test]
