@@ -51,10 +51,17 @@ fn nonblocking_pair() -> (UnixStream, UnixStream) {
     (a, b)
 }
 
+/// Registers an object that owns its fd (or shares it through an `Arc`, see `Shared`).
+fn register<T: AsRawFd>(io: T) -> AsyncFd<T> {
+    // SAFETY: every object this file registers owns its fd or holds a reference that keeps
+    // it open, and never replaces it while registered.
+    unsafe { AsyncFd::register(io) }.unwrap()
+}
+
 /// `a` as an `AsyncFd`, its peer a plain (non-blocking) std stream.
 fn pair() -> (AsyncFd<UnixStream>, UnixStream) {
     let (a, b) = nonblocking_pair();
-    (AsyncFd::new(a).unwrap(), b)
+    (register(a), b)
 }
 
 /// Lets the reactor deliver every event already queued, and spawned tasks run until they wait
@@ -125,7 +132,7 @@ async fn write_all(fd: &AsyncFd<UnixStream>, mut buf: &[u8]) -> io::Result<()> {
 fn guards_drive_an_echo_over_a_socketpair(rt: &Runtime) {
     rt.block_on(async {
         let (a, b) = nonblocking_pair();
-        let server = AsyncFd::new(b).unwrap();
+        let server = register(b);
         let echo = spawn(async move {
             let mut buf = [0u8; 100];
             let mut total = 0;
@@ -138,7 +145,7 @@ fn guards_drive_an_echo_over_a_socketpair(rt: &Runtime) {
                 total += n;
             }
         });
-        let client = AsyncFd::new(a).unwrap();
+        let client = register(a);
         let mut sent = 0;
         for i in 0..200u32 {
             // Past the server's 100-byte reads and through many write waits.
@@ -317,7 +324,7 @@ fn into_inner_deregisters_and_gives_the_fd_back_open(rt: &Runtime) {
         let a: UnixStream = a.into_inner();
         assert_eq!(rt.io_sources(), 0, "into_inner deregisters");
         // Registered again: the fd was really taken out of the poller.
-        let a = AsyncFd::new(a).unwrap();
+        let a = register(a);
         let _writable = within("writable", a.writable()).await.unwrap();
         (a.into_inner(), b)
     });
@@ -349,7 +356,7 @@ fn drop_closes_only_what_the_inner_object_owns(rt: &Runtime) {
 
         let (a, mut b) = nonblocking_pair();
         let a = Arc::new(a);
-        let afd = AsyncFd::new(Shared(a.clone())).unwrap();
+        let afd = register(Shared(a.clone()));
         drop(afd);
         assert_eq!(
             b.read(&mut [0]).unwrap_err().kind(),
@@ -357,7 +364,7 @@ fn drop_closes_only_what_the_inner_object_owns(rt: &Runtime) {
             "a shared fd stays open"
         );
         // And it can be registered again.
-        let afd = AsyncFd::new(Shared(a)).unwrap();
+        let afd = register(Shared(a));
         let _writable = within("writable", afd.writable()).await.unwrap();
     });
     assert_eq!(rt.io_sources(), 0);
@@ -367,10 +374,10 @@ fn o_nonblock_is_left_as_the_caller_set_it(rt: &Runtime) {
     rt.block_on(async {
         let (a, _b) = UnixStream::pair().unwrap();
         assert!(!o_nonblock(a.as_raw_fd()));
-        let a = AsyncFd::new(a).unwrap();
+        let a = register(a);
         assert!(
             !o_nonblock(a.as_raw_fd()),
-            "AsyncFd::new made it non-blocking"
+            "registering made it non-blocking"
         );
         let _writable = within("writable", a.writable()).await.unwrap();
         let a = a.into_inner();
@@ -602,9 +609,24 @@ impl AsRawFd for NoFd {
     }
 }
 
+/// `register` gives the object back on failure; so do the deprecated safe constructors (the
+/// names tokio programs written before tokio 1.54 use).
+#[allow(deprecated)]
 fn try_new_gives_the_object_back(rt: &Runtime) {
     rt.block_on(async {
         let original = Arc::new(NoFd);
+        // SAFETY: the contract concerns open fds; registration refuses -1 before using it.
+        let err = unsafe { AsyncFd::register(original.clone()) }.unwrap_err();
+        let (back, cause) = err.into_parts();
+        assert!(Arc::ptr_eq(&original, &back));
+        assert_eq!(cause.raw_os_error(), Some(libc::EBADF));
+        // SAFETY: as above.
+        let err = unsafe { AsyncFd::register_with_interest(original.clone(), Interest::ERROR) };
+        assert!(Arc::ptr_eq(&original, &err.unwrap_err().into_parts().0));
+        let (a, _b) = nonblocking_pair();
+        let a = AsyncFd::new(a).unwrap();
+        let _writable = within("writable", a.writable()).await.unwrap();
+
         let err = AsyncFd::try_new(original.clone()).unwrap_err();
         let (back, cause) = err.into_parts();
         assert!(Arc::ptr_eq(&original, &back));
@@ -620,7 +642,9 @@ fn try_new_gives_the_object_back(rt: &Runtime) {
             // epoll refuses regular files (EPERM): the file comes back, still open.
             let file = std::fs::File::open("/proc/self/exe").unwrap();
             let fd = file.as_raw_fd();
-            let (file, cause) = AsyncFd::try_new(file).unwrap_err().into_parts();
+            // SAFETY: the file owns its fd.
+            let err = unsafe { AsyncFd::register(file) }.unwrap_err();
+            let (file, cause) = err.into_parts();
             assert_eq!(cause.raw_os_error(), Some(libc::EPERM));
             assert_eq!(file.as_raw_fd(), fd);
             assert!(file.metadata().is_ok());
@@ -630,10 +654,18 @@ fn try_new_gives_the_object_back(rt: &Runtime) {
 }
 
 #[test]
-fn outside_a_runtime_new_fails_and_try_new_gives_the_object_back() {
+#[allow(deprecated)]
+fn outside_a_runtime_registration_fails_and_gives_the_object_back() {
     let (a, _b) = nonblocking_pair();
     let fd = a.as_raw_fd();
-    let (a, cause) = AsyncFd::try_new(a).unwrap_err().into_parts();
+    // SAFETY: the stream owns its fd.
+    let (a, cause) = unsafe { AsyncFd::register(a) }.unwrap_err().into_parts();
+    assert_eq!(a.as_raw_fd(), fd);
+    assert!(
+        cause.to_string().contains("inside a sonic runtime"),
+        "{cause}"
+    );
+    let (a, _) = AsyncFd::try_new(a).unwrap_err().into_parts();
     assert_eq!(a.as_raw_fd(), fd);
     assert!(
         cause.to_string().contains("inside a sonic runtime"),
@@ -655,7 +687,7 @@ fn error_readiness_of_a_refused_udp_send(rt: &Runtime) {
         let s = UdpSocket::bind("127.0.0.1:0").unwrap();
         s.connect(dest).unwrap();
         s.set_nonblocking(true).unwrap();
-        let s = AsyncFd::new(s).unwrap();
+        let s = register(s);
         settle().await;
         assert!(now(s.ready(Interest::ERROR)).is_none(), "no error yet");
 

@@ -25,7 +25,8 @@ use std::os::fd::AsRawFd;
 /// sonic_rt::block_on(async {
 ///     let (a, mut b) = UnixStream::pair().unwrap();
 ///     a.set_nonblocking(true).unwrap();
-///     let a = AsyncFd::new(a).unwrap();
+///     // SAFETY: the stream owns its fd and keeps it open until it is dropped.
+///     let a = unsafe { AsyncFd::register(a) }.unwrap();
 ///     b.write_all(b"abc").unwrap();
 ///
 ///     let mut guard = a.readable().await.unwrap();
@@ -58,7 +59,8 @@ pub struct AsyncFdReadyGuard<'a, T: AsRawFd> {
 /// sonic_rt::block_on(async {
 ///     let (a, _b) = UnixStream::pair().unwrap();
 ///     a.set_nonblocking(true).unwrap();
-///     let mut a = AsyncFd::new(a).unwrap();
+///     // SAFETY: the stream owns its fd and keeps it open until it is dropped.
+///     let mut a = unsafe { AsyncFd::register(a) }.unwrap();
 ///     let mut guard = a.writable_mut().await.unwrap();
 ///     let n = guard.try_io(|fd| fd.get_mut().write(b"hi")).unwrap().unwrap();
 ///     assert_eq!(n, 2);

@@ -46,7 +46,9 @@ use std::task::{ready, Context, Poll};
 /// Dropping the `AsyncFd` deregisters the fd and drops the inner object (which closes the fd
 /// if it owns it); [`into_inner`](AsyncFd::into_inner) deregisters it and gives the object
 /// back, its fd open. The inner object must keep the fd it reported open (and the same fd)
-/// while it is inside the `AsyncFd`.
+/// while it is inside the `AsyncFd`: the contract of the `unsafe`
+/// [`register`](AsyncFd::register), as in tokio (1.54 deprecates the safe `new`, which took it
+/// on the caller's word).
 ///
 /// Any number of tasks may wait on one `AsyncFd` (shared through an `Rc`) with the async fns;
 /// each is woken by the events it waits for. The `poll_*` methods keep one waker per direction,
@@ -54,8 +56,9 @@ use std::task::{ready, Context, Poll};
 ///
 /// Differences from tokio's: `AsyncFd` is `!Send` (it lives on its runtime's thread); created
 /// outside a runtime it fails with an error instead of panicking; every fd is registered for
-/// reading and writing whatever the interest given to [`with_interest`](AsyncFd::with_interest),
-/// so a wait outside that interest completes instead of waiting forever.
+/// reading and writing whatever the interest given to
+/// [`register_with_interest`](AsyncFd::register_with_interest), so a wait outside that
+/// interest completes instead of waiting forever; it is `AsFd` only for a `T: AsFd`.
 ///
 /// # Examples
 /// An echo over a non-blocking `UnixStream` pair:
@@ -68,7 +71,8 @@ use std::task::{ready, Context, Poll};
 ///     let (a, b) = UnixStream::pair().unwrap();
 ///     a.set_nonblocking(true).unwrap();
 ///     b.set_nonblocking(true).unwrap();
-///     let (a, b) = (AsyncFd::new(a).unwrap(), AsyncFd::new(b).unwrap());
+///     // SAFETY: each stream owns its fd and keeps it open until it is dropped.
+///     let (a, b) = unsafe { (AsyncFd::register(a).unwrap(), AsyncFd::register(b).unwrap()) };
 ///
 ///     let mut guard = a.writable().await.unwrap();
 ///     let n = guard.try_io(|fd| fd.get_ref().write(b"ping")).unwrap().unwrap();
@@ -99,13 +103,13 @@ struct RawSource<T> {
 
 impl<T> AsFd for RawSource<T> {
     fn as_fd(&self) -> BorrowedFd<'_> {
-        // SAFETY: `fd` is not -1 (`AsyncFd::try_with_interest` refuses negative fds before it
-        // makes a `RawSource`). It stays open while borrowed by `AsyncFd`'s contract, tokio's:
-        // the inner object keeps open the fd it reported while it is inside the `AsyncFd`. The
-        // borrow never reaches user code: a `RawSource` lives only in the private `Async` of an
-        // `AsyncFd`, which turns it into the raw number for the poller (register, deregister).
-        // If the object breaks the contract, that number reaches only `epoll_ctl`/`kevent`, as
-        // with tokio's `AsyncFd`; no memory is at stake.
+        // SAFETY: `fd` is not -1 (`register_with_interest` refuses negative fds before it
+        // makes a `RawSource`), and it is open while borrowed by the `# Safety` contract of
+        // `AsyncFd::register` (tokio's): the inner object keeps the fd it reported open, and
+        // the same, while it is inside the `AsyncFd`. (The deprecated safe constructors take
+        // that contract on their caller's word, as tokio's do.) The borrow never reaches user
+        // code: a `RawSource` lives only in the private `Async` of an `AsyncFd`, which turns it
+        // into the raw number for the poller (register, deregister).
         unsafe { BorrowedFd::borrow_raw(self.fd) }
     }
 }
@@ -119,59 +123,58 @@ pub(crate) struct ReadyEvent {
 }
 
 impl<T: AsRawFd> AsyncFd<T> {
-    /// Registers `inner`'s fd with the current runtime for read and write readiness. The fd
-    /// must already be non-blocking.
+    /// Registers `inner`'s fd with the current runtime for read and write readiness: tokio's
+    /// `AsyncFd::register`. The fd must already be non-blocking.
     ///
     /// Fails outside a sonic runtime, for a negative fd (`EBADF`), or if the poller refuses the
-    /// fd (`EPERM` for a regular file under epoll); `inner` is dropped then (see
-    /// [`try_new`](AsyncFd::try_new) to get it back).
-    pub fn new(inner: T) -> io::Result<AsyncFd<T>> {
-        AsyncFd::with_interest(inner, Interest::READABLE | Interest::WRITABLE)
-    }
-
-    /// [`new`](AsyncFd::new) with the readiness the caller means to wait for. sonic registers
-    /// every fd for reading and writing anyway (once, edge-triggered); `ERROR` readiness is
-    /// always reported, and `PRIORITY` on Linux and Android.
-    pub fn with_interest(inner: T, interest: Interest) -> io::Result<AsyncFd<T>> {
-        AsyncFd::try_with_interest(inner, interest).map_err(io::Error::from)
-    }
-
-    /// [`new`](AsyncFd::new) that gives `inner` back when registration fails.
+    /// fd (`EPERM` for a regular file under epoll); the error gives `inner` back
+    /// ([`AsyncFdRegisterError::into_parts`]).
+    ///
+    /// # Safety
+    ///
+    /// The fd `inner.as_raw_fd()` returns must be open, and must stay open and refer to the same
+    /// open file description until the `AsyncFd` is dropped, taken apart with
+    /// [`into_inner`](AsyncFd::into_inner), or forgotten; every `as_raw_fd()` call meanwhile
+    /// must return that same fd (tokio's contract). An `inner` that owns its fd (an `OwnedFd`,
+    /// a `std` socket or pipe) keeps it so unless [`get_mut`](AsyncFd::get_mut) is used to
+    /// replace or close it.
     ///
     /// # Examples
     /// ```
     /// use sonic_rt::io::unix::AsyncFd;
-    /// use std::os::fd::{AsRawFd, RawFd};
-    ///
-    /// #[derive(Debug)]
-    /// struct NoFd;
-    /// impl AsRawFd for NoFd {
-    ///     fn as_raw_fd(&self) -> RawFd {
-    ///         -1
-    ///     }
-    /// }
+    /// use std::os::unix::net::UnixStream;
     ///
     /// sonic_rt::block_on(async {
-    ///     let err = AsyncFd::try_new(NoFd).unwrap_err();
-    ///     let (_no_fd, cause) = err.into_parts();
-    ///     assert_eq!(cause.raw_os_error(), Some(libc::EBADF));
+    ///     let (a, _b) = UnixStream::pair().unwrap();
+    ///     a.set_nonblocking(true).unwrap();
+    ///     // SAFETY: the stream owns its fd and keeps it open until it is dropped.
+    ///     let a = unsafe { AsyncFd::register(a) }.unwrap();
+    ///     let guard = a.writable().await.unwrap();
+    ///     assert!(guard.ready().is_writable());
     /// });
     /// ```
-    pub fn try_new(inner: T) -> Result<AsyncFd<T>, AsyncFdTryNewError<T>> {
-        AsyncFd::try_with_interest(inner, Interest::READABLE | Interest::WRITABLE)
+    pub unsafe fn register(inner: T) -> Result<AsyncFd<T>, AsyncFdRegisterError<T>> {
+        // SAFETY: the caller's contract is this function's.
+        unsafe { AsyncFd::register_with_interest(inner, Interest::READABLE | Interest::WRITABLE) }
     }
 
-    /// [`with_interest`](AsyncFd::with_interest) that gives `inner` back when registration
-    /// fails.
-    pub fn try_with_interest(
+    /// [`register`](AsyncFd::register) with the readiness the caller means to wait for:
+    /// tokio's `AsyncFd::register_with_interest`. sonic registers every fd for reading and
+    /// writing anyway (once, edge-triggered); `ERROR` readiness is always reported, and
+    /// `PRIORITY` on Linux and Android.
+    ///
+    /// # Safety
+    ///
+    /// As for [`register`](AsyncFd::register).
+    pub unsafe fn register_with_interest(
         inner: T,
         interest: Interest,
-    ) -> Result<AsyncFd<T>, AsyncFdTryNewError<T>> {
-        // sonic registers read and write readiness for every fd (see `with_interest`).
+    ) -> Result<AsyncFd<T>, AsyncFdRegisterError<T>> {
+        // sonic registers read and write readiness for every fd (see above).
         let _ = interest;
         let fd = inner.as_raw_fd();
         if fd < 0 {
-            return Err(AsyncFdTryNewError {
+            return Err(AsyncFdRegisterError {
                 inner,
                 cause: io::Error::from_raw_os_error(libc::EBADF),
             });
@@ -185,11 +188,54 @@ impl<T: AsRawFd> AsyncFd<T> {
                     .clear_bits(reactor::READABLE | reactor::WRITABLE);
                 Ok(AsyncFd { io })
             }
-            Err((source, cause)) => Err(AsyncFdTryNewError {
+            Err((source, cause)) => Err(AsyncFdRegisterError {
                 inner: source.inner,
                 cause,
             }),
         }
+    }
+
+    /// [`register`](AsyncFd::register) without `unsafe`, deprecated as tokio's (1.54): it
+    /// takes the contract of `register` on the caller's word.
+    #[deprecated(
+        note = "a safe fn cannot promise that the fd stays open: use the `unsafe` `AsyncFd::register` (tokio deprecates `new` too)"
+    )]
+    pub fn new(inner: T) -> io::Result<AsyncFd<T>> {
+        // SAFETY: not checked: the caller's word, as with tokio's deprecated `new` (which is
+        // why it is deprecated).
+        unsafe { AsyncFd::register(inner) }.map_err(io::Error::from)
+    }
+
+    /// [`register_with_interest`](AsyncFd::register_with_interest) without `unsafe`,
+    /// deprecated as tokio's.
+    #[deprecated(
+        note = "a safe fn cannot promise that the fd stays open: use the `unsafe` `AsyncFd::register_with_interest` (tokio deprecates `with_interest` too)"
+    )]
+    pub fn with_interest(inner: T, interest: Interest) -> io::Result<AsyncFd<T>> {
+        // SAFETY: not checked, as in `new`.
+        unsafe { AsyncFd::register_with_interest(inner, interest) }.map_err(io::Error::from)
+    }
+
+    /// [`register`](AsyncFd::register) without `unsafe`, deprecated as tokio's.
+    #[deprecated(
+        note = "a safe fn cannot promise that the fd stays open: use the `unsafe` `AsyncFd::register` (tokio deprecates `try_new` too)"
+    )]
+    pub fn try_new(inner: T) -> Result<AsyncFd<T>, AsyncFdRegisterError<T>> {
+        // SAFETY: not checked, as in `new`.
+        unsafe { AsyncFd::register(inner) }
+    }
+
+    /// [`register_with_interest`](AsyncFd::register_with_interest) without `unsafe`,
+    /// deprecated as tokio's.
+    #[deprecated(
+        note = "a safe fn cannot promise that the fd stays open: use the `unsafe` `AsyncFd::register_with_interest` (tokio deprecates `try_with_interest` too)"
+    )]
+    pub fn try_with_interest(
+        inner: T,
+        interest: Interest,
+    ) -> Result<AsyncFd<T>, AsyncFdRegisterError<T>> {
+        // SAFETY: not checked, as in `new`.
+        unsafe { AsyncFd::register_with_interest(inner, interest) }
     }
 
     /// The inner object.
@@ -264,7 +310,8 @@ impl<T: AsRawFd> AsyncFd<T> {
     /// sonic_rt::block_on(async {
     ///     let (a, mut b) = UnixStream::pair().unwrap();
     ///     a.set_nonblocking(true).unwrap();
-    ///     let a = AsyncFd::new(a).unwrap();
+    ///     // SAFETY: the stream owns its fd and keeps it open until it is dropped.
+    ///     let a = unsafe { AsyncFd::register(a) }.unwrap();
     ///     b.write_all(b"x").unwrap();
     ///
     ///     let mut guard = a.ready(Interest::READABLE | Interest::WRITABLE).await.unwrap();
@@ -321,7 +368,8 @@ impl<T: AsRawFd> AsyncFd<T> {
     /// sonic_rt::block_on(async {
     ///     let (a, mut b) = UnixStream::pair().unwrap();
     ///     a.set_nonblocking(true).unwrap();
-    ///     let a = AsyncFd::new(a).unwrap();
+    ///     // SAFETY: the stream owns its fd and keeps it open until it is dropped.
+    ///     let a = unsafe { AsyncFd::register(a) }.unwrap();
     ///     let writer = sonic_rt::spawn(async move { b.write_all(b"late").unwrap() });
     ///     let mut buf = [0u8; 8];
     ///     let n = a
@@ -468,40 +516,57 @@ impl<T: AsRawFd + fmt::Debug> fmt::Debug for AsyncFd<T> {
     }
 }
 
-/// The error of [`AsyncFd::try_new`] and [`AsyncFd::try_with_interest`]: why registration
-/// failed, and the object it was for.
-pub struct AsyncFdTryNewError<T> {
+/// The error of [`AsyncFd::register`] and [`AsyncFd::register_with_interest`]: why
+/// registration failed, and the object it was for.
+///
+/// # Examples
+/// ```
+/// use sonic_rt::io::unix::AsyncFd;
+///
+/// // Outside a runtime, registration fails and gives the object back.
+/// let (a, _b) = std::os::unix::net::UnixStream::pair().unwrap();
+/// // SAFETY: the stream owns its fd.
+/// let (a, cause) = unsafe { AsyncFd::register(a) }.unwrap_err().into_parts();
+/// assert!(cause.to_string().contains("inside a sonic runtime"));
+/// drop(a);
+/// ```
+pub struct AsyncFdRegisterError<T> {
     inner: T,
     cause: io::Error,
 }
 
-impl<T> AsyncFdTryNewError<T> {
-    /// The object given to `try_new`, and why it could not be registered.
+impl<T> AsyncFdRegisterError<T> {
+    /// The object given to `register`, and why it could not be registered.
     pub fn into_parts(self) -> (T, io::Error) {
         (self.inner, self.cause)
     }
 }
 
-impl<T> fmt::Display for AsyncFdTryNewError<T> {
+impl<T> fmt::Display for AsyncFdRegisterError<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         fmt::Display::fmt(&self.cause, f)
     }
 }
 
-impl<T> fmt::Debug for AsyncFdTryNewError<T> {
+impl<T> fmt::Debug for AsyncFdRegisterError<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         fmt::Debug::fmt(&self.cause, f)
     }
 }
 
-impl<T> Error for AsyncFdTryNewError<T> {
+impl<T> Error for AsyncFdRegisterError<T> {
     fn source(&self) -> Option<&(dyn Error + 'static)> {
         Some(&self.cause)
     }
 }
 
-impl<T> From<AsyncFdTryNewError<T>> for io::Error {
-    fn from(err: AsyncFdTryNewError<T>) -> io::Error {
+impl<T> From<AsyncFdRegisterError<T>> for io::Error {
+    fn from(err: AsyncFdRegisterError<T>) -> io::Error {
         err.cause
     }
 }
+
+/// The old name of [`AsyncFdRegisterError`], deprecated as in tokio.
+#[doc(hidden)]
+#[deprecated(note = "renamed `AsyncFdRegisterError` (as in tokio)")]
+pub type AsyncFdTryNewError<T> = AsyncFdRegisterError<T>;
