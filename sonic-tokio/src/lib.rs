@@ -26,10 +26,17 @@ pub mod sync;
 /// tokio's `io`: tokio's own traits and utilities (`AsyncRead`, `AsyncWriteExt`, `BufReader`,
 /// `copy`, `copy_bidirectional`, `duplex`, `split`...: the `tokio` crate built with `io-util`
 /// only, no runtime), plus sonic-rt's [`stdin`](io::stdin), [`stdout`](io::stdout),
-/// [`stderr`](io::stderr) and readiness types [`Interest`](io::Interest), [`Ready`](io::Ready).
+/// [`stderr`](io::stderr) and readiness types [`Interest`](io::Interest), [`Ready`](io::Ready),
+/// and sonic-rt's [`unix::AsyncFd`](io::unix::AsyncFd).
 pub mod io {
     pub use sonic_rt::io::{stderr, stdin, stdout, Interest, Ready, Stderr, Stdin, Stdout};
     pub use tokio::io::*;
+
+    /// tokio's `io::unix`: [`AsyncFd`](unix::AsyncFd) and its ready guards, sonic-rt's
+    /// [`sonic_rt::io::unix`] (tokio's semantics; the `AsyncFd` is `!Send`).
+    pub mod unix {
+        pub use sonic_rt::io::unix::*;
+    }
 }
 
 /// tokio's `fs`: sonic-rt's files (io_uring on Linux, the blocking pool elsewhere).
