@@ -5,7 +5,10 @@
 
 mod common;
 
-use sonic_test_support::each_mode;
+#[global_allocator]
+static ALLOC: sonic_test_support::CountingAlloc = sonic_test_support::CountingAlloc;
+
+use sonic_test_support::{assert_steady_state_alloc_free, each_mode};
 
 use sonic_rt::io::unix::AsyncFd;
 use sonic_rt::io::{Interest, Ready};
@@ -40,6 +43,7 @@ each_mode!(
     async_io_waits_and_retries,
     try_io_on_the_async_fd_follows_the_readiness,
     try_new_gives_the_object_back,
+    the_guard_loop_allocates_nothing_once_warm,
     #[cfg(target_os = "linux")]
     error_readiness_of_a_refused_udp_send,
 );
@@ -713,5 +717,25 @@ fn error_readiness_of_a_refused_udp_send(rt: &Runtime) {
             now(s.ready(Interest::ERROR)).is_none(),
             "cleared after take_error"
         );
+    });
+}
+
+/// A byte each way through the guards, each read followed by one that would block (so every
+/// round waits for the reactor's event): nothing allocated once warm.
+fn the_guard_loop_allocates_nothing_once_warm(rt: &Runtime) {
+    rt.block_on(async {
+        let (a, b) = nonblocking_pair();
+        let (a, b) = (register(a), register(b));
+        let mut buf = [0u8; 8];
+        assert_steady_state_alloc_free!("a byte each way through AsyncFd guards", {
+            write_all(&a, b"x").await.unwrap();
+            assert_eq!(read(&b, &mut buf).await.unwrap(), 1);
+            let drained = b.try_io(Interest::READABLE, |mut s| s.read(&mut buf));
+            assert_eq!(drained.unwrap_err().kind(), io::ErrorKind::WouldBlock);
+            write_all(&b, b"y").await.unwrap();
+            assert_eq!(read(&a, &mut buf).await.unwrap(), 1);
+            let drained = a.try_io(Interest::READABLE, |mut s| s.read(&mut buf));
+            assert_eq!(drained.unwrap_err().kind(), io::ErrorKind::WouldBlock);
+        });
     });
 }
