@@ -42,7 +42,7 @@ use std::os::fd::AsRawFd;
 #[must_use = "a guard is how the readiness gets cleared: call `clear_ready`, `try_io` or `retain_ready`"]
 pub struct AsyncFdReadyGuard<'a, T: AsRawFd> {
     async_fd: &'a AsyncFd<T>,
-    event: Option<ReadyEvent>,
+    observed: Observed,
 }
 
 /// [`AsyncFdReadyGuard`] over an `AsyncFd` borrowed mutably (from the `_mut` waits): the
@@ -69,7 +69,7 @@ pub struct AsyncFdReadyGuard<'a, T: AsRawFd> {
 #[must_use = "a guard is how the readiness gets cleared: call `clear_ready`, `try_io` or `retain_ready`"]
 pub struct AsyncFdReadyMutGuard<'a, T: AsRawFd> {
     async_fd: &'a mut AsyncFd<T>,
-    event: Option<ReadyEvent>,
+    observed: Observed,
 }
 
 /// The operation of a guard's `try_io` returned `WouldBlock`; the readiness was cleared, so
@@ -77,18 +77,51 @@ pub struct AsyncFdReadyMutGuard<'a, T: AsRawFd> {
 #[derive(Debug)]
 pub struct TryIoError(());
 
-/// What a guard has left after clearing `ready`: the event with `ready` removed, or nothing.
-fn without(event: Option<ReadyEvent>, ready: Ready) -> Option<ReadyEvent> {
-    let mut event = event?;
-    event.ready = event.ready - ready;
-    (!event.ready.is_empty()).then_some(event)
+/// What a guard observed and has not cleared yet (`None` once cleared): the part both guards
+/// share, given the `AsyncFd` to clear on.
+#[derive(Clone, Copy, Debug)]
+struct Observed(Option<ReadyEvent>);
+
+impl Observed {
+    fn clear<T: AsRawFd>(&mut self, async_fd: &AsyncFd<T>) {
+        if let Some(event) = self.0.take() {
+            async_fd.clear(event);
+        }
+    }
+
+    fn clear_matching<T: AsRawFd>(&mut self, async_fd: &AsyncFd<T>, ready: Ready) {
+        if let Some(mut event) = self.0 {
+            async_fd.clear(ReadyEvent { ready, ..event });
+            event.ready = event.ready - ready;
+            self.0 = (!event.ready.is_empty()).then_some(event);
+        }
+    }
+
+    fn ready(&self) -> Ready {
+        self.0.map_or(Ready::EMPTY, |e| e.ready)
+    }
+
+    /// A guard's `try_io` once its operation returned `result`.
+    fn settle<T: AsRawFd, R>(
+        &mut self,
+        async_fd: &AsyncFd<T>,
+        result: io::Result<R>,
+    ) -> Result<io::Result<R>, TryIoError> {
+        match result {
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                self.clear(async_fd);
+                Err(TryIoError(()))
+            }
+            result => Ok(result),
+        }
+    }
 }
 
 impl<'a, T: AsRawFd> AsyncFdReadyGuard<'a, T> {
     pub(super) fn new(async_fd: &'a AsyncFd<T>, event: ReadyEvent) -> Self {
         AsyncFdReadyGuard {
             async_fd,
-            event: Some(event),
+            observed: Observed(Some(event)),
         }
     }
 
@@ -96,19 +129,14 @@ impl<'a, T: AsRawFd> AsyncFdReadyGuard<'a, T> {
     /// Call it when an operation found the fd not ready after all. Does nothing if an event
     /// came since the guard was made, and never clears `READ_CLOSED` or `WRITE_CLOSED`.
     pub fn clear_ready(&mut self) {
-        if let Some(event) = self.event.take() {
-            self.async_fd.clear(event);
-        }
+        self.observed.clear(self.async_fd);
     }
 
     /// Forgets the readiness of `ready` (for a guard of several interests: the reading side
     /// found nothing, the writing side still has room). The guard keeps the rest of what it
     /// observed. The same conditions as [`clear_ready`](Self::clear_ready).
     pub fn clear_ready_matching(&mut self, ready: Ready) {
-        if let Some(event) = self.event {
-            self.async_fd.clear(ReadyEvent { ready, ..event });
-        }
-        self.event = without(self.event, ready);
+        self.observed.clear_matching(self.async_fd, ready);
     }
 
     /// Keeps the readiness set (what dropping the guard does too): says so in the code.
@@ -116,7 +144,7 @@ impl<'a, T: AsRawFd> AsyncFdReadyGuard<'a, T> {
 
     /// What the wait observed, minus what this guard cleared since.
     pub fn ready(&self) -> Ready {
-        self.event.map_or(Ready::EMPTY, |e| e.ready)
+        self.observed.ready()
     }
 
     /// Runs `f` (one non-blocking operation on the fd): `Ok` with its result, or, if it
@@ -126,13 +154,8 @@ impl<'a, T: AsRawFd> AsyncFdReadyGuard<'a, T> {
         &mut self,
         f: impl FnOnce(&'a AsyncFd<T>) -> io::Result<R>,
     ) -> Result<io::Result<R>, TryIoError> {
-        match f(self.async_fd) {
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                self.clear_ready();
-                Err(TryIoError(()))
-            }
-            result => Ok(result),
-        }
+        let result = f(self.async_fd);
+        self.observed.settle(self.async_fd, result)
     }
 
     /// The `AsyncFd` this guard is for.
@@ -150,23 +173,18 @@ impl<'a, T: AsRawFd> AsyncFdReadyMutGuard<'a, T> {
     pub(super) fn new(async_fd: &'a mut AsyncFd<T>, event: ReadyEvent) -> Self {
         AsyncFdReadyMutGuard {
             async_fd,
-            event: Some(event),
+            observed: Observed(Some(event)),
         }
     }
 
     /// As [`AsyncFdReadyGuard::clear_ready`].
     pub fn clear_ready(&mut self) {
-        if let Some(event) = self.event.take() {
-            self.async_fd.clear(event);
-        }
+        self.observed.clear(self.async_fd);
     }
 
     /// As [`AsyncFdReadyGuard::clear_ready_matching`].
     pub fn clear_ready_matching(&mut self, ready: Ready) {
-        if let Some(event) = self.event {
-            self.async_fd.clear(ReadyEvent { ready, ..event });
-        }
-        self.event = without(self.event, ready);
+        self.observed.clear_matching(self.async_fd, ready);
     }
 
     /// As [`AsyncFdReadyGuard::retain_ready`].
@@ -174,7 +192,7 @@ impl<'a, T: AsRawFd> AsyncFdReadyMutGuard<'a, T> {
 
     /// As [`AsyncFdReadyGuard::ready`].
     pub fn ready(&self) -> Ready {
-        self.event.map_or(Ready::EMPTY, |e| e.ready)
+        self.observed.ready()
     }
 
     /// As [`AsyncFdReadyGuard::try_io`], with `f` given the `AsyncFd` mutably.
@@ -182,13 +200,8 @@ impl<'a, T: AsRawFd> AsyncFdReadyMutGuard<'a, T> {
         &mut self,
         f: impl FnOnce(&mut AsyncFd<T>) -> io::Result<R>,
     ) -> Result<io::Result<R>, TryIoError> {
-        match f(self.async_fd) {
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                self.clear_ready();
-                Err(TryIoError(()))
-            }
-            result => Ok(result),
-        }
+        let result = f(self.async_fd);
+        self.observed.settle(self.async_fd, result)
     }
 
     /// The `AsyncFd` this guard is for.
