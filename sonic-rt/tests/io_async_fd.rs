@@ -46,6 +46,8 @@ each_mode!(
     the_guard_loop_allocates_nothing_once_warm,
     #[cfg(target_os = "linux")]
     error_readiness_of_a_refused_udp_send,
+    #[cfg(target_os = "linux")]
+    priority_readiness_of_out_of_band_data,
 );
 
 fn nonblocking_pair() -> (UnixStream, UnixStream) {
@@ -737,5 +739,34 @@ fn the_guard_loop_allocates_nothing_once_warm(rt: &Runtime) {
             let drained = a.try_io(Interest::READABLE, |mut s| s.read(&mut buf));
             assert_eq!(drained.unwrap_err().kind(), io::ErrorKind::WouldBlock);
         });
+    });
+}
+
+/// `PRIORITY` readiness (`EPOLLPRI`): TCP urgent data on loopback satisfies
+/// `ready(Interest::PRIORITY)`, which waits until it comes.
+#[cfg(target_os = "linux")]
+fn priority_readiness_of_out_of_band_data(rt: &Runtime) {
+    use std::net::{TcpListener, TcpStream};
+    rt.block_on(async {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let client = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+        let (server, _) = listener.accept().unwrap();
+        client.set_nonblocking(true).unwrap();
+        // SAFETY: the stream owns its fd.
+        let client =
+            unsafe { AsyncFd::register_with_interest(client, Interest::PRIORITY) }.unwrap();
+        settle().await;
+        assert!(
+            now(client.ready(Interest::PRIORITY)).is_none(),
+            "no urgent data yet"
+        );
+        // SAFETY: send(2) on an open socket, with a buffer that outlives the call.
+        let sent =
+            unsafe { libc::send(server.as_raw_fd(), b"!".as_ptr().cast(), 1, libc::MSG_OOB) };
+        assert_eq!(sent, 1, "{}", io::Error::last_os_error());
+        let guard = within("priority readiness", client.ready(Interest::PRIORITY))
+            .await
+            .unwrap();
+        assert!(guard.ready().is_priority(), "{:?}", guard.ready());
     });
 }
