@@ -1,7 +1,7 @@
 //! tokio's `io`: tokio's own traits and utilities (`AsyncRead`, `AsyncWriteExt`, `BufReader`,
 //! `copy`, `copy_bidirectional`, `duplex`, `split`...: the `tokio` crate built with `io-util`
-//! only, no runtime), plus sonic-rt's [`stdin`], [`stdout`], [`stderr`] and readiness types
-//! [`Interest`], [`Ready`].
+//! only, no runtime), plus sonic-rt's [`stdin`], [`stdout`], [`stderr`], readiness types
+//! [`Interest`], [`Ready`] and [`unix::AsyncFd`].
 //!
 //! [`empty`], [`repeat`] and [`sink`] are this crate's: they are always ready, so tokio's
 //! versions stop a loop over them only through tokio's cooperative budget, which no sonic task
@@ -10,6 +10,12 @@
 
 pub use sonic_rt::io::{stderr, stdin, stdout, Interest, Ready, Stderr, Stdin, Stdout};
 pub use tokio::io::*;
+
+/// tokio's `io::unix`: [`AsyncFd`](unix::AsyncFd) and its ready guards, sonic-rt's
+/// [`sonic_rt::io::unix`] (tokio's semantics; the `AsyncFd` is `!Send`).
+pub mod unix {
+    pub use sonic_rt::io::unix::*;
+}
 
 use sonic_rt::task::poll_proceed;
 use std::fmt;

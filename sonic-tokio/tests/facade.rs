@@ -136,3 +136,51 @@ fn send_bounds_match_the_documentation() {
     sync::<tokio::sync::OnceCell<u8>>();
     sync::<tokio::sync::SetOnce<u8>>();
 }
+
+#[tokio::test]
+async fn io_unix_async_fd_resolves_and_drives_a_pair_through_guards() {
+    use std::io::{Read, Write};
+    use tokio::io::unix::{AsyncFd, AsyncFdReadyGuard, AsyncFdReadyMutGuard};
+    use tokio::io::unix::{AsyncFdRegisterError, TryIoError};
+
+    let (a, b) = std::os::unix::net::UnixStream::pair().unwrap();
+    a.set_nonblocking(true).unwrap();
+    b.set_nonblocking(true).unwrap();
+    // SAFETY: the streams own their fds and keep them open until dropped.
+    let (a, mut b) = unsafe { (AsyncFd::register(a).unwrap(), AsyncFd::register(b).unwrap()) };
+    let mut guard: AsyncFdReadyGuard<'_, _> = a.writable().await.unwrap();
+    let sent = guard
+        .try_io(|fd| fd.get_ref().write(b"hi"))
+        .unwrap()
+        .unwrap();
+    assert_eq!(sent, 2);
+    let mut guard: AsyncFdReadyMutGuard<'_, _> = b.readable_mut().await.unwrap();
+    let mut buf = [0u8; 4];
+    let n = guard
+        .try_io(|fd| fd.get_mut().read(&mut buf))
+        .unwrap()
+        .unwrap();
+    assert_eq!(&buf[..n], b"hi");
+    let again: Result<_, TryIoError> = guard.try_io(|fd| fd.get_mut().read(&mut buf));
+    assert!(again.is_err(), "WouldBlock clears the readiness");
+    // SAFETY: registration refuses -1 before it uses it.
+    let err: AsyncFdRegisterError<i32> = unsafe { AsyncFd::register(-1) }.unwrap_err();
+    assert_eq!(err.into_parts().0, -1);
+}
+
+/// The names of tokio programs written before tokio 1.54 deprecated them still resolve (and
+/// are deprecated here too).
+#[tokio::test]
+#[allow(deprecated)]
+async fn io_unix_async_fd_deprecated_constructors_resolve() {
+    use tokio::io::unix::{AsyncFd, AsyncFdTryNewError};
+    use tokio::io::Interest;
+
+    let (a, _b) = std::os::unix::net::UnixStream::pair().unwrap();
+    a.set_nonblocking(true).unwrap();
+    let a = AsyncFd::with_interest(a, Interest::WRITABLE).unwrap();
+    a.writable().await.unwrap().clear_ready();
+    let err: AsyncFdTryNewError<i32> = AsyncFd::try_new(-1).unwrap_err();
+    assert_eq!(err.into_parts().0, -1);
+    assert!(AsyncFd::new(-1).is_err());
+}

@@ -18,6 +18,8 @@ fn exe(program: &str) -> &'static str {
             .or(option_env!("CARGO_BIN_EXE_fanout-on-sonic-tokio")),
         "proxy" => option_env!("CARGO_BIN_EXE_proxy-on-tokio")
             .or(option_env!("CARGO_BIN_EXE_proxy-on-sonic-tokio")),
+        "fd_echo" => option_env!("CARGO_BIN_EXE_fd-echo-on-tokio")
+            .or(option_env!("CARGO_BIN_EXE_fd-echo-on-sonic-tokio")),
         _ => None,
     };
     found.expect("the program's binary is a target of this package")
@@ -163,25 +165,30 @@ fn kv_transcript() {
     assert_eq!(server.finish(), "shut down cleanly\n");
 }
 
-#[test]
-fn fanout_output() {
-    let mut child = Command::new(exe("fanout"))
+/// Runs `program` to its end (bounded: a hung program fails the test instead of hanging it)
+/// and returns its standard output.
+fn run_to_end(program: &str) -> String {
+    let mut child = Command::new(exe(program))
         .stdout(Stdio::piped())
         .spawn()
         .unwrap();
-    // A bound on the run: a hung program fails the test instead of hanging it.
     let deadline = std::time::Instant::now() + Duration::from_secs(30);
     while child.try_wait().unwrap().is_none() {
         if std::time::Instant::now() > deadline {
             let _ = child.kill();
-            panic!("fanout did not finish");
+            panic!("{program} did not finish");
         }
         std::thread::sleep(Duration::from_millis(5));
     }
     let out = child.wait_with_output().unwrap();
     assert!(out.status.success());
+    String::from_utf8(out.stdout).unwrap()
+}
+
+#[test]
+fn fanout_output() {
     assert_eq!(
-        String::from_utf8(out.stdout).unwrap(),
+        run_to_end("fanout"),
         "receivers of events: 2\n\
          alpha starts at level 1\n\
          alpha sees level 2\n\
@@ -210,4 +217,20 @@ fn proxy_transcript() {
     let mut report = String::new();
     server.stdout.read_line(&mut report).unwrap();
     assert_eq!(report, "proxied 27 bytes up, 27 down\n");
+}
+
+#[test]
+fn fd_echo_output() {
+    assert_eq!(
+        run_to_end("fd_echo"),
+        "echoed 5 bytes: hello\n\
+         echoed 18 bytes: through an AsyncFd\n\
+         echoed 1000 bytes: 1000 x\n\
+         server echoed 1023 bytes, then saw the read side closed: true\n\
+         read \"ping\"\n\
+         after a dropped guard: ready at once\n\
+         try_io would block: true\n\
+         after try_io cleared it: waits for new data\n\
+         read \"pong\"\n"
+    );
 }

@@ -6,13 +6,14 @@ use super::membership::{invalid, Joined};
 use super::recv::{self, RecvMeta};
 use super::stats::{Counters, PeerStats};
 use super::sys;
+use crate::methods::{impl_fd, spin_reads_method};
 use socket2::{Domain, Protocol, SockRef, Socket, Type};
 use sonic_rt::io::Async;
 use std::cell::{Cell, RefCell};
 use std::future::{poll_fn, Future};
 use std::io;
 use std::net::{Ipv4Addr, SocketAddr, UdpSocket};
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
+use std::os::fd::{AsRawFd, RawFd};
 use std::pin::pin;
 use std::task::{Context, Poll};
 
@@ -344,14 +345,6 @@ impl Peer {
         }
     }
 
-    /// Spin reads for a busy-poll runtime: a receive that would block is retried at every loop
-    /// turn instead of waiting for the readiness event (see
-    /// [`Async::set_spin_reads`](sonic_rt::io::Async::set_spin_reads)). For the one hot feed
-    /// of a thread pinned to an isolated core; no effect without busy-poll.
-    pub fn set_spin_reads(&self, on: bool) {
-        self.io.set_spin_reads(on);
-    }
-
     // ---- I/O ----------------------------------------------------------------------------------
 
     /// Receives one datagram into `buf`, returning its length and sender. A datagram longer
@@ -571,17 +564,8 @@ impl Peer {
     }
 }
 
-impl AsRawFd for Peer {
-    fn as_raw_fd(&self) -> RawFd {
-        self.io.as_raw_fd()
-    }
-}
-
-impl AsFd for Peer {
-    fn as_fd(&self) -> BorrowedFd<'_> {
-        self.io.as_fd()
-    }
-}
+spin_reads_method!(Peer);
+impl_fd!(Peer);
 
 /// Awaits `fut` and says whether it returned `Pending` on the way (the receive waited).
 #[inline]

@@ -94,7 +94,7 @@ impl<T: AsFd> Async<T> {
             io::Error::other("sonic_rt::io::Async::new must be called inside a sonic runtime")
         })?;
         set_nonblocking(io.as_fd().as_raw_fd())?;
-        Async::register(io, core)
+        Async::register(io, core).map_err(|(_, e)| e)
     }
 
     /// Like [`Async::new`] for an fd that is already non-blocking (from `accept4` with
@@ -106,11 +106,26 @@ impl<T: AsFd> Async<T> {
                 "sonic_rt::io::Async::from_nonblocking must be called inside a sonic runtime",
             )
         })?;
-        Async::register(io, core)
+        Async::register(io, core).map_err(|(_, e)| e)
     }
 
-    fn register(io: T, core: Rc<Core>) -> io::Result<Async<T>> {
-        let source = core.reactor.borrow_mut().register(io.as_fd().as_raw_fd())?;
+    /// [`Async::from_nonblocking`] that gives `io` back when it fails (for `AsyncFd::try_new`).
+    pub(crate) fn try_from_nonblocking(io: T) -> Result<Async<T>, (T, io::Error)> {
+        match context::current() {
+            Some(core) => Async::register(io, core),
+            None => Err((
+                io,
+                io::Error::other("an AsyncFd must be created inside a sonic runtime"),
+            )),
+        }
+    }
+
+    fn register(io: T, core: Rc<Core>) -> Result<Async<T>, (T, io::Error)> {
+        let registered = core.reactor.borrow_mut().register(io.as_fd().as_raw_fd());
+        let source = match registered {
+            Ok(source) => source,
+            Err(e) => return Err((io, e)),
+        };
         let read_ahead = ReadAhead::new(core.config().read_ahead);
         Ok(Async {
             io: Some(io),
@@ -218,6 +233,21 @@ impl<T: AsFd> Async<T> {
         let io = self.io.take().expect("Async used after into_inner");
         let res = self.deregister(io.as_fd().as_raw_fd());
         res.map(|()| (io, buffered))
+    }
+
+    /// Deregisters the fd and gives back the I/O object whatever the poller says (`AsyncFd`'s
+    /// `into_inner`, which cannot fail, as tokio's). Only for sources that never read ahead.
+    pub(crate) fn into_io(mut self) -> T {
+        debug_assert!(self.read_ahead.is_empty(), "read-ahead bytes would be lost");
+        let io = self.io.take().expect("Async used after into_inner");
+        let _ = self.deregister(io.as_fd().as_raw_fd());
+        io
+    }
+
+    /// The reactor's state for this fd (for `AsyncFd`, which keeps tokio's ready guards over
+    /// it).
+    pub(crate) fn scheduled_io(&self) -> &ScheduledIo {
+        &self.source
     }
 
     fn deregister(&self, fd: RawFd) -> io::Result<()> {

@@ -3,6 +3,8 @@
 mod async_fd;
 mod read_ahead;
 mod ready;
+#[cfg(unix)]
+pub mod unix;
 
 pub use async_fd::Async;
 pub use ready::{Interest, Ready};

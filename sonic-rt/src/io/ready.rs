@@ -214,6 +214,11 @@ impl Ready {
         Ready(bits & Ready::ALL.0)
     }
 
+    /// The reactor's bits of this readiness.
+    pub(crate) const fn bits(self) -> u8 {
+        self.0
+    }
+
     /// Whether nothing is set.
     pub fn is_empty(self) -> bool {
         self == Ready::EMPTY

@@ -12,6 +12,10 @@
 //!   waiter or many, parking allocates nothing.
 //! - An event wakes every waiter of each direction it reports. Those that then find nothing
 //!   (another task took it) see `WouldBlock`, clear the readiness and park again.
+//! - Every event advances the source's tick (tokio's `Tick`). Readiness observed at one tick and
+//!   cleared later (an `AsyncFd` guard may be held across an await) is cleared only if no event
+//!   came in between (`clear_bits_at`): such an event may report data that arrived after the
+//!   observer drained the fd, and edge-triggered registration would not report it again.
 
 use super::poller::Event;
 use super::waiters::{Waiter, WaiterList};
@@ -111,6 +115,8 @@ pub(crate) struct ScheduledIo {
     /// it reports nothing before an event says so, as tokio's does. The first `WouldBlock` in
     /// a direction clears its bit for good.
     assumed: Cell<u8>,
+    /// Counts events (wrapping); see the module's rules.
+    tick: Cell<u32>,
     reader: Waiters,
     writer: Waiters,
 }
@@ -122,6 +128,7 @@ impl ScheduledIo {
             token: Cell::new(0),
             readiness: Cell::new(0),
             assumed: Cell::new(READABLE | WRITABLE),
+            tick: Cell::new(0),
             reader: Waiters::new(),
             writer: Waiters::new(),
         }
@@ -161,6 +168,7 @@ impl ScheduledIo {
         self.token.set(token);
     }
 
+    #[cfg(test)]
     pub(crate) fn is_ready(&self, dir: Direction) -> bool {
         self.readiness.get() & dir.ready_mask() != 0
     }
@@ -187,10 +195,36 @@ impl ScheduledIo {
         self.assumed.set(self.assumed.get() & !clearable);
     }
 
+    /// The tick of the latest event (see the module's rules).
+    pub(crate) fn tick(&self) -> u32 {
+        self.tick.get()
+    }
+
+    /// [`clear_bits`](ScheduledIo::clear_bits), if no event came since `tick`: readiness seen
+    /// then and disproved later must not erase what a newer event reported.
+    pub(crate) fn clear_bits_at(&self, tick: u32, mask: u8) {
+        if self.tick.get() == tick {
+            self.clear_bits(mask);
+        }
+    }
+
     /// The `poll_*` path: ready now, or stores the waker in the direction's one slot (cloning
     /// only when it changed, replacing any other poller's) and returns `Pending`.
     pub(crate) fn poll_ready(&self, dir: Direction, cx: &mut Context<'_>) -> Poll<()> {
-        if self.is_ready(dir) {
+        self.poll_ready_for(dir, dir.ready_mask(), cx)
+    }
+
+    /// [`poll_ready`](ScheduledIo::poll_ready), ready only on the bits of `mask` (or at
+    /// shutdown): `AsyncFd`'s `poll_read_ready` is tokio's, which a pending error alone does
+    /// not satisfy. `mask` must be bits whose events wake `dir`'s waiters.
+    #[inline]
+    pub(crate) fn poll_ready_for(
+        &self,
+        dir: Direction,
+        mask: u8,
+        cx: &mut Context<'_>,
+    ) -> Poll<()> {
+        if self.is_ready_for(mask) {
             return Poll::Ready(());
         }
         let mut slot = self.waiters(dir).slot.borrow_mut();
@@ -227,6 +261,7 @@ impl ScheduledIo {
             bits |= PRIORITY;
         }
         self.readiness.set(self.readiness.get() | bits);
+        self.tick.set(self.tick.get().wrapping_add(1));
         if bits & (Direction::Read.ready_mask() | PRIORITY) != 0 {
             self.reader.take_all(wake);
         }
