@@ -30,6 +30,20 @@ macro_rules! impl_fd {
     };
 }
 
+/// `TryFrom` the `std` socket, as tokio's types have: the type's `from_std`.
+macro_rules! try_from_std {
+    ($ty:ident, $std:ty) => {
+        impl TryFrom<$std> for $ty {
+            type Error = std::io::Error;
+
+            /// [`from_std`](Self::from_std): tokio's conversion.
+            fn try_from(socket: $std) -> std::io::Result<$ty> {
+                $ty::from_std(socket)
+            }
+        }
+    };
+}
+
 /// `Debug` as the `std` socket's.
 macro_rules! impl_debug_as_std {
     ($ty:ty) => {
@@ -514,4 +528,5 @@ pub(crate) use local_addr_methods;
 pub(crate) use readiness_methods;
 pub(crate) use spin_reads_method;
 pub(crate) use stream_methods;
+pub(crate) use try_from_std;
 pub(crate) use ttl_methods;

@@ -373,4 +373,5 @@ ttl_methods!(UdpSocket);
 buffer_size_methods!(UdpSocket);
 busy_poll_methods!(UdpSocket);
 impl_fd!(UdpSocket);
+crate::methods::try_from_std!(UdpSocket, std::net::UdpSocket);
 impl_debug_as_std!(UdpSocket);

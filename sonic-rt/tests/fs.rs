@@ -85,6 +85,9 @@ each_backend!(
     sync_all_and_set_len,
     many_concurrent_reads_all_complete,
     into_std_keeps_the_logical_position,
+    max_buf_size_bounds_each_read_and_write,
+    try_clone_starts_at_the_logical_position_on_the_same_file,
+    a_std_file_or_raw_fd_converts_into_a_file,
     file_dropped_with_a_read_in_flight_is_safe,
     permission_error_is_permission_denied,
     uncached_small_reads_all_complete,
@@ -498,6 +501,88 @@ fn into_std_keeps_the_logical_position(rt: &Runtime, dir: &Path) {
         f.read_exact(&mut b[..3]).await.unwrap();
         let mut std = f.into_std().await;
         assert_eq!(std::io::Seek::stream_position(&mut std).unwrap(), 3);
+    });
+}
+
+fn max_buf_size_bounds_each_read_and_write(rt: &Runtime, dir: &Path) {
+    let path = dir.join("maxbuf");
+    rt.block_on(async {
+        let mut f = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .open(&path)
+            .await
+            .unwrap();
+        f.set_max_buf_size(3);
+        assert_eq!(f.write(b"abcdefgh").await.unwrap(), 3);
+        f.write_all(b"defgh").await.unwrap();
+        f.flush().await.unwrap();
+        f.seek(SeekFrom::Start(0)).await.unwrap();
+        let mut buf = [0u8; 8];
+        assert_eq!(f.read(&mut buf).await.unwrap(), 3);
+        assert_eq!(&buf[..3], b"abc");
+        // 0 acts as 1: still progress, never a false end of file.
+        f.set_max_buf_size(0);
+        assert_eq!(f.read(&mut buf).await.unwrap(), 1);
+        assert_eq!(buf[0], b'd');
+    });
+    assert_eq!(std::fs::read(&path).unwrap(), b"abcdefgh");
+}
+
+fn try_clone_starts_at_the_logical_position_on_the_same_file(rt: &Runtime, dir: &Path) {
+    let path = dir.join("clone");
+    std::fs::write(&path, pattern(100)).unwrap();
+    rt.block_on(async {
+        let mut f = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open(&path)
+            .await
+            .unwrap();
+        let mut b = [0u8; 10];
+        f.read_exact(&mut b).await.unwrap();
+        let mut c = f.try_clone().await.unwrap();
+        assert_ne!(
+            std::os::fd::AsRawFd::as_raw_fd(&c),
+            std::os::fd::AsRawFd::as_raw_fd(&f)
+        );
+        // The clone reads on from where the original's reader is (the original read ahead).
+        c.read_exact(&mut b).await.unwrap();
+        assert_eq!(b[..], pattern(100)[10..20]);
+        // A write in flight counts: the clone starts past it.
+        f.write_all(b"XY").await.unwrap();
+        let mut d = f.try_clone().await.unwrap();
+        let mut rest = Vec::new();
+        d.read_to_end(&mut rest).await.unwrap();
+        assert_eq!(rest[..], pattern(100)[12..]);
+        // Both write the same file.
+        c.write_all(b"Z").await.unwrap();
+        c.flush().await.unwrap();
+        f.flush().await.unwrap();
+    });
+    let mut want = pattern(100);
+    want[10..12].copy_from_slice(b"XY");
+    want[20] = b'Z';
+    assert_eq!(std::fs::read(&path).unwrap(), want);
+}
+
+fn a_std_file_or_raw_fd_converts_into_a_file(rt: &Runtime, dir: &Path) {
+    use std::os::fd::{FromRawFd, IntoRawFd};
+    let path = dir.join("from");
+    std::fs::write(&path, b"converted").unwrap();
+    rt.block_on(async {
+        let mut s = String::new();
+        let mut f: File = std::fs::File::open(&path).unwrap().into();
+        f.read_to_string(&mut s).await.unwrap();
+        assert_eq!(s, "converted");
+        let fd = std::fs::File::open(&path).unwrap().into_raw_fd();
+        // SAFETY: `fd` was just opened and nothing else owns it.
+        let mut g = unsafe { File::from_raw_fd(fd) };
+        s.clear();
+        g.read_to_string(&mut s).await.unwrap();
+        assert_eq!(s, "converted");
     });
 }
 

@@ -40,6 +40,15 @@ macro_rules! stream_wrapper {
             inner: $inner,
         }
 
+        impl TryFrom<$std> for $name {
+            type Error = io::Error;
+
+            /// tokio's conversion: [`from_std`]($name::from_std).
+            fn try_from(stream: $std) -> io::Result<$name> {
+                $name::from_std(stream)
+            }
+        }
+
         impl $name {
             /// Registers a connected `std` stream with the current runtime (made
             /// non-blocking here).
@@ -237,6 +246,15 @@ impl From<sonic_net::TcpListener> for TcpListener {
     }
 }
 
+impl TryFrom<std::net::TcpListener> for TcpListener {
+    type Error = io::Error;
+
+    /// tokio's conversion: [`from_std`](TcpListener::from_std).
+    fn try_from(listener: std::net::TcpListener) -> io::Result<TcpListener> {
+        TcpListener::from_std(listener)
+    }
+}
+
 impl Deref for TcpListener {
     type Target = sonic_net::TcpListener;
     fn deref(&self) -> &sonic_net::TcpListener {
@@ -349,6 +367,15 @@ impl UnixListener {
     /// Deregisters the listener and gives the `std` one back.
     pub fn into_std(self) -> io::Result<std::os::unix::net::UnixListener> {
         self.inner.into_std()
+    }
+}
+
+impl TryFrom<std::os::unix::net::UnixListener> for UnixListener {
+    type Error = io::Error;
+
+    /// tokio's conversion: [`from_std`](UnixListener::from_std).
+    fn try_from(listener: std::os::unix::net::UnixListener) -> io::Result<UnixListener> {
+        UnixListener::from_std(listener)
     }
 }
 

@@ -184,3 +184,47 @@ async fn io_unix_async_fd_deprecated_constructors_resolve() {
     assert_eq!(err.into_parts().0, -1);
     assert!(AsyncFd::new(-1).is_err());
 }
+
+/// tokio's `TryFrom<std socket>` conversions, for every socket type.
+#[tokio::test]
+async fn std_sockets_convert_with_try_from() {
+    use std::os::unix::net as unix;
+    let std_listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = std_listener.local_addr().unwrap();
+    let listener = TcpListener::try_from(std_listener).unwrap();
+    let client = TcpStream::try_from(std::net::TcpStream::connect(addr).unwrap()).unwrap();
+    let (mut server, _) = listener.accept().await.unwrap();
+    (&*client).write_all(b"tcp").await.unwrap();
+    let mut buf = [0u8; 3];
+    server.read_exact(&mut buf).await.unwrap();
+    assert_eq!(&buf, b"tcp");
+
+    let (a, b) = unix::UnixStream::pair().unwrap();
+    let (mut a, mut b) = (
+        tokio::net::UnixStream::try_from(a).unwrap(),
+        tokio::net::UnixStream::try_from(b).unwrap(),
+    );
+    a.write_all(b"uds").await.unwrap();
+    b.read_exact(&mut buf).await.unwrap();
+    assert_eq!(&buf, b"uds");
+
+    let dir = std::env::temp_dir().join(format!("sonic-tryfrom-{}", std::process::id()));
+    let _ = std::fs::remove_file(&dir);
+    let ul = tokio::net::UnixListener::try_from(unix::UnixListener::bind(&dir).unwrap()).unwrap();
+    let _c = tokio::net::UnixStream::connect(&dir).await.unwrap();
+    ul.accept().await.unwrap();
+    std::fs::remove_file(&dir).unwrap();
+
+    let u =
+        tokio::net::UdpSocket::try_from(std::net::UdpSocket::bind("127.0.0.1:0").unwrap()).unwrap();
+    u.send_to(b"udp", u.local_addr().unwrap()).await.unwrap();
+    assert_eq!(u.recv(&mut buf).await.unwrap(), 3);
+    let (x, y) = unix::UnixDatagram::pair().unwrap();
+    let (x, y) = (
+        tokio::net::UnixDatagram::try_from(x).unwrap(),
+        tokio::net::UnixDatagram::try_from(y).unwrap(),
+    );
+    x.send(b"dgm").await.unwrap();
+    assert_eq!(y.recv(&mut buf).await.unwrap(), 3);
+    assert_eq!(&buf, b"dgm");
+}

@@ -310,6 +310,7 @@ impl futures_core::Stream for Incoming<'_> {
 local_addr_methods!(TcpListener, SocketAddr);
 ttl_methods!(TcpListener);
 impl_fd!(TcpListener);
+crate::methods::try_from_std!(TcpListener, std::net::TcpListener);
 
 impl fmt::Debug for TcpListener {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -208,6 +208,7 @@ ttl_methods!(TcpStream);
 buffer_size_methods!(TcpStream);
 busy_poll_methods!(TcpStream);
 impl_fd!(TcpStream);
+crate::methods::try_from_std!(TcpStream, std::net::TcpStream);
 impl_debug_as_std!(TcpStream);
 
 impl_async_read!([] TcpStream, |s| &s.io);

@@ -151,4 +151,5 @@ datagram_methods!(UnixDatagram, SocketAddr);
 readiness_methods!(UnixDatagram, poll_recv_ready, poll_send_ready);
 local_addr_methods!(UnixDatagram, SocketAddr);
 impl_fd!(UnixDatagram);
+crate::methods::try_from_std!(UnixDatagram, std::os::unix::net::UnixDatagram);
 impl_debug_as_std!(UnixDatagram);

@@ -159,6 +159,7 @@ impl futures_core::Stream for Incoming<'_> {
 
 local_addr_methods!(UnixListener, SocketAddr);
 impl_fd!(UnixListener);
+crate::methods::try_from_std!(UnixListener, std::os::unix::net::UnixListener);
 
 impl fmt::Debug for UnixListener {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

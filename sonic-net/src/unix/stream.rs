@@ -93,4 +93,5 @@ stream_methods!(UnixStream, net::UnixStream, SocketAddr);
 spin_reads_method!(UnixStream);
 local_addr_methods!(UnixStream, SocketAddr);
 impl_fd!(UnixStream);
+crate::methods::try_from_std!(UnixStream, std::os::unix::net::UnixStream);
 impl_debug_as_std!(UnixStream);

@@ -22,7 +22,7 @@ use std::fmt;
 use std::fs::{File as StdFile, Metadata};
 use std::future::{poll_fn, Future};
 use std::io::{self, SeekFrom};
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, RawFd};
 use std::path::Path;
 use std::pin::Pin;
 use std::sync::Arc;
@@ -71,6 +71,8 @@ pub struct File {
     offset: Option<u64>,
     /// The error of a background write, for the next write/flush to report.
     write_err: Option<io::Error>,
+    /// The most bytes one read or write moves (`set_max_buf_size`).
+    max_buf: usize,
 }
 
 impl File {
@@ -136,7 +138,45 @@ impl File {
             cursor: 0,
             offset,
             write_err: None,
+            max_buf: MAX_BUF,
         }
+    }
+
+    /// Sets the most bytes one read or write moves through the file's buffer (2 MiB by
+    /// default, as tokio's): tokio's `set_max_buf_size`. A larger size means fewer operations
+    /// for large transfers and a larger buffer held by the file. 0 acts as 1 (a zero-byte
+    /// operation would read as the end of the file).
+    ///
+    /// # Examples
+    /// ```
+    /// use futures_util::AsyncWriteExt;
+    /// sonic_rt::block_on(async {
+    ///     let path = std::env::temp_dir().join(format!("sonic-maxbuf-doc-{}", std::process::id()));
+    ///     let mut f = sonic_rt::fs::File::create(&path).await?;
+    ///     f.set_max_buf_size(4);
+    ///     assert_eq!(f.write(b"hello").await?, 4, "one write moves at most 4 bytes");
+    ///     f.flush().await?;
+    ///     sonic_rt::fs::remove_file(&path).await
+    /// })
+    /// .unwrap();
+    /// ```
+    pub fn set_max_buf_size(&mut self, max_buf_size: usize) {
+        self.max_buf = max_buf_size.max(1);
+    }
+
+    /// A second `File` on the same open file (a duplicated descriptor): tokio's `try_clone`.
+    /// The clone starts at this file's position as its reader sees it (after a write still in
+    /// flight, past it). From then on each `File` keeps its own position, because sonic reads
+    /// and writes at explicit offsets; tokio's clones share the kernel's. Files opened for
+    /// appending, and unseekable ones, use the kernel's position and so share it, as in tokio.
+    pub async fn try_clone(&self) -> io::Result<File> {
+        let std = self.std.try_clone()?;
+        let mut clone = File::with_io(std, Io::current());
+        clone.offset = self.offset.map(|o| match self.state {
+            State::Busy(Kind::Write(n), _) => o + n,
+            _ => o - (self.buf.len() - self.cursor) as u64,
+        });
+        Ok(clone)
     }
 
     /// Waits for the operation in flight, then gives the `std::fs::File` back.
@@ -341,7 +381,7 @@ impl futures_io::AsyncRead for File {
                     buf.clear();
                     let op = this
                         .io
-                        .read(&this.std, buf, dst.len().min(MAX_BUF), this.offset);
+                        .read(&this.std, buf, dst.len().min(this.max_buf), this.offset);
                     this.state = State::Busy(Kind::Read, op);
                 }
                 State::Busy(kind, op) => {
@@ -369,7 +409,7 @@ impl futures_io::AsyncWrite for File {
             return Poll::Ready(Ok(0));
         }
         this.rewind_unread()?;
-        let n = src.len().min(MAX_BUF);
+        let n = src.len().min(this.max_buf);
         let mut buf = std::mem::take(&mut this.buf);
         buf.clear();
         buf.extend_from_slice(&src[..n]);
@@ -454,6 +494,25 @@ impl tokio::io::AsyncSeek for File {
         let this = self.get_mut();
         ready!(this.poll_idle(cx))?;
         Poll::Ready(this.position())
+    }
+}
+
+impl From<StdFile> for File {
+    /// [`File::from_std`].
+    fn from(std: StdFile) -> File {
+        File::from_std(std)
+    }
+}
+
+impl FromRawFd for File {
+    /// Takes ownership of `fd` as [`File::from_std`] would of a `std::fs::File` made from it.
+    ///
+    /// # Safety
+    /// `fd` must be an open file descriptor that nothing else owns (closes or wraps).
+    unsafe fn from_raw_fd(fd: RawFd) -> File {
+        // SAFETY: the caller hands over an open fd it owned alone (this fn's contract), which
+        // is what `std::fs::File::from_raw_fd` requires.
+        File::from_std(unsafe { StdFile::from_raw_fd(fd) })
     }
 }
 
