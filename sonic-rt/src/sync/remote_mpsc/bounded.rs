@@ -75,9 +75,9 @@ impl<T> Sender<T> {
     /// Works in any async context (a sonic task, another runtime's task); from a plain thread use
     /// [`blocking_send`](Sender::blocking_send).
     pub async fn send(&self, value: T) -> Result<(), SendError<T>> {
-        match self.chan.acquire().await {
+        match self.chan.acquire(1).await {
             Ok(()) => {
-                self.chan.send_permitted(value);
+                self.chan.send_with_permit(value);
                 Ok(())
             }
             Err(_) => Err(SendError(value)),
@@ -101,9 +101,9 @@ impl<T> Sender<T> {
         value: T,
         timeout: Duration,
     ) -> Result<(), SendTimeoutError<T>> {
-        match crate::time::timeout(timeout, self.chan.acquire()).await {
+        match crate::time::timeout(timeout, self.chan.acquire(1)).await {
             Ok(Ok(())) => {
-                self.chan.send_permitted(value);
+                self.chan.send_with_permit(value);
                 Ok(())
             }
             Ok(Err(_)) => Err(SendTimeoutError::Closed(value)),
@@ -117,9 +117,9 @@ impl<T> Sender<T> {
     /// room: they come first), and with [`TrySendError::Closed`] if the receiver is dropped or
     /// closed.
     pub fn try_send(&self, value: T) -> Result<(), TrySendError<T>> {
-        match self.chan.try_acquire() {
+        match self.chan.try_acquire(1) {
             Ok(()) => {
-                self.chan.send_permitted(value);
+                self.chan.send_with_permit(value);
                 Ok(())
             }
             Err(TryAcquireError::Full) => Err(TrySendError::Full(value)),
@@ -131,8 +131,55 @@ impl<T> Sender<T> {
     /// and without failing. Fails like [`send`](Sender::send); dropping the [`Permit`] unused
     /// gives the slot back.
     pub async fn reserve(&self) -> Result<Permit<'_, T>, SendError<()>> {
-        match self.chan.acquire().await {
+        match self.chan.acquire(1).await {
             Ok(()) => Ok(Permit { chan: &self.chan }),
+            Err(_) => Err(SendError(())),
+        }
+    }
+
+    /// Waits for `n` free slots and reserves them all, so that `n` values can later be sent
+    /// without waiting and without failing; the [`PermitIterator`] yields one [`Permit`] per
+    /// slot, and dropping it gives back the slots it has not yielded.
+    ///
+    /// The slots are taken in the same first-come, first-served order as [`send`](Sender::send)
+    /// and [`reserve`](Sender::reserve), whatever thread each sender is on: while this call waits
+    /// for the rest of its slots, it keeps those it was handed and senders that came later wait
+    /// behind it. `n = 0` succeeds at once unless the receiver is closed.
+    ///
+    /// Fails like [`reserve`](Sender::reserve), and at once if `n` exceeds the capacity of the
+    /// channel (it could never succeed). Cancellation safe: dropped while it waits, it gives up
+    /// its place in the queue and gives back the slots handed to it so far.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use sonic_rt::sync::remote_mpsc;
+    ///
+    /// sonic_rt::block_on(async {
+    ///     let (tx, mut rx) = remote_mpsc::channel(4);
+    ///     let permits = tx.reserve_many(3).await.unwrap();
+    ///     assert_eq!(tx.capacity(), 1);
+    ///     // The permits may be used on another thread (sending through them never waits).
+    ///     std::thread::scope(|scope| {
+    ///         scope.spawn(move || {
+    ///             for (n, permit) in permits.enumerate() {
+    ///                 permit.send(n);
+    ///             }
+    ///         });
+    ///     });
+    ///     assert_eq!(rx.recv().await, Some(0));
+    ///     assert!(tx.reserve_many(5).await.is_err()); // more than the capacity
+    /// });
+    /// ```
+    pub async fn reserve_many(&self, n: usize) -> Result<PermitIterator<'_, T>, SendError<()>> {
+        if n > self.max_capacity() {
+            return Err(SendError(()));
+        }
+        match self.chan.acquire(n).await {
+            Ok(()) => Ok(PermitIterator {
+                chan: &self.chan,
+                n,
+            }),
             Err(_) => Err(SendError(())),
         }
     }
@@ -140,7 +187,7 @@ impl<T> Sender<T> {
     /// Like [`reserve`](Sender::reserve), but the permit owns the sender, so it can be stored or
     /// moved to another thread. [`OwnedPermit::send`] gives the sender back.
     pub async fn reserve_owned(self) -> Result<OwnedPermit<T>, SendError<()>> {
-        match self.chan.acquire().await {
+        match self.chan.acquire(1).await {
             Ok(()) => Ok(OwnedPermit { sender: Some(self) }),
             Err(_) => Err(SendError(())),
         }
@@ -148,8 +195,44 @@ impl<T> Sender<T> {
 
     /// Reserves a slot if one is free now. Fails like [`try_send`](Sender::try_send).
     pub fn try_reserve(&self) -> Result<Permit<'_, T>, TrySendError<()>> {
-        match self.chan.try_acquire() {
+        match self.chan.try_acquire(1) {
             Ok(()) => Ok(Permit { chan: &self.chan }),
+            Err(TryAcquireError::Full) => Err(TrySendError::Full(())),
+            Err(TryAcquireError::Closed) => Err(TrySendError::Closed(())),
+        }
+    }
+
+    /// Reserves `n` slots if that many are free now, without waiting; see
+    /// [`reserve_many`](Sender::reserve_many).
+    ///
+    /// Fails with [`TrySendError::Full`] if fewer than `n` slots are free or other senders wait
+    /// for room (always, if `n` exceeds the capacity, even on a closed channel), and with
+    /// [`TrySendError::Closed`] if the receiver is dropped or closed. `n = 0` succeeds unless
+    /// the receiver is closed.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use sonic_rt::sync::remote_mpsc;
+    ///
+    /// let (tx, mut rx) = remote_mpsc::channel(2);
+    /// let mut permits = tx.try_reserve_many(2).unwrap();
+    /// assert!(tx.try_reserve_many(1).unwrap_err().is_full());
+    /// permits.next().unwrap().send('a');
+    /// drop(permits); // the unused slot goes back
+    /// assert_eq!(tx.capacity(), 1);
+    /// assert_eq!(rx.try_recv(), Ok('a'));
+    /// ```
+    pub fn try_reserve_many(&self, n: usize) -> Result<PermitIterator<'_, T>, TrySendError<()>> {
+        if n > self.max_capacity() {
+            // Never satisfiable; reported as `Full` (before any close), as tokio does.
+            return Err(TrySendError::Full(()));
+        }
+        match self.chan.try_acquire(n) {
+            Ok(()) => Ok(PermitIterator {
+                chan: &self.chan,
+                n,
+            }),
             Err(TryAcquireError::Full) => Err(TrySendError::Full(())),
             Err(TryAcquireError::Closed) => Err(TrySendError::Closed(())),
         }
@@ -158,7 +241,7 @@ impl<T> Sender<T> {
     /// Like [`try_reserve`](Sender::try_reserve), but the permit owns the sender; on failure the
     /// sender comes back inside the error.
     pub fn try_reserve_owned(self) -> Result<OwnedPermit<T>, TrySendError<Sender<T>>> {
-        match self.chan.try_acquire() {
+        match self.chan.try_acquire(1) {
             Ok(()) => Ok(OwnedPermit { sender: Some(self) }),
             Err(TryAcquireError::Full) => Err(TrySendError::Full(self)),
             Err(TryAcquireError::Closed) => Err(TrySendError::Closed(self)),
@@ -286,7 +369,7 @@ impl<T> Permit<'_, T> {
     /// Sends `value` in the reserved slot. Never fails (after the receiver is dropped, the value
     /// is dropped with the channel).
     pub fn send(self, value: T) {
-        self.chan.send_permitted(value);
+        self.chan.send_with_permit(value);
         std::mem::forget(self);
     }
 }
@@ -303,6 +386,45 @@ impl<T> fmt::Debug for Permit<'_, T> {
     }
 }
 
+/// Reserved slots from [`Sender::reserve_many`] or [`Sender::try_reserve_many`]: an iterator
+/// that yields one [`Permit`] per slot. Dropping it gives back the slots it has not yielded.
+pub struct PermitIterator<'a, T> {
+    chan: &'a Chan<T>,
+    /// Slots not yielded yet.
+    n: usize,
+}
+
+impl<'a, T> Iterator for PermitIterator<'a, T> {
+    type Item = Permit<'a, T>;
+
+    fn next(&mut self) -> Option<Permit<'a, T>> {
+        self.n = self.n.checked_sub(1)?;
+        Some(Permit { chan: self.chan })
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        (self.n, Some(self.n))
+    }
+}
+
+impl<T> ExactSizeIterator for PermitIterator<'_, T> {}
+
+impl<T> std::iter::FusedIterator for PermitIterator<'_, T> {}
+
+impl<T> Drop for PermitIterator<'_, T> {
+    fn drop(&mut self) {
+        self.chan.release(self.n);
+    }
+}
+
+impl<T> fmt::Debug for PermitIterator<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PermitIterator")
+            .field("n", &self.n)
+            .finish_non_exhaustive()
+    }
+}
+
 /// A reserved slot that owns its [`Sender`] (from [`Sender::reserve_owned`]).
 pub struct OwnedPermit<T> {
     sender: Option<Sender<T>>,
@@ -312,7 +434,7 @@ impl<T> OwnedPermit<T> {
     /// Sends `value` in the reserved slot and gives the sender back.
     pub fn send(mut self, value: T) -> Sender<T> {
         let sender = self.sender.take().expect("an OwnedPermit holds its sender");
-        sender.chan.send_permitted(value);
+        sender.chan.send_with_permit(value);
         sender
     }
 
