@@ -33,7 +33,9 @@ use std::future::Future;
 use std::pin::Pin;
 use std::task::{ready, Context, Poll, Waker};
 
-use super::primitives::{lock, requeued_self, spin_wait, AtomicUsize, Mutex, Ordering, Padded};
+use super::primitives::{
+    lock, requeued_self, spin_wait, Arc, AtomicUsize, Mutex, Ordering, Padded,
+};
 use super::queue::Queue;
 use super::rx_wake::{Registered, RxWake};
 use super::waiters::{Done, Key, Outcome, WaitQueue, WakeBatch};
@@ -78,8 +80,14 @@ pub(super) struct Chan<T> {
 }
 
 impl<T> Chan<T> {
-    /// A channel with one sender; `bound` is the capacity of a bounded channel (at least 1).
-    pub(super) fn new(bound: Option<usize>) -> Chan<T> {
+    /// A channel with one sender, and its one receiver; `bound` is the capacity of a bounded
+    /// channel (at least 1).
+    pub(super) fn with_receiver(bound: Option<usize>) -> (Arc<Chan<T>>, RxChan<T>) {
+        let chan = Arc::new(Chan::new(bound));
+        (Arc::clone(&chan), RxChan(chan))
+    }
+
+    fn new(bound: Option<usize>) -> Chan<T> {
         let bound = bound.unwrap_or(0);
         Chan {
             queue: Queue::new(),
@@ -345,7 +353,7 @@ impl<T> Chan<T> {
 
     /// # Safety
     /// The caller is the channel's one receiver, with exclusive access to it.
-    pub(super) unsafe fn poll_recv(&self, cx: &mut Context<'_>) -> Poll<Option<T>> {
+    unsafe fn poll_recv(&self, cx: &mut Context<'_>) -> Poll<Option<T>> {
         // SAFETY: caller's contract.
         let rx = unsafe { self.rx() };
         loop {
@@ -368,7 +376,7 @@ impl<T> Chan<T> {
 
     /// # Safety
     /// As [`Chan::poll_recv`].
-    pub(super) unsafe fn poll_recv_many(
+    unsafe fn poll_recv_many(
         &self,
         cx: &mut Context<'_>,
         buffer: &mut Vec<T>,
@@ -404,7 +412,7 @@ impl<T> Chan<T> {
 
     /// # Safety
     /// As [`Chan::poll_recv`].
-    pub(super) unsafe fn try_recv(&self) -> Result<T, TryRecvError> {
+    unsafe fn try_recv(&self) -> Result<T, TryRecvError> {
         // SAFETY: caller's contract.
         let rx = unsafe { self.rx() };
         let mut round = 0;
@@ -429,7 +437,7 @@ impl<T> Chan<T> {
     ///
     /// # Safety
     /// The caller is the channel's receiver (shared access is enough).
-    pub(super) unsafe fn len(&self) -> usize {
+    unsafe fn len(&self) -> usize {
         // SAFETY: caller's contract.
         unsafe { self.rx() }.len()
     }
@@ -477,11 +485,12 @@ impl<T> Chan<T> {
     }
 
     /// The receiver is dropped: closes the channel, forgets its waker and drops what is
-    /// buffered (values of permits sent later are dropped with the channel).
+    /// buffered (values of permits sent later are dropped with the channel). Calling it again,
+    /// or receiving after it, does no harm (the channel is closed and empty).
     ///
     /// # Safety
-    /// As [`Chan::poll_recv`]; the receiver is not used again.
-    pub(super) unsafe fn drop_rx(&self) {
+    /// As [`Chan::poll_recv`].
+    unsafe fn drop_rx(&self) {
         self.close();
         // SAFETY: caller's contract.
         let rx = unsafe { self.rx() };
@@ -492,6 +501,60 @@ impl<T> Chan<T> {
             self.release_slots(1);
             drop(value);
         }
+    }
+}
+
+/// The receiver's hold on its channel: the receiver-only operations of [`Chan`] as safe methods.
+/// There is one per channel (only [`Chan::with_receiver`] makes one: the field is private to
+/// this module), and what pops takes `&mut self`, so each operation's `# Safety` (the one
+/// receiver, exclusively) holds by construction.
+pub(super) struct RxChan<T>(Arc<Chan<T>>);
+
+impl<T> RxChan<T> {
+    pub(super) fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Option<T>> {
+        // SAFETY: the one receiver (type doc), exclusively (`&mut self`).
+        unsafe { self.0.poll_recv(cx) }
+    }
+
+    pub(super) fn poll_recv_many(
+        &mut self,
+        cx: &mut Context<'_>,
+        buffer: &mut Vec<T>,
+        limit: usize,
+    ) -> Poll<usize> {
+        // SAFETY: as above.
+        unsafe { self.0.poll_recv_many(cx, buffer, limit) }
+    }
+
+    pub(super) fn try_recv(&mut self) -> Result<T, TryRecvError> {
+        // SAFETY: as above.
+        unsafe { self.0.try_recv() }
+    }
+
+    pub(super) fn len(&self) -> usize {
+        // SAFETY: the one receiver, shared: `len` only reads the consumer's position, and
+        // nothing pops meanwhile (that takes `&mut self`).
+        unsafe { self.0.len() }
+    }
+
+    /// Closes the channel and drops what is buffered (the receiver's `Drop`).
+    pub(super) fn drop_rx(&mut self) {
+        // SAFETY: the one receiver (type doc), exclusively (`&mut self`).
+        unsafe { self.0.drop_rx() }
+    }
+}
+
+impl<T> std::ops::Deref for RxChan<T> {
+    type Target = Chan<T>;
+
+    fn deref(&self) -> &Chan<T> {
+        &self.0
+    }
+}
+
+impl<T> fmt::Debug for RxChan<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&*self.0, f)
     }
 }
 
