@@ -1,6 +1,6 @@
 //! `sync::remote_mpsc` with real `std::thread` producers (and consumers), on both loop modes:
 //! a thread feeding a task, several threads, a task of another runtime, a receiver moved to a
-//! thread, closing across threads, and the cooperative budget.
+//! thread, closing across threads, the cooperative budget, and `reserve_many` across threads.
 
 mod common;
 
@@ -9,7 +9,10 @@ use sonic_rt::task::yield_now;
 use sonic_rt::{spawn, Runtime};
 use sonic_test_support::each_mode;
 use std::cell::Cell;
+use std::future::{poll_fn, Future};
+use std::pin::pin;
 use std::rc::Rc;
+use std::task::Poll;
 use std::thread;
 use std::time::Duration;
 
@@ -221,6 +224,89 @@ fn a_flood_of_values_does_not_starve_other_tasks(rt: &Runtime) {
     });
 }
 
+fn slots_a_thread_gives_back_complete_a_waiting_reserve_many(rt: &Runtime) {
+    // The thread's slots come back in two steps: the first leaves the task's `reserve_many`
+    // partly served (no wake), the second completes it and must wake the task across threads
+    // (on a parked runtime, through its eventfd).
+    let (tx, mut rx) = remote_mpsc::channel::<u32>(4);
+    let held = tx.try_reserve_many(3).unwrap();
+    let (go_tx, go_rx) = std::sync::mpsc::channel::<()>();
+    thread::scope(|scope| {
+        scope.spawn(move || {
+            let mut held = held;
+            go_rx.recv().unwrap();
+            drop(held.next());
+            assert_eq!(held.len(), 2);
+            drop(held);
+        });
+        rt.block_on(async {
+            let mut many = pin!(tx.reserve_many(4));
+            // Its first poll takes the free slot and queues for the three the thread holds.
+            let first = poll_fn(|cx| Poll::Ready(many.as_mut().poll(cx))).await;
+            assert!(first.is_pending());
+            assert_eq!(tx.capacity(), 0);
+            go_tx.send(()).unwrap();
+            let permits = many.await.unwrap();
+            assert_eq!(permits.len(), 4);
+            for (n, permit) in (0..).zip(permits) {
+                permit.send(n);
+            }
+            for n in 0..4 {
+                assert_eq!(rx.recv().await, Some(n));
+            }
+        });
+    });
+    assert_eq!(tx.capacity(), 4);
+}
+
+fn threads_reserving_batches_feed_a_task_in_order(rt: &Runtime) {
+    // Batches up to the whole capacity from tasks of other runtimes, against a thread sending
+    // one value at a time: nobody deadlocks or starves, each thread's values keep their order,
+    // and every slot comes back.
+    const CAP: usize = 4;
+    const THREADS: usize = 3;
+    const ROUNDS: usize = 500;
+    let (tx, mut rx) = remote_mpsc::channel::<(usize, usize)>(CAP);
+    let feeds: Vec<_> = (0..THREADS)
+        .map(|id| {
+            let tx = tx.clone();
+            thread::spawn(move || {
+                if id == 0 {
+                    for seq in 0..ROUNDS {
+                        tx.blocking_send((id, seq)).unwrap();
+                    }
+                    return ROUNDS;
+                }
+                sonic_test_support::rt(id == 1).block_on(async move {
+                    let mut seq = 0;
+                    for round in 0..ROUNDS {
+                        let n = 1 + (round + id) % CAP;
+                        let permits = tx.reserve_many(n).await.unwrap();
+                        assert_eq!(permits.len(), n);
+                        for permit in permits {
+                            permit.send((id, seq));
+                            seq += 1;
+                        }
+                    }
+                    seq
+                })
+            })
+        })
+        .collect();
+    drop(tx);
+    let next = rt.block_on(async {
+        let mut next = [0; THREADS];
+        while let Some((id, seq)) = rx.recv().await {
+            assert_eq!(seq, next[id]);
+            next[id] += 1;
+        }
+        next
+    });
+    let sent: Vec<usize> = feeds.into_iter().map(|f| f.join().unwrap()).collect();
+    assert_eq!(next.to_vec(), sent);
+    assert_eq!(rx.capacity(), CAP);
+}
+
 each_mode!(
     a_thread_feeds_a_task_in_order,
     several_threads_feed_one_task_each_in_its_own_order,
@@ -231,6 +317,8 @@ each_mode!(
     closing_from_the_task_fails_a_blocked_thread_sender,
     closed_completes_on_another_runtime_when_the_receiver_drops,
     a_flood_of_values_does_not_starve_other_tasks,
+    slots_a_thread_gives_back_complete_a_waiting_reserve_many,
+    threads_reserving_batches_feed_a_task_in_order,
 );
 
 #[test]

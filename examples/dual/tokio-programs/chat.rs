@@ -6,12 +6,15 @@
 //! Single-threaded tokio style: a `LocalSet` with `spawn_local` tasks sharing an `Rc`'d member
 //! table behind `tokio::sync::Mutex`; per-client `mpsc` channels; `select!` between the socket
 //! and the channel; `interval` and `timeout`; a `std::thread` answering through an
-//! `mpsc::Sender` (`Send`, as tokio's); SIGINT through `tokio::signal`.
+//! `mpsc::Sender` (`Send`, as tokio's), also queued behind slots a task holds through
+//! `reserve_many`; SIGINT through `tokio::signal`.
 //!
 //! Protocol: on connect a client gets `welcome ID`, the others `ID joined`. A line `text`
 //! reaches every other client as `ID: text`. `/ticks N` answers `tick 1` .. `tick N`, 10 ms
 //! apart; `/timeout` answers `timed out` after waiting 20 ms for nothing; `/thread` answers
-//! what a `std::thread` sent back. When ID leaves, the others get `ID left`. On SIGINT the
+//! what a `std::thread` sent back; `/batch` answers `batch a b thread`: the task reserves both
+//! slots of a channel with `reserve_many`, a thread's `blocking_send` waits behind them, and the
+//! values arrive in that order. When ID leaves, the others get `ID left`. On SIGINT the
 //! server prints `bye` and exits.
 
 use std::collections::HashMap;
@@ -95,6 +98,23 @@ async fn client(id: u64, mut stream: TcpStream, members: Members) -> io::Result<
                     });
                     let said = from_thread.recv().await.unwrap_or_default();
                     writer.write_all(format!("{said}\n").as_bytes()).await?;
+                } else if line == "/batch" {
+                    let (tx, mut rx) = mpsc::channel::<&str>(2);
+                    let permits = tx.reserve_many(2).await.unwrap();
+                    let from_thread = tx.clone();
+                    let thread = std::thread::spawn(move || {
+                        from_thread.blocking_send("thread").unwrap(); // waits for a free slot
+                    });
+                    for (permit, value) in permits.zip(["a", "b"]) {
+                        permit.send(value);
+                    }
+                    drop(tx);
+                    let mut got = Vec::new();
+                    while let Some(value) = rx.recv().await {
+                        got.push(value);
+                    }
+                    thread.join().unwrap();
+                    writer.write_all(format!("batch {}\n", got.join(" ")).as_bytes()).await?;
                 } else {
                     broadcast(&members, id, format!("{id}: {line}")).await;
                 }

@@ -127,6 +127,7 @@ fn chat_transcript() {
     );
     assert_eq!(a.ask("/timeout"), "timed out");
     assert_eq!(b.ask("/thread"), "thread says hi to 2");
+    assert_eq!(b.ask("/batch"), "batch a b thread");
 
     drop(b);
     assert_eq!(a.line(), "2 left");

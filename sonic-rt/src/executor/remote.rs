@@ -63,6 +63,12 @@ struct Queue {
 /// The runtime's remote queue, as the rest of the crate knows it.
 pub(crate) type Shared = RemoteQueue<Notifier>;
 
+/// Room for this many items in each of the two buffers the queue swaps (the one other threads
+/// push into and the owner's), reserved up front so that a producer thread does not allocate
+/// when, late in a steady state, its wake and a root wake land in one interval for the first
+/// time. A burst larger than this grows the buffer once, as a `Vec` does.
+pub(crate) const BATCH: usize = 64;
+
 pub(crate) struct RemoteQueue<N> {
     queue: Mutex<Queue>,
     has_remote: AtomicBool,
@@ -78,7 +84,7 @@ impl<N: Notify> RemoteQueue<N> {
     pub(crate) fn new(notifier: N) -> RemoteQueue<N> {
         RemoteQueue {
             queue: Mutex::new(Queue {
-                items: Vec::new(),
+                items: Vec::with_capacity(BATCH),
                 root_queued: false,
             }),
             has_remote: AtomicBool::new(false),

@@ -1,7 +1,7 @@
 //! The runtime's state on its own thread, and one turn of the event loop.
 
 use crate::blocking::{BlockingPool, PoolConfig};
-use crate::executor::remote::{Remote, Shared};
+use crate::executor::remote::{self, Remote, Shared};
 use crate::executor::{panic_message, Executor};
 use crate::reactor::Reactor;
 use crate::runtime::metrics::{LoopCounters, PollTiming, RuntimeMetrics, PUBLISH_EVERY};
@@ -91,7 +91,7 @@ impl Core {
             shared: Arc::new(Shared::new(notifier)),
             blocking: BlockingPool::new(config.blocking.clone()),
             wake_buf: RefCell::new(Vec::with_capacity(config.event_capacity.min(4096))),
-            remote_buf: RefCell::new(Vec::new()),
+            remote_buf: RefCell::new(Vec::with_capacity(remote::BATCH)),
             deferred: RefCell::new(Vec::new()),
             last_work: Cell::new(None),
             waker_panic: Cell::new(None),

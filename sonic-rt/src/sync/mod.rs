@@ -63,6 +63,7 @@
 mod barrier;
 pub mod broadcast;
 pub mod mpsc;
+mod mpsc_api;
 mod mutex;
 mod notify;
 mod once_cell;

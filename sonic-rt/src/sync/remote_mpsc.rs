@@ -79,7 +79,7 @@ mod unbounded;
 mod waiters;
 
 pub use crate::sync::mpsc::error;
-pub use bounded::{channel, OwnedPermit, Permit, Receiver, Sender, WeakSender};
+pub use bounded::{channel, OwnedPermit, Permit, PermitIterator, Receiver, Sender, WeakSender};
 pub use unbounded::{unbounded_channel, UnboundedReceiver, UnboundedSender, WeakUnboundedSender};
 
 #[cfg(all(test, sonic_loom))]
@@ -95,6 +95,7 @@ const _: fn() = || {
     send_sync::<Receiver<u8>>();
     send_sync::<OwnedPermit<u8>>();
     send_sync::<Permit<'static, u8>>();
+    send_sync::<PermitIterator<'static, u8>>();
     send_sync::<UnboundedSender<u8>>();
     send_sync::<WeakUnboundedSender<u8>>();
     send_sync::<UnboundedReceiver<u8>>();

@@ -1,12 +1,10 @@
 //! The unbounded channel: sending never waits; the buffer grows as needed.
 
-use std::fmt;
-use std::pin::Pin;
 use std::rc::Rc;
-use std::task::{Context, Poll};
 
 use super::chan::Chan;
 use super::error::{SendError, TryRecvError};
+use crate::sync::mpsc_api::{receiver_methods, sender_methods};
 
 /// Creates an unbounded channel: [`UnboundedSender::send`] never waits, and the buffer grows as
 /// needed (it keeps its largest size, so a steady flow allocates nothing once it has grown).
@@ -38,7 +36,7 @@ pub fn unbounded_channel<T>() -> (UnboundedSender<T>, UnboundedReceiver<T>) {
 }
 
 /// Sends values into an unbounded channel. Created by [`unbounded_channel`]; clone it for more
-/// senders.
+/// senders. `!Send`, like every handle of this channel.
 pub struct UnboundedSender<T> {
     chan: Rc<Chan<T>>,
 }
@@ -48,109 +46,12 @@ impl<T> UnboundedSender<T> {
     pub fn send(&self, value: T) -> Result<(), SendError<T>> {
         self.chan.send_unbounded(value)
     }
-
-    /// Returns true if the receiver was dropped or closed, so sends fail.
-    pub fn is_closed(&self) -> bool {
-        self.chan.is_rx_closed()
-    }
-
-    /// Waits until the receiver is dropped or closed.
-    pub async fn closed(&self) {
-        self.chan.closed().await;
-    }
-
-    /// Returns true if both senders belong to the same channel.
-    pub fn same_channel(&self, other: &UnboundedSender<T>) -> bool {
-        Rc::ptr_eq(&self.chan, &other.chan)
-    }
-
-    /// Makes a [`WeakUnboundedSender`]: a handle that does not keep the channel open.
-    pub fn downgrade(&self) -> WeakUnboundedSender<T> {
-        self.chan.add_weak_sender();
-        WeakUnboundedSender {
-            chan: Rc::clone(&self.chan),
-        }
-    }
-
-    /// The number of [`UnboundedSender`]s of this channel.
-    pub fn strong_count(&self) -> usize {
-        self.chan.sender_count()
-    }
-
-    /// The number of [`WeakUnboundedSender`]s of this channel.
-    pub fn weak_count(&self) -> usize {
-        self.chan.weak_sender_count()
-    }
-}
-
-impl<T> Clone for UnboundedSender<T> {
-    fn clone(&self) -> UnboundedSender<T> {
-        self.chan.add_sender();
-        UnboundedSender {
-            chan: Rc::clone(&self.chan),
-        }
-    }
-}
-
-impl<T> Drop for UnboundedSender<T> {
-    fn drop(&mut self) {
-        self.chan.drop_sender();
-    }
-}
-
-impl<T> fmt::Debug for UnboundedSender<T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UnboundedSender")
-            .field("chan", &self.chan)
-            .finish()
-    }
 }
 
 /// An unbounded sender that does not keep the channel open: once every [`UnboundedSender`] is
 /// gone, [`upgrade`](WeakUnboundedSender::upgrade) fails.
 pub struct WeakUnboundedSender<T> {
     chan: Rc<Chan<T>>,
-}
-
-impl<T> WeakUnboundedSender<T> {
-    /// Returns an [`UnboundedSender`] if at least one is still alive.
-    pub fn upgrade(&self) -> Option<UnboundedSender<T>> {
-        self.chan.try_add_sender().then(|| UnboundedSender {
-            chan: Rc::clone(&self.chan),
-        })
-    }
-
-    /// The number of [`UnboundedSender`]s of this channel.
-    pub fn strong_count(&self) -> usize {
-        self.chan.sender_count()
-    }
-
-    /// The number of [`WeakUnboundedSender`]s of this channel.
-    pub fn weak_count(&self) -> usize {
-        self.chan.weak_sender_count()
-    }
-}
-
-impl<T> Clone for WeakUnboundedSender<T> {
-    fn clone(&self) -> WeakUnboundedSender<T> {
-        self.chan.add_weak_sender();
-        WeakUnboundedSender {
-            chan: Rc::clone(&self.chan),
-        }
-    }
-}
-
-impl<T> Drop for WeakUnboundedSender<T> {
-    fn drop(&mut self) {
-        self.chan.drop_weak_sender();
-    }
-}
-
-impl<T> fmt::Debug for WeakUnboundedSender<T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("WeakUnboundedSender")
-            .finish_non_exhaustive()
-    }
 }
 
 /// Receives the values of an unbounded channel. Created by [`unbounded_channel`].
@@ -162,124 +63,17 @@ pub struct UnboundedReceiver<T> {
     pub(super) chan: Rc<Chan<T>>,
 }
 
-impl<T> UnboundedReceiver<T> {
-    /// Receives the next value, waiting for one if the buffer is empty. Returns `None` once the
-    /// channel is closed (every sender gone, or [`close`](UnboundedReceiver::close) called) and
-    /// drained.
-    ///
-    /// Cancellation safe: dropping the future loses no value.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use sonic_rt::sync::mpsc;
-    ///
-    /// sonic_rt::block_on(async {
-    ///     let (tx, mut rx) = mpsc::unbounded_channel();
-    ///     let producer = sonic_rt::spawn(async move {
-    ///         for n in 0..3 {
-    ///             tx.send(n).unwrap();
-    ///         }
-    ///     });
-    ///     let mut got = Vec::new();
-    ///     while let Some(n) = rx.recv().await {
-    ///         got.push(n);
-    ///     }
-    ///     assert_eq!(got, [0, 1, 2]);
-    ///     producer.await.unwrap();
-    /// });
-    /// ```
-    pub async fn recv(&mut self) -> Option<T> {
-        std::future::poll_fn(|cx| self.poll_recv(cx)).await
-    }
-
-    /// Receives up to `limit` values into `buffer` (appending), waiting if none is buffered.
-    /// Returns how many were received: 0 only if `limit` is 0 or the channel is closed and drained.
-    ///
-    /// Cancellation safe.
-    pub async fn recv_many(&mut self, buffer: &mut Vec<T>, limit: usize) -> usize {
-        std::future::poll_fn(|cx| self.poll_recv_many(cx, buffer, limit)).await
-    }
-
-    /// Receives a value if one is buffered, without waiting.
-    ///
-    /// Fails with [`TryRecvError::Empty`] if a value may still come, and with
-    /// [`TryRecvError::Disconnected`] if the channel is closed and drained.
-    pub fn try_recv(&mut self) -> Result<T, TryRecvError> {
-        self.chan.try_recv()
-    }
-
-    /// Polls for the next value; the building block of [`recv`](UnboundedReceiver::recv).
-    pub fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Option<T>> {
-        self.chan.poll_recv(cx)
-    }
-
-    /// Polls for up to `limit` values, appending them to `buffer`; the building block of
-    /// [`recv_many`](UnboundedReceiver::recv_many).
-    pub fn poll_recv_many(
-        &mut self,
-        cx: &mut Context<'_>,
-        buffer: &mut Vec<T>,
-        limit: usize,
-    ) -> Poll<usize> {
-        self.chan.poll_recv_many(cx, buffer, limit)
-    }
-
-    /// Closes the channel without dropping the receiver: sends fail from now on and
-    /// [`UnboundedSender::closed`] completes. Values already buffered can still be received.
-    pub fn close(&mut self) {
-        self.chan.close();
-    }
-
-    /// Returns true if the channel is closed: [`close`](UnboundedReceiver::close) was called or
-    /// every sender is gone. Buffered values may remain.
-    pub fn is_closed(&self) -> bool {
-        self.chan.is_closed_for_rx()
-    }
-
-    /// Returns true if no value is buffered.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
-    /// The number of buffered values.
-    pub fn len(&self) -> usize {
-        self.chan.len()
-    }
-
-    /// The number of [`UnboundedSender`]s of this channel.
-    pub fn sender_strong_count(&self) -> usize {
-        self.chan.sender_count()
-    }
-
-    /// The number of [`WeakUnboundedSender`]s of this channel.
-    pub fn sender_weak_count(&self) -> usize {
-        self.chan.weak_sender_count()
-    }
+sender_methods! {
+    ptr: Rc,
+    sender: UnboundedSender,
+    weak: WeakUnboundedSender,
+    example: ("use sonic_rt::sync::mpsc;", "mpsc::unbounded_channel::<u32>()"),
 }
 
-impl<T> Drop for UnboundedReceiver<T> {
-    fn drop(&mut self) {
-        self.chan.drop_rx();
-    }
-}
-
-impl<T> futures_core::Stream for UnboundedReceiver<T> {
-    type Item = T;
-
-    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<T>> {
-        self.get_mut().poll_recv(cx)
-    }
-
-    fn size_hint(&self) -> (usize, Option<usize>) {
-        (self.len(), None)
-    }
-}
-
-impl<T> fmt::Debug for UnboundedReceiver<T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UnboundedReceiver")
-            .field("chan", &self.chan)
-            .finish()
-    }
+receiver_methods! {
+    receiver: UnboundedReceiver,
+    sender: UnboundedSender,
+    weak: WeakUnboundedSender,
+    kind: unbounded,
+    example: ("use sonic_rt::sync::mpsc;", "mpsc::unbounded_channel()", ""),
 }

@@ -49,3 +49,38 @@ pub(super) fn block_on<F: Future>(what: &str, future: F) -> F::Output {
         }
     })
 }
+
+/// `blocking_recv` and `blocking_recv_many` for a receiver type of this channel.
+macro_rules! blocking_receiver_methods {
+    ($Receiver:ident) => {
+        impl<T> $Receiver<T> {
+            /// Receives the next value on a plain thread, blocking it while the buffer is
+            /// empty.
+            ///
+            /// # Panics
+            ///
+            /// Panics if called on a thread that runs a sonic runtime.
+            pub fn blocking_recv(&mut self) -> Option<T> {
+                super::blocking::block_on(
+                    concat!("remote_mpsc::", stringify!($Receiver), "::blocking_recv"),
+                    self.recv(),
+                )
+            }
+
+            #[doc = concat!("[`recv_many`](", stringify!($Receiver), "::recv_many) on a plain thread, blocking it")]
+            /// while the buffer is empty.
+            ///
+            /// # Panics
+            ///
+            /// Panics if called on a thread that runs a sonic runtime.
+            pub fn blocking_recv_many(&mut self, buffer: &mut Vec<T>, limit: usize) -> usize {
+                super::blocking::block_on(
+                    concat!("remote_mpsc::", stringify!($Receiver), "::blocking_recv_many"),
+                    self.recv_many(buffer, limit),
+                )
+            }
+        }
+    };
+}
+
+pub(super) use blocking_receiver_methods;

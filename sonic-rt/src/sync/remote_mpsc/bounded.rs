@@ -1,14 +1,10 @@
 //! The bounded channel: senders wait (FIFO) while the buffer is full.
 
-use std::fmt;
-use std::pin::Pin;
-use std::task::{Context, Poll};
-use std::time::Duration;
-
-use super::blocking::block_on;
-use super::chan::{Chan, TryAcquireError, MAX_CAPACITY};
+use super::blocking::{block_on, blocking_receiver_methods};
+use super::chan::{Chan, RxChan, TryAcquireError, MAX_CAPACITY};
 use super::primitives::Arc;
 use crate::sync::mpsc::error::{SendError, SendTimeoutError, TryRecvError, TrySendError};
+use crate::sync::mpsc_api::{bounded_sender_methods, receiver_methods, sender_methods};
 
 /// Creates a bounded channel whose senders may be on any thread: up to `buffer` values are
 /// buffered, and senders wait (FIFO) for room when it is full.
@@ -46,13 +42,8 @@ pub fn channel<T>(buffer: usize) -> (Sender<T>, Receiver<T>) {
         buffer <= MAX_CAPACITY,
         "remote_mpsc::channel: the buffer size must be at most usize::MAX >> 3"
     );
-    let chan = Arc::new(Chan::new(Some(buffer)));
-    (
-        Sender {
-            chan: Arc::clone(&chan),
-        },
-        Receiver { chan },
-    )
+    let (chan, rx) = Chan::with_receiver(Some(buffer));
+    (Sender { chan }, Receiver { chan: rx })
 }
 
 /// Sends values into a bounded channel, from any thread. Created by [`channel`]; clone it for
@@ -65,25 +56,6 @@ pub struct Sender<T> {
 }
 
 impl<T> Sender<T> {
-    /// Sends `value`, waiting for a free slot if the buffer is full.
-    ///
-    /// Fails, giving the value back, if the receiver is dropped or closed (also while waiting,
-    /// and also if a slot was handed to this call just before the close). `Ok` means the value
-    /// is buffered, not that it will be received. Cancellation safe: dropped while it waits, it
-    /// gives up its place in the queue and loses no slot.
-    ///
-    /// Works in any async context (a sonic task, another runtime's task); from a plain thread use
-    /// [`blocking_send`](Sender::blocking_send).
-    pub async fn send(&self, value: T) -> Result<(), SendError<T>> {
-        match self.chan.acquire().await {
-            Ok(()) => {
-                self.chan.send_permitted(value);
-                Ok(())
-            }
-            Err(_) => Err(SendError(value)),
-        }
-    }
-
     /// Sends `value` from a plain thread, blocking it while the buffer is full.
     ///
     /// # Panics
@@ -92,250 +64,12 @@ impl<T> Sender<T> {
     pub fn blocking_send(&self, value: T) -> Result<(), SendError<T>> {
         block_on("remote_mpsc::Sender::blocking_send", self.send(value))
     }
-
-    /// Sends `value`, waiting at most `timeout` for a free slot. Needs a sonic runtime (it sets
-    /// a timer). Fails like [`send`](Sender::send), and with [`SendTimeoutError::Timeout`] if no
-    /// slot was handed to it in time; either way the value comes back in the error.
-    pub async fn send_timeout(
-        &self,
-        value: T,
-        timeout: Duration,
-    ) -> Result<(), SendTimeoutError<T>> {
-        match crate::time::timeout(timeout, self.chan.acquire()).await {
-            Ok(Ok(())) => {
-                self.chan.send_permitted(value);
-                Ok(())
-            }
-            Ok(Err(_)) => Err(SendTimeoutError::Closed(value)),
-            Err(_) => Err(SendTimeoutError::Timeout(value)),
-        }
-    }
-
-    /// Sends `value` if a slot is free now, without waiting (from any thread).
-    ///
-    /// Fails with [`TrySendError::Full`] if the buffer is full (or other senders are waiting for
-    /// room: they come first), and with [`TrySendError::Closed`] if the receiver is dropped or
-    /// closed.
-    pub fn try_send(&self, value: T) -> Result<(), TrySendError<T>> {
-        match self.chan.try_acquire() {
-            Ok(()) => {
-                self.chan.send_permitted(value);
-                Ok(())
-            }
-            Err(TryAcquireError::Full) => Err(TrySendError::Full(value)),
-            Err(TryAcquireError::Closed) => Err(TrySendError::Closed(value)),
-        }
-    }
-
-    /// Waits for a free slot and reserves it, so that a value can later be sent without waiting
-    /// and without failing. Fails like [`send`](Sender::send); dropping the [`Permit`] unused
-    /// gives the slot back.
-    pub async fn reserve(&self) -> Result<Permit<'_, T>, SendError<()>> {
-        match self.chan.acquire().await {
-            Ok(()) => Ok(Permit { chan: &self.chan }),
-            Err(_) => Err(SendError(())),
-        }
-    }
-
-    /// Like [`reserve`](Sender::reserve), but the permit owns the sender, so it can be stored or
-    /// moved to another thread. [`OwnedPermit::send`] gives the sender back.
-    pub async fn reserve_owned(self) -> Result<OwnedPermit<T>, SendError<()>> {
-        match self.chan.acquire().await {
-            Ok(()) => Ok(OwnedPermit { sender: Some(self) }),
-            Err(_) => Err(SendError(())),
-        }
-    }
-
-    /// Reserves a slot if one is free now. Fails like [`try_send`](Sender::try_send).
-    pub fn try_reserve(&self) -> Result<Permit<'_, T>, TrySendError<()>> {
-        match self.chan.try_acquire() {
-            Ok(()) => Ok(Permit { chan: &self.chan }),
-            Err(TryAcquireError::Full) => Err(TrySendError::Full(())),
-            Err(TryAcquireError::Closed) => Err(TrySendError::Closed(())),
-        }
-    }
-
-    /// Like [`try_reserve`](Sender::try_reserve), but the permit owns the sender; on failure the
-    /// sender comes back inside the error.
-    pub fn try_reserve_owned(self) -> Result<OwnedPermit<T>, TrySendError<Sender<T>>> {
-        match self.chan.try_acquire() {
-            Ok(()) => Ok(OwnedPermit { sender: Some(self) }),
-            Err(TryAcquireError::Full) => Err(TrySendError::Full(self)),
-            Err(TryAcquireError::Closed) => Err(TrySendError::Closed(self)),
-        }
-    }
-
-    /// The number of values that can be sent now without waiting: the capacity less the values
-    /// buffered and the slots reserved.
-    pub fn capacity(&self) -> usize {
-        self.chan.permits()
-    }
-
-    /// The capacity the channel was created with.
-    pub fn max_capacity(&self) -> usize {
-        self.chan.bound()
-    }
-
-    /// Returns true if the receiver was dropped or closed, so sends fail.
-    pub fn is_closed(&self) -> bool {
-        self.chan.is_rx_closed()
-    }
-
-    /// Waits until the receiver is dropped or closed.
-    pub async fn closed(&self) {
-        self.chan.closed().await;
-    }
-
-    /// Returns true if both senders belong to the same channel.
-    pub fn same_channel(&self, other: &Sender<T>) -> bool {
-        Arc::ptr_eq(&self.chan, &other.chan)
-    }
-
-    /// Makes a [`WeakSender`]: a handle that does not keep the channel open.
-    pub fn downgrade(&self) -> WeakSender<T> {
-        self.chan.add_weak_sender();
-        WeakSender {
-            chan: Arc::clone(&self.chan),
-        }
-    }
-
-    /// The number of [`Sender`]s of this channel.
-    pub fn strong_count(&self) -> usize {
-        self.chan.sender_count()
-    }
-
-    /// The number of [`WeakSender`]s of this channel.
-    pub fn weak_count(&self) -> usize {
-        self.chan.weak_sender_count()
-    }
-}
-
-impl<T> Clone for Sender<T> {
-    fn clone(&self) -> Sender<T> {
-        self.chan.add_sender();
-        Sender {
-            chan: Arc::clone(&self.chan),
-        }
-    }
-}
-
-impl<T> Drop for Sender<T> {
-    fn drop(&mut self) {
-        self.chan.drop_sender();
-    }
-}
-
-impl<T> fmt::Debug for Sender<T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Sender").field("chan", &self.chan).finish()
-    }
 }
 
 /// A sender that does not keep the channel open: once every [`Sender`] is gone,
 /// [`upgrade`](WeakSender::upgrade) fails and the receiver sees the end of the stream.
 pub struct WeakSender<T> {
     chan: Arc<Chan<T>>,
-}
-
-impl<T> WeakSender<T> {
-    /// Returns a [`Sender`] if at least one is still alive.
-    pub fn upgrade(&self) -> Option<Sender<T>> {
-        self.chan.try_add_sender().then(|| Sender {
-            chan: Arc::clone(&self.chan),
-        })
-    }
-
-    /// The number of [`Sender`]s of this channel.
-    pub fn strong_count(&self) -> usize {
-        self.chan.sender_count()
-    }
-
-    /// The number of [`WeakSender`]s of this channel.
-    pub fn weak_count(&self) -> usize {
-        self.chan.weak_sender_count()
-    }
-}
-
-impl<T> Clone for WeakSender<T> {
-    fn clone(&self) -> WeakSender<T> {
-        self.chan.add_weak_sender();
-        WeakSender {
-            chan: Arc::clone(&self.chan),
-        }
-    }
-}
-
-impl<T> Drop for WeakSender<T> {
-    fn drop(&mut self) {
-        self.chan.drop_weak_sender();
-    }
-}
-
-impl<T> fmt::Debug for WeakSender<T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("WeakSender").finish_non_exhaustive()
-    }
-}
-
-/// One reserved slot: [`send`](Permit::send) uses it without waiting; dropping it gives it back.
-pub struct Permit<'a, T> {
-    chan: &'a Chan<T>,
-}
-
-impl<T> Permit<'_, T> {
-    /// Sends `value` in the reserved slot. Never fails (after the receiver is dropped, the value
-    /// is dropped with the channel).
-    pub fn send(self, value: T) {
-        self.chan.send_permitted(value);
-        std::mem::forget(self);
-    }
-}
-
-impl<T> Drop for Permit<'_, T> {
-    fn drop(&mut self) {
-        self.chan.release(1);
-    }
-}
-
-impl<T> fmt::Debug for Permit<'_, T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Permit").finish_non_exhaustive()
-    }
-}
-
-/// A reserved slot that owns its [`Sender`] (from [`Sender::reserve_owned`]).
-pub struct OwnedPermit<T> {
-    sender: Option<Sender<T>>,
-}
-
-impl<T> OwnedPermit<T> {
-    /// Sends `value` in the reserved slot and gives the sender back.
-    pub fn send(mut self, value: T) -> Sender<T> {
-        let sender = self.sender.take().expect("an OwnedPermit holds its sender");
-        sender.chan.send_permitted(value);
-        sender
-    }
-
-    /// Gives the slot back unused and returns the sender.
-    pub fn release(mut self) -> Sender<T> {
-        let sender = self.sender.take().expect("an OwnedPermit holds its sender");
-        sender.chan.release(1);
-        sender
-    }
-}
-
-impl<T> Drop for OwnedPermit<T> {
-    fn drop(&mut self) {
-        if let Some(sender) = self.sender.take() {
-            sender.chan.release(1);
-        }
-    }
-}
-
-impl<T> fmt::Debug for OwnedPermit<T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("OwnedPermit").finish_non_exhaustive()
-    }
 }
 
 /// Receives the values of a bounded channel. Created by [`channel`].
@@ -346,138 +80,32 @@ impl<T> fmt::Debug for OwnedPermit<T> {
 /// thread that calls [`blocking_recv`](Receiver::blocking_recv). It is also a
 /// [`Stream`](futures_core::Stream) of the values.
 pub struct Receiver<T> {
-    pub(super) chan: Arc<Chan<T>>,
+    pub(super) chan: RxChan<T>,
 }
 
-impl<T> Receiver<T> {
-    /// Receives the next value, waiting for one if the buffer is empty. Returns `None` once the
-    /// channel is closed (every sender gone, or [`close`](Receiver::close) called and every
-    /// permit back) and drained. Cancellation safe.
-    pub async fn recv(&mut self) -> Option<T> {
-        std::future::poll_fn(|cx| self.poll_recv(cx)).await
-    }
-
-    /// Receives up to `limit` values into `buffer` (appending), waiting if none is buffered.
-    /// Returns how many: 0 only if `limit` is 0 or the channel is closed and drained.
-    pub async fn recv_many(&mut self, buffer: &mut Vec<T>, limit: usize) -> usize {
-        std::future::poll_fn(|cx| self.poll_recv_many(cx, buffer, limit)).await
-    }
-
-    /// Receives the next value on a plain thread, blocking it while the buffer is empty.
-    ///
-    /// # Panics
-    ///
-    /// Panics if called on a thread that runs a sonic runtime.
-    pub fn blocking_recv(&mut self) -> Option<T> {
-        block_on("remote_mpsc::Receiver::blocking_recv", self.recv())
-    }
-
-    /// [`recv_many`](Receiver::recv_many) on a plain thread, blocking it while the buffer is
-    /// empty.
-    ///
-    /// # Panics
-    ///
-    /// Panics if called on a thread that runs a sonic runtime.
-    pub fn blocking_recv_many(&mut self, buffer: &mut Vec<T>, limit: usize) -> usize {
-        block_on(
-            "remote_mpsc::Receiver::blocking_recv_many",
-            self.recv_many(buffer, limit),
-        )
-    }
-
-    /// Receives a value if one is buffered, without waiting. Fails with
-    /// [`TryRecvError::Empty`] if a value may still come, and with
-    /// [`TryRecvError::Disconnected`] if the channel is closed and drained.
-    pub fn try_recv(&mut self) -> Result<T, TryRecvError> {
-        // SAFETY: `&mut self`: the one receiver, exclusively.
-        unsafe { self.chan.try_recv() }
-    }
-
-    /// Polls for the next value; the building block of [`recv`](Receiver::recv).
-    pub fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Option<T>> {
-        // SAFETY: `&mut self`: the one receiver, exclusively.
-        unsafe { self.chan.poll_recv(cx) }
-    }
-
-    /// Polls for up to `limit` values, appending them to `buffer`.
-    pub fn poll_recv_many(
-        &mut self,
-        cx: &mut Context<'_>,
-        buffer: &mut Vec<T>,
-        limit: usize,
-    ) -> Poll<usize> {
-        // SAFETY: `&mut self`: the one receiver, exclusively.
-        unsafe { self.chan.poll_recv_many(cx, buffer, limit) }
-    }
-
-    /// Closes the channel without dropping the receiver: sends and reservations fail from now
-    /// on, waiting senders are woken with an error and [`Sender::closed`] completes. Values
-    /// buffered, and values of permits handed out before, can still be received.
-    pub fn close(&mut self) {
-        self.chan.close();
-    }
-
-    /// Returns true if the channel is closed: [`close`](Receiver::close) was called or every
-    /// sender is gone. Buffered values may remain.
-    pub fn is_closed(&self) -> bool {
-        self.chan.is_closed_for_rx()
-    }
-
-    /// Returns true if no value is buffered.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
-    /// The number of buffered values.
-    pub fn len(&self) -> usize {
-        // SAFETY: the receiver, shared: `len` only reads the consumer's position.
-        unsafe { self.chan.len() }
-    }
-
-    /// The number of values that can be sent now without waiting.
-    pub fn capacity(&self) -> usize {
-        self.chan.permits()
-    }
-
-    /// The capacity the channel was created with.
-    pub fn max_capacity(&self) -> usize {
-        self.chan.bound()
-    }
-
-    /// The number of [`Sender`]s of this channel.
-    pub fn sender_strong_count(&self) -> usize {
-        self.chan.sender_count()
-    }
-
-    /// The number of [`WeakSender`]s of this channel.
-    pub fn sender_weak_count(&self) -> usize {
-        self.chan.weak_sender_count()
-    }
+sender_methods! {
+    ptr: Arc,
+    sender: Sender,
+    weak: WeakSender,
+    example: ("use sonic_rt::sync::remote_mpsc as mpsc;", "mpsc::channel::<u32>(4)"),
 }
 
-impl<T> Drop for Receiver<T> {
-    fn drop(&mut self) {
-        // SAFETY: the one receiver, exclusively, never used again.
-        unsafe { self.chan.drop_rx() };
-    }
+bounded_sender_methods! {
+    example: "use sonic_rt::sync::remote_mpsc as mpsc;",
+    send_note: "Works in any async context (a sonic task, another runtime's task); from a plain \
+                thread use [`blocking_send`](Sender::blocking_send).",
+    permit_note: "`Send + Sync` (for `T: Send`): it may be moved to, or used from, another \
+                  thread.",
+    dropped_rx_note: "If the receiver was dropped, the value is dropped with the channel (when \
+                      its last handle goes).",
 }
 
-impl<T> futures_core::Stream for Receiver<T> {
-    type Item = T;
-
-    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<T>> {
-        self.get_mut().poll_recv(cx)
-    }
-
-    fn size_hint(&self) -> (usize, Option<usize>) {
-        (self.len(), None)
-    }
+receiver_methods! {
+    receiver: Receiver,
+    sender: Sender,
+    weak: WeakSender,
+    kind: bounded,
+    example: ("use sonic_rt::sync::remote_mpsc as mpsc;", "mpsc::channel(8)", ".await"),
 }
 
-impl<T> fmt::Debug for Receiver<T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Receiver")
-            .field("chan", &self.chan)
-            .finish()
-    }
-}
+blocking_receiver_methods!(Receiver);

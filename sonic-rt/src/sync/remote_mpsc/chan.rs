@@ -11,11 +11,15 @@
 //! - Bounded channels count free slots in `sem` (`permits << 2 | QUEUED | CLOSED`). A slot is
 //!   taken (lock-free compare-and-swap) before a value is pushed, and given back when the
 //!   receiver pops the value or a permit is dropped unused. `QUEUED` is set, only under the
-//!   waiters' mutex and only while no slot is free, when a sender queues to wait; it is cleared
-//!   under the mutex when the queue of waiting senders empties. So `permits > 0` only while
-//!   nobody waits: a release with nobody waiting is one compare-and-swap, a release that finds
-//!   `QUEUED` hands its slots to the oldest waiters under the mutex, and a newcomer never jumps
-//!   the queue (it sees no free slot while anyone waits).
+//!   waiters' mutex, when a sender queues to wait, in the same compare-and-swap that takes every
+//!   free slot (a sender that wants several, `reserve_many`, keeps the free ones and waits for
+//!   the rest); it is cleared under the mutex when the queue of waiting senders empties. So
+//!   `permits > 0` only while nobody waits: a release with nobody waiting is one
+//!   compare-and-swap, a release that finds `QUEUED` hands its slots to the oldest waiters
+//!   under the mutex (a waiter that needs more than is given keeps them and stays first), and a
+//!   newcomer never jumps the queue (it sees no free slot while anyone waits).
+//! - A waiter owns the slots handed to it. If it fails (the receiver closed) or is dropped, it
+//!   gives them back, which wakes a closed receiver waiting for every slot, as in tokio.
 //! - Closing: a bounded channel sets `CLOSED` in `sem` (no slot is handed out after it, and
 //!   permits already handed out may still send: the receiver ends only when every slot is
 //!   back); an unbounded one closes the queue's tail (its position is the end of the stream).
@@ -29,10 +33,12 @@ use std::future::Future;
 use std::pin::Pin;
 use std::task::{ready, Context, Poll, Waker};
 
-use super::primitives::{lock, requeued_self, spin_wait, AtomicUsize, Mutex, Ordering, Padded};
+use super::primitives::{
+    lock, requeued_self, spin_wait, Arc, AtomicUsize, Mutex, Ordering, Padded,
+};
 use super::queue::Queue;
 use super::rx_wake::{Registered, RxWake};
-use super::waiters::{Key, Outcome, WaitQueue, WakeBatch};
+use super::waiters::{Done, Key, Outcome, WaitQueue, WakeBatch};
 use crate::executor::budget;
 use crate::sync::mpsc::error::{SendError, TryRecvError};
 
@@ -74,8 +80,14 @@ pub(super) struct Chan<T> {
 }
 
 impl<T> Chan<T> {
-    /// A channel with one sender; `bound` is the capacity of a bounded channel (at least 1).
-    pub(super) fn new(bound: Option<usize>) -> Chan<T> {
+    /// A channel with one sender, and its one receiver; `bound` is the capacity of a bounded
+    /// channel (at least 1).
+    pub(super) fn with_receiver(bound: Option<usize>) -> (Arc<Chan<T>>, RxChan<T>) {
+        let chan = Arc::new(Chan::new(bound));
+        (Arc::clone(&chan), RxChan(chan))
+    }
+
+    fn new(bound: Option<usize>) -> Chan<T> {
         let bound = bound.unwrap_or(0);
         Chan {
             queue: Queue::new(),
@@ -161,7 +173,7 @@ impl<T> Chan<T> {
     }
 
     /// Pushes a value for which a slot was taken (bounded channels never close their queue).
-    pub(super) fn send_permitted(&self, value: T) {
+    pub(super) fn send_with_permit(&self, value: T) {
         if self.queue.push(value).is_err() {
             unreachable!("a bounded channel's queue is never closed");
         }
@@ -178,20 +190,20 @@ impl<T> Chan<T> {
         self.bound
     }
 
-    /// Takes a slot now, or says why not. Never jumps the queue: while senders wait, no slot is
-    /// free.
-    pub(super) fn try_acquire(&self) -> Result<(), TryAcquireError> {
+    /// Takes `n` slots now, or says why not. Never jumps the queue: while senders wait, no slot
+    /// is free. Taking 0 slots succeeds unless the receiver is closed.
+    pub(super) fn try_acquire(&self, n: usize) -> Result<(), TryAcquireError> {
         let mut state = self.sem.load(Ordering::Acquire);
         loop {
             if state & CLOSED != 0 {
                 return Err(TryAcquireError::Closed);
             }
-            if state < ONE {
+            if state >> PERMIT_SHIFT < n {
                 return Err(TryAcquireError::Full);
             }
             match self.sem.compare_exchange_weak(
                 state,
-                state - ONE,
+                state - n * ONE,
                 Ordering::Acquire,
                 Ordering::Acquire,
             ) {
@@ -201,47 +213,53 @@ impl<T> Chan<T> {
         }
     }
 
-    /// Waits FIFO for a slot.
-    pub(super) fn acquire(&self) -> Acquire<'_, T> {
+    /// Waits FIFO for `n` slots (`n` at most the capacity, or it would wait forever).
+    pub(super) fn acquire(&self, n: usize) -> Acquire<'_, T> {
+        debug_assert!(n <= self.bound, "acquiring more slots than the capacity");
         Acquire {
             chan: self,
+            n,
             state: AcquireState::Idle,
         }
     }
 
-    /// Takes a slot under the mutex, or queues `waker` to wait for one.
-    fn acquire_or_queue(&self, waker: &Waker) -> Result<Option<Key>, Closed> {
+    /// Takes `n` slots under the mutex, or takes the free ones and queues `waker` to wait for
+    /// the rest.
+    fn acquire_or_queue(&self, n: usize, waker: &Waker) -> Result<Option<Key>, Closed> {
         let waker = waker.clone();
         let mut waiters = lock(&self.waiters);
         let mut state = self.sem.load(Ordering::Acquire);
-        loop {
+        let taken = loop {
             if state & CLOSED != 0 {
                 drop(waiters);
                 drop(waker);
                 return Err(Closed);
             }
-            let next = if state >= ONE {
-                // Freed since the lock-free attempt (nobody waits while slots are free).
-                state - ONE
-            } else if state & QUEUED != 0 {
-                break;
+            let free = state >> PERMIT_SHIFT;
+            // Enough freed since the lock-free attempt (nobody waits while slots are free), or
+            // every free slot taken and `QUEUED` set, in one step (the module rules).
+            let (next, taken) = if free >= n {
+                (state - n * ONE, n)
             } else {
-                state | QUEUED
+                (QUEUED, free)
             };
+            if next == state {
+                break 0; // Already queued behind others, with no slot free.
+            }
             match self
                 .sem
                 .compare_exchange_weak(state, next, Ordering::Acquire, Ordering::Acquire)
             {
-                Ok(_) if state >= ONE => {
+                Ok(_) if taken == n => {
                     drop(waiters);
                     drop(waker);
                     return Ok(None);
                 }
-                Ok(_) => break,
+                Ok(_) => break taken,
                 Err(now) => state = now,
             }
-        }
-        Ok(Some(waiters.send.push(waker)))
+        };
+        Ok(Some(waiters.send.push(waker, n - taken)))
     }
 
     /// Gives back `n` slots taken by senders (a permit dropped unused, an acquire that gave
@@ -281,12 +299,9 @@ impl<T> Chan<T> {
         loop {
             let closed = {
                 let mut waiters = lock(&self.waiters);
-                while n > 0 && !batch.is_full() {
-                    match waiters.send.pop_front(Outcome::Granted) {
-                        Some(waker) => {
-                            batch.push(waker);
-                            n -= 1;
-                        }
+                while !batch.is_full() {
+                    match waiters.send.grant_front(&mut n) {
+                        Some(waker) => batch.push(waker),
                         None => break,
                     }
                 }
@@ -338,7 +353,7 @@ impl<T> Chan<T> {
 
     /// # Safety
     /// The caller is the channel's one receiver, with exclusive access to it.
-    pub(super) unsafe fn poll_recv(&self, cx: &mut Context<'_>) -> Poll<Option<T>> {
+    unsafe fn poll_recv(&self, cx: &mut Context<'_>) -> Poll<Option<T>> {
         // SAFETY: caller's contract.
         let rx = unsafe { self.rx() };
         loop {
@@ -361,7 +376,7 @@ impl<T> Chan<T> {
 
     /// # Safety
     /// As [`Chan::poll_recv`].
-    pub(super) unsafe fn poll_recv_many(
+    unsafe fn poll_recv_many(
         &self,
         cx: &mut Context<'_>,
         buffer: &mut Vec<T>,
@@ -397,7 +412,7 @@ impl<T> Chan<T> {
 
     /// # Safety
     /// As [`Chan::poll_recv`].
-    pub(super) unsafe fn try_recv(&self) -> Result<T, TryRecvError> {
+    unsafe fn try_recv(&self) -> Result<T, TryRecvError> {
         // SAFETY: caller's contract.
         let rx = unsafe { self.rx() };
         let mut round = 0;
@@ -422,7 +437,7 @@ impl<T> Chan<T> {
     ///
     /// # Safety
     /// The caller is the channel's receiver (shared access is enough).
-    pub(super) unsafe fn len(&self) -> usize {
+    unsafe fn len(&self) -> usize {
         // SAFETY: caller's contract.
         unsafe { self.rx() }.len()
     }
@@ -470,11 +485,12 @@ impl<T> Chan<T> {
     }
 
     /// The receiver is dropped: closes the channel, forgets its waker and drops what is
-    /// buffered (values of permits sent later are dropped with the channel).
+    /// buffered (values of permits sent later are dropped with the channel). Calling it again,
+    /// or receiving after it, does no harm (the channel is closed and empty).
     ///
     /// # Safety
-    /// As [`Chan::poll_recv`]; the receiver is not used again.
-    pub(super) unsafe fn drop_rx(&self) {
+    /// As [`Chan::poll_recv`].
+    unsafe fn drop_rx(&self) {
         self.close();
         // SAFETY: caller's contract.
         let rx = unsafe { self.rx() };
@@ -485,6 +501,60 @@ impl<T> Chan<T> {
             self.release_slots(1);
             drop(value);
         }
+    }
+}
+
+/// The receiver's hold on its channel: the receiver-only operations of [`Chan`] as safe methods.
+/// There is one per channel (only [`Chan::with_receiver`] makes one: the field is private to
+/// this module), and what pops takes `&mut self`, so each operation's `# Safety` (the one
+/// receiver, exclusively) holds by construction.
+pub(super) struct RxChan<T>(Arc<Chan<T>>);
+
+impl<T> RxChan<T> {
+    pub(super) fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Option<T>> {
+        // SAFETY: the one receiver (type doc), exclusively (`&mut self`).
+        unsafe { self.0.poll_recv(cx) }
+    }
+
+    pub(super) fn poll_recv_many(
+        &mut self,
+        cx: &mut Context<'_>,
+        buffer: &mut Vec<T>,
+        limit: usize,
+    ) -> Poll<usize> {
+        // SAFETY: as above.
+        unsafe { self.0.poll_recv_many(cx, buffer, limit) }
+    }
+
+    pub(super) fn try_recv(&mut self) -> Result<T, TryRecvError> {
+        // SAFETY: as above.
+        unsafe { self.0.try_recv() }
+    }
+
+    pub(super) fn len(&self) -> usize {
+        // SAFETY: the one receiver, shared: `len` only reads the consumer's position, and
+        // nothing pops meanwhile (that takes `&mut self`).
+        unsafe { self.0.len() }
+    }
+
+    /// Closes the channel and drops what is buffered (the receiver's `Drop`).
+    pub(super) fn drop_rx(&mut self) {
+        // SAFETY: the one receiver (type doc), exclusively (`&mut self`).
+        unsafe { self.0.drop_rx() }
+    }
+}
+
+impl<T> std::ops::Deref for RxChan<T> {
+    type Target = Chan<T>;
+
+    fn deref(&self) -> &Chan<T> {
+        &self.0
+    }
+}
+
+impl<T> fmt::Debug for RxChan<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&*self.0, f)
     }
 }
 
@@ -578,13 +648,15 @@ enum AcquireState {
     Done,
 }
 
-/// Waits for a free slot of a bounded channel, FIFO among waiting senders.
+/// Waits for `n` free slots of a bounded channel, FIFO among waiting senders.
 ///
-/// Cancellation safe: dropped while queued, it leaves the queue; dropped after a slot was handed
-/// to it but before it saw it, it hands the slot on.
+/// Cancellation safe: dropped while queued, it leaves the queue and gives back the slots it had
+/// been handed so far; dropped after all its slots were handed to it but before it saw them, it
+/// hands them on.
 #[must_use = "futures do nothing unless awaited"]
 pub(super) struct Acquire<'a, T> {
     chan: &'a Chan<T>,
+    n: usize,
     state: AcquireState,
 }
 
@@ -593,12 +665,12 @@ impl<T> Future for Acquire<'_, T> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Closed>> {
         let this = self.get_mut();
-        let chan = this.chan;
+        let (chan, n) = (this.chan, this.n);
         match std::mem::replace(&mut this.state, AcquireState::Done) {
-            AcquireState::Idle => match chan.try_acquire() {
+            AcquireState::Idle => match chan.try_acquire(n) {
                 Ok(()) => Poll::Ready(Ok(())),
                 Err(TryAcquireError::Closed) => Poll::Ready(Err(Closed)),
-                Err(TryAcquireError::Full) => match chan.acquire_or_queue(cx.waker()) {
+                Err(TryAcquireError::Full) => match chan.acquire_or_queue(n, cx.waker()) {
                     Ok(None) => Poll::Ready(Ok(())),
                     Ok(Some(key)) => {
                         this.state = AcquireState::Waiting(key);
@@ -610,14 +682,17 @@ impl<T> Future for Acquire<'_, T> {
             AcquireState::Waiting(key) => {
                 let polled = lock(&chan.waiters).send.poll(&key, cx.waker());
                 match polled {
-                    Ok(Outcome::Granted) if chan.is_rx_closed() => {
-                        // Handed a slot just before the close: a reservation never succeeds
-                        // on a closed channel. The slot goes back.
-                        chan.release(1);
+                    Ok(Done {
+                        outcome: Outcome::Granted,
+                        ..
+                    }) if !chan.is_rx_closed() => Poll::Ready(Ok(())),
+                    Ok(Done { unfilled, .. }) => {
+                        // The receiver closed while it waited, or just after its slots were
+                        // handed to it (a reservation never succeeds on a closed channel): the
+                        // slots it holds go back, which wakes a receiver waiting for them.
+                        chan.release(n - unfilled);
                         Poll::Ready(Err(Closed))
                     }
-                    Ok(Outcome::Granted) => Poll::Ready(Ok(())),
-                    Ok(Outcome::Closed) => Poll::Ready(Err(Closed)),
                     Err(stale) => {
                         this.state = AcquireState::Waiting(key);
                         drop(stale);
@@ -636,7 +711,7 @@ impl<T> Drop for Acquire<'_, T> {
         else {
             return;
         };
-        let (outcome, waker) = {
+        let cancelled = {
             let mut waiters = lock(&self.chan.waiters);
             let cancelled = waiters.send.cancel(key);
             if waiters.send.is_empty() {
@@ -644,17 +719,17 @@ impl<T> Drop for Acquire<'_, T> {
             }
             cancelled
         };
-        drop(waker);
-        if outcome == Some(Outcome::Granted) {
-            // Chosen, but gone before it looked: the slot goes to the next waiter.
-            self.chan.release(1);
-        }
+        drop(cancelled.waker);
+        // The slots it holds (all of them if it was chosen but gone before it looked) go to the
+        // next waiters, or back to a closed receiver waiting for them.
+        self.chan.release(self.n - cancelled.unfilled);
     }
 }
 
 impl<T> fmt::Debug for Acquire<'_, T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Acquire")
+            .field("n", &self.n)
             .field("state", &self.state)
             .finish_non_exhaustive()
     }
@@ -687,7 +762,7 @@ impl<T> Future for ClosedFuture<'_, T> {
                     drop(waker);
                     return Poll::Ready(());
                 }
-                this.key = Some(waiters.closed.push(waker));
+                this.key = Some(waiters.closed.push(waker, 0));
                 Poll::Pending
             }
             Some(key) => {
@@ -708,8 +783,8 @@ impl<T> Future for ClosedFuture<'_, T> {
 impl<T> Drop for ClosedFuture<'_, T> {
     fn drop(&mut self) {
         if let Some(key) = self.key.take() {
-            let (_, waker) = lock(&self.chan.waiters).closed.cancel(key);
-            drop(waker);
+            let cancelled = lock(&self.chan.waiters).closed.cancel(key);
+            drop(cancelled.waker);
         }
     }
 }

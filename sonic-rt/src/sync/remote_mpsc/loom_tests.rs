@@ -8,9 +8,13 @@
 //! - two producers racing for the last slot of a block and the slot after it (the block
 //!   install), with the receiver recycling blocks;
 //! - `close` against concurrent sends: every send that succeeded is received, once;
-//! - a bounded sender that queues for room while the receiver gives slots back.
+//! - a bounded sender that queues for room while the receiver gives slots back;
+//! - `reserve_many`: a sender that takes the free slot and waits for the next one while the
+//!   receiver gives it back; one that gives up while queued, whose slot must reach the
+//!   single-slot sender queued behind it.
 
 use std::future::Future;
+use std::pin::pin;
 use std::sync::Arc as StdArc;
 use std::task::{Context, Poll, Wake, Waker};
 
@@ -18,7 +22,7 @@ use loom::sync::Notify;
 use loom::thread;
 
 use super::error::SendError;
-use super::{channel, unbounded_channel, UnboundedReceiver};
+use super::{channel, unbounded_channel, Receiver, UnboundedReceiver};
 
 /// `loom::model` with at most 3 preemptions (the run takes seconds; 4 takes about 45 s and found
 /// nothing more; 3 already finds the lost wake when either fence of the handshake is removed).
@@ -58,6 +62,27 @@ fn recv_all<T>(rx: &mut UnboundedReceiver<T>) -> Vec<T> {
             Poll::Pending => task.0.wait(),
         }
     }
+}
+
+/// Polls `future` to completion, waiting (in the model) whenever it is pending.
+fn block_on<F: Future>(future: F) -> F::Output {
+    let (task, waker) = model_task();
+    let mut future = pin!(future);
+    loop {
+        match future.as_mut().poll(&mut Context::from_waker(&waker)) {
+            Poll::Ready(out) => return out,
+            Poll::Pending => task.0.wait(),
+        }
+    }
+}
+
+/// [`recv_all`] for a bounded receiver.
+fn brecv_all<T>(rx: &mut Receiver<T>) -> Vec<T> {
+    let mut out = Vec::new();
+    while let Some(value) = block_on(rx.recv()) {
+        out.push(value);
+    }
+    out
 }
 
 #[test]
@@ -169,5 +194,54 @@ fn loom_a_bounded_sender_waits_for_room_and_gets_it() {
         }
         assert_eq!(got, [0, 1]);
         producer.join().unwrap();
+    });
+}
+
+#[test]
+fn loom_reserve_many_keeps_the_free_slot_and_gets_the_next_one() {
+    model(|| {
+        let (tx, mut rx) = channel(2);
+        tx.try_send(0).unwrap();
+        let producer = thread::spawn(move || {
+            // One slot is free: it is taken at once, the other comes back from the receiver
+            // (before or after this sender queues for it).
+            let permits = block_on(tx.reserve_many(2)).unwrap();
+            for (n, permit) in permits.enumerate() {
+                permit.send(n + 1);
+            }
+        });
+        assert_eq!(brecv_all(&mut rx), [0, 1, 2]);
+        producer.join().unwrap();
+    });
+}
+
+#[test]
+fn loom_a_cancelled_reserve_many_hands_its_slot_to_the_sender_behind_it() {
+    model(|| {
+        let (tx, mut rx) = channel(2);
+        tx.try_send(0).unwrap();
+        let tx2 = tx.clone();
+        let many = thread::spawn(move || {
+            let (_task, waker) = model_task();
+            let mut reserve = pin!(tx2.reserve_many(2));
+            // Polled once, then given up: queued holding the free slot (ahead of `one` or
+            // behind it), or done with both slots if the receive came first (its permits go
+            // back unused).
+            let _ = reserve.as_mut().poll(&mut Context::from_waker(&waker));
+        });
+        let (task, waker) = model_task();
+        let mut one = pin!(tx.send(9));
+        let mut sent = one.as_mut().poll(&mut Context::from_waker(&waker));
+        assert_eq!(block_on(rx.recv()), Some(0));
+        // A slot lost on the way (by the cancel, or by the hand-over racing with it) would
+        // leave `one` waiting forever: loom reports the deadlock.
+        while sent.is_pending() {
+            task.0.wait();
+            sent = one.as_mut().poll(&mut Context::from_waker(&waker));
+        }
+        assert!(matches!(sent, Poll::Ready(Ok(()))));
+        assert_eq!(block_on(rx.recv()), Some(9));
+        many.join().unwrap();
+        assert_eq!(rx.capacity(), 2);
     });
 }

@@ -381,3 +381,49 @@ fn waiting_senders_reuse_their_slots() {
     }
     assert_eq!(rx.chan.send_waiter_slots(), 1);
 }
+
+// ---- reserve_many ----
+
+crate::sync::mpsc_api::bounded_reserve_many_tests!();
+
+#[test]
+fn threads_reserving_batches_and_single_slots_all_get_through() {
+    // Batches up to the whole capacity, from several threads, against single sends: nobody
+    // deadlocks or starves, every value arrives once, and every slot comes back.
+    const CAP: usize = 4;
+    const THREADS: usize = 3;
+    let rounds = MANY / 20;
+    let (tx, mut rx) = channel::<(usize, usize)>(CAP);
+    let producers: Vec<_> = (0..THREADS)
+        .map(|id| {
+            let tx = tx.clone();
+            std::thread::spawn(move || {
+                let mut seq = 0;
+                for round in 0..rounds {
+                    if id == 0 {
+                        tx.blocking_send((id, seq)).unwrap();
+                        seq += 1;
+                        continue;
+                    }
+                    let n = 1 + (round + id) % CAP;
+                    let permits = super::blocking::block_on("test", tx.reserve_many(n)).unwrap();
+                    assert_eq!(permits.len(), n);
+                    for permit in permits {
+                        permit.send((id, seq));
+                        seq += 1;
+                    }
+                }
+                seq
+            })
+        })
+        .collect();
+    drop(tx);
+    let mut next = [0; THREADS];
+    while let Some((id, seq)) = rx.blocking_recv() {
+        assert_eq!(seq, next[id]);
+        next[id] += 1;
+    }
+    let sent: Vec<usize> = producers.into_iter().map(|p| p.join().unwrap()).collect();
+    assert_eq!(next.to_vec(), sent);
+    assert_eq!(rx.capacity(), CAP);
+}

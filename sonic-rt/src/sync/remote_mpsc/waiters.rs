@@ -6,6 +6,11 @@
 //!   or `cancel` consumes it; only the owner frees its slot, so keys need no generation.
 //! - `pop_front` unlinks the oldest waiter, leaves the outcome in its slot and returns its waker,
 //!   which the caller wakes after it has released the lock (a waker may run arbitrary code).
+//! - A waiter may wait for several slots (`reserve_many`): it records how many it still needs.
+//!   `grant_front` hands slots to the oldest waiter only; one that still needs more keeps what it
+//!   was handed and stays at the head, so the waiters behind it (asking for one slot or more)
+//!   wait their turn, first come, first served. The slots a waiter was handed belong to its
+//!   future, which gives them back if it fails or is dropped (`unfilled` says how many).
 //! - Vacant slots form a free list: once the slab has grown to the peak number of waiters,
 //!   waiting allocates nothing.
 
@@ -24,6 +29,26 @@ pub(super) enum Outcome {
     Closed,
 }
 
+/// How a wait ended, or why it did not: what [`WaitQueue::poll`] and [`WaitQueue::cancel`]
+/// report.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) struct Done {
+    pub(super) outcome: Outcome,
+    /// Slots the waiter still needed when it stopped waiting (0 once `Granted`): its future
+    /// holds the rest of what it asked for.
+    pub(super) unfilled: usize,
+}
+
+/// What [`WaitQueue::cancel`] found.
+#[derive(Debug)]
+pub(super) struct Cancelled {
+    /// Slots the waiter still needed (all it asked for less what it was handed; 0 if it was
+    /// granted them all, whether it looked or not).
+    pub(super) unfilled: usize,
+    /// The waker of a waiter that was still queued, to drop after unlocking.
+    pub(super) waker: Option<Waker>,
+}
+
 /// Names one waiter; owned by its future (not `Clone` on purpose).
 #[derive(Debug)]
 pub(super) struct Key(usize);
@@ -36,8 +61,10 @@ enum Slot {
         waker: Waker,
         prev: usize,
         next: usize,
+        /// Slots still needed (0 for a waiter that waits for no slot: `closed()`).
+        need: usize,
     },
-    Done(Outcome),
+    Done(Done),
 }
 
 /// A FIFO of waiting wakers.
@@ -62,12 +89,13 @@ impl WaitQueue {
         self.head == NIL
     }
 
-    /// Queues a waiter at the back.
-    pub(super) fn push(&mut self, waker: Waker) -> Key {
+    /// Queues a waiter at the back that needs `need` slots (0 for one that waits for no slot).
+    pub(super) fn push(&mut self, waker: Waker, need: usize) -> Key {
         let slot = Slot::Queued {
             waker,
             prev: self.tail,
             next: NIL,
+            need,
         };
         let index = if self.free == NIL {
             self.slots.push(slot);
@@ -102,9 +130,15 @@ impl WaitQueue {
         }
     }
 
-    /// Unlinks queued slot `index`, leaving `replacement` in it; returns its waker.
-    fn unlink(&mut self, index: usize, replacement: Slot) -> Waker {
-        let Slot::Queued { waker, prev, next } = mem::replace(&mut self.slots[index], replacement)
+    /// Unlinks queued slot `index`, leaving `replacement` in it; returns its waker and the
+    /// slots it still needed.
+    fn unlink(&mut self, index: usize, replacement: Slot) -> (Waker, usize) {
+        let Slot::Queued {
+            waker,
+            prev,
+            next,
+            need,
+        } = mem::replace(&mut self.slots[index], replacement)
         else {
             unreachable!("unlinking a slot that is not queued")
         };
@@ -116,25 +150,49 @@ impl WaitQueue {
             NIL => self.tail = prev,
             next => self.set_prev(next, prev),
         }
-        waker
+        (waker, need)
     }
 
     /// Ends the wait of the oldest waiter with `outcome`; returns its waker to wake.
     pub(super) fn pop_front(&mut self, outcome: Outcome) -> Option<Waker> {
-        match self.head {
-            NIL => None,
-            head => Some(self.unlink(head, Slot::Done(outcome))),
+        let head = self.head;
+        if head == NIL {
+            return None;
         }
+        let (waker, need) = self.unlink(head, Slot::Vacant { next_free: NIL });
+        let unfilled = if outcome == Outcome::Granted { 0 } else { need };
+        self.slots[head] = Slot::Done(Done { outcome, unfilled });
+        Some(waker)
     }
 
-    /// The outcome if the waiter's wait is over (its slot is then freed); otherwise stores
-    /// `waker` (unless the stored one wakes the same task) and returns `None` with the waker it
-    /// replaced, for the caller to drop after unlocking.
-    pub(super) fn poll(&mut self, key: &Key, waker: &Waker) -> Result<Outcome, Option<Waker>> {
+    /// Hands up to `*slots` slots to the oldest waiter, taking them from `*slots`. If that meets
+    /// its need, its wait ends (`Granted`) and its waker is returned to wake; otherwise it keeps
+    /// what it was handed and stays at the head (`*slots` is then 0). `None` if nobody waits or
+    /// nothing was handed over.
+    pub(super) fn grant_front(&mut self, slots: &mut usize) -> Option<Waker> {
+        let head = self.head;
+        if head == NIL || *slots == 0 {
+            return None;
+        }
+        let Slot::Queued { need, .. } = &mut self.slots[head] else {
+            unreachable!("the head slot is not queued")
+        };
+        if *need > *slots {
+            *need -= mem::take(slots);
+            return None;
+        }
+        *slots -= *need;
+        self.pop_front(Outcome::Granted)
+    }
+
+    /// How the wait ended, if it is over (its slot is then freed); otherwise stores `waker`
+    /// (unless the stored one wakes the same task) and returns the waker it replaced, for the
+    /// caller to drop after unlocking.
+    pub(super) fn poll(&mut self, key: &Key, waker: &Waker) -> Result<Done, Option<Waker>> {
         match &mut self.slots[key.0] {
-            &mut Slot::Done(outcome) => {
+            &mut Slot::Done(done) => {
                 self.free_slot(key.0);
-                Ok(outcome)
+                Ok(done)
             }
             Slot::Queued { waker: stored, .. } if stored.will_wake(waker) => Err(None),
             Slot::Queued { waker: stored, .. } => Err(Some(mem::replace(stored, waker.clone()))),
@@ -142,14 +200,19 @@ impl WaitQueue {
         }
     }
 
-    /// Gives up waiting: the outcome if the wait was already over, and the waker of a waiter that
-    /// was still queued (to drop after unlocking).
-    pub(super) fn cancel(&mut self, key: Key) -> (Option<Outcome>, Option<Waker>) {
+    /// Gives up waiting (see [`Cancelled`]).
+    pub(super) fn cancel(&mut self, key: Key) -> Cancelled {
         let result = match &self.slots[key.0] {
-            &Slot::Done(outcome) => (Some(outcome), None),
+            &Slot::Done(Done { unfilled, .. }) => Cancelled {
+                unfilled,
+                waker: None,
+            },
             Slot::Queued { .. } => {
-                let vacant = Slot::Vacant { next_free: NIL };
-                (None, Some(self.unlink(key.0, vacant)))
+                let (waker, need) = self.unlink(key.0, Slot::Vacant { next_free: NIL });
+                Cancelled {
+                    unfilled: need,
+                    waker: Some(waker),
+                }
             }
             Slot::Vacant { .. } => unreachable!("a waiter's key names a vacant slot"),
         };
