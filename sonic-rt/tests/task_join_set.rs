@@ -464,6 +464,7 @@ fn a_destructor_that_joins_its_own_set_early_finds_nothing(rt: &Runtime) {
 }
 
 each_mode!(
+    spawn_blocking_jobs_join_like_tasks,
     a_destructor_that_joins_its_own_set_early_finds_nothing,
     join_next_returns_every_output_then_none,
     join_next_follows_completion_order,
@@ -512,4 +513,35 @@ fn spawn_outside_a_runtime_panics_and_leaves_the_set_empty() {
     assert!(res.is_err());
     assert_eq!(set.len(), 0);
     assert!(set.try_join_next().is_none());
+}
+
+/// tokio's `JoinSet::spawn_blocking`: jobs on the blocking pool join like tasks, a panic is a
+/// `JoinError`, and aborting resolves the job's entry at once.
+fn spawn_blocking_jobs_join_like_tasks(rt: &Runtime) {
+    rt.block_on(async {
+        let mut set = JoinSet::new();
+        for i in 0..4u32 {
+            set.spawn_blocking(move || i * i);
+        }
+        let mut got = Vec::new();
+        while let Some(res) = set.join_next().await {
+            got.push(res.unwrap());
+        }
+        got.sort_unstable();
+        assert_eq!(got, [0, 1, 4, 9]);
+
+        set.spawn_blocking(|| panic!("a blocking job panics"));
+        let err = set.join_next().await.unwrap().unwrap_err();
+        assert!(err.is_panic());
+
+        let (release, wait) = std::sync::mpsc::channel::<()>();
+        let handle = set.spawn_blocking(move || {
+            let _ = wait.recv();
+            7
+        });
+        handle.abort();
+        let err = set.join_next().await.unwrap().unwrap_err();
+        assert!(err.is_cancelled());
+        let _ = release.send(()); // the job may have been dropped unrun
+    });
 }

@@ -61,11 +61,25 @@ where
     F: FnOnce() -> R + Send + 'static,
     R: Send + 'static,
 {
+    crate::task::spawn(blocking_job(f))
+}
+
+/// Starts `f` on the blocking pool and returns the future of its result, for a task to await:
+/// what [`spawn_blocking`] spawns (and `JoinSet::spawn_blocking`). A panic of `f` resumes in
+/// the awaiting task, so its join handle reports it.
+///
+/// # Panics
+/// Outside a sonic runtime.
+pub(crate) fn blocking_job<F, R>(f: F) -> impl Future<Output = R>
+where
+    F: FnOnce() -> R + Send + 'static,
+    R: Send + 'static,
+{
     let op = match Blocking::start(f, false) {
         Ok(op) => op,
         Err(e) => panic!("sonic_rt::spawn_blocking: {e}"),
     };
-    crate::task::spawn(async move {
+    async move {
         match op.await {
             Ok(value) => value,
             Err(Failed::Panicked(panic)) => resume_unwind(panic),
@@ -73,7 +87,7 @@ where
                 panic!("the blocking job was dropped unrun: its runtime shut down")
             }
         }
-    })
+    }
 }
 
 /// Why a blocking job gave no value.

@@ -193,6 +193,36 @@ impl<T: 'static> JoinSet<T> {
         self.insert(task, |member, at| crate::task::spawn_local_at(member, at))
     }
 
+    /// Runs `f` on the blocking pool (see [`spawn_blocking`](crate::spawn_blocking)) and adds
+    /// its task to the set: tokio's `JoinSet::spawn_blocking`. Aborting it, or dropping the
+    /// set, resolves the task at once; a job already running runs to its end, unseen.
+    ///
+    /// # Examples
+    /// ```
+    /// sonic_rt::block_on(async {
+    ///     let mut set = sonic_rt::task::JoinSet::new();
+    ///     for i in 0..3u64 {
+    ///         set.spawn_blocking(move || i * 10);
+    ///     }
+    ///     let mut sum = 0;
+    ///     while let Some(res) = set.join_next().await {
+    ///         sum += res.unwrap();
+    ///     }
+    ///     assert_eq!(sum, 30);
+    /// });
+    /// ```
+    ///
+    /// # Panics
+    /// Outside a sonic runtime.
+    #[track_caller]
+    pub fn spawn_blocking<F>(&mut self, f: F) -> AbortHandle
+    where
+        F: FnOnce() -> T + Send + 'static,
+        T: Send,
+    {
+        self.spawn(crate::blocking::blocking_job(f))
+    }
+
     /// Spawns `task` on `local_set` (see [`LocalSet::spawn_local`]) and adds it to the set.
     #[track_caller]
     pub fn spawn_local_on<F>(&mut self, task: F, local_set: &LocalSet) -> AbortHandle
