@@ -27,7 +27,7 @@ impl Kind {
 
 const OPTIONS: &str = "`busy_poll`, `pin_to_core = N`, `start_paused`, `event_interval = N`, \
                        `event_capacity = N`, `task_budget = N`, `spin_before_park_us = N`, \
-                       `crate = \"path\"`";
+                       `name = \"...\"`, `crate = \"path\"`";
 
 #[derive(Default)]
 struct Options {
@@ -38,6 +38,7 @@ struct Options {
     event_capacity: Option<usize>,
     task_budget: Option<u32>,
     spin_before_park_us: Option<u64>,
+    name: Option<LitStr>,
     krate: Option<Path>,
 }
 
@@ -119,6 +120,10 @@ fn parse_options(args: TokenStream) -> syn::Result<Options> {
             "spin_before_park_us" => {
                 let v = int(&meta, "50")?.base10_parse()?;
                 set_once(&mut o.spin_before_park_us, v, &name, span)
+            }
+            "name" => {
+                let s: LitStr = meta.value()?.parse()?;
+                set_once(&mut o.name, s, &name, span)
             }
             "crate" => {
                 let s: LitStr = meta.value()?.parse()?;
@@ -243,6 +248,9 @@ fn build(kind: Kind, args: TokenStream, func: &ItemFn) -> syn::Result<TokenStrea
     }
     if let Some(v) = o.task_budget {
         calls.extend(quote!(#b.task_budget(#v);));
+    }
+    if let Some(v) = &o.name {
+        calls.extend(quote!(#b.name(#v);));
     }
     if let Some(v) = o.spin_before_park_us {
         calls.extend(quote!(#b.spin_before_park(::core::time::Duration::from_micros(#v));));

@@ -16,6 +16,7 @@ use proc_macro::TokenStream;
 /// - `start_paused` or `start_paused = true|false`: start with a paused clock.
 /// - `event_interval = N`, `event_capacity = N`, `task_budget = N`,
 ///   `spin_before_park_us = N`: the [`Builder`] options of the same names.
+/// - `name = "..."`: the runtime's name (`Builder::name`, `Handle::name`), as tokio's option.
 /// - `crate = "path"`: where sonic-rt is, if it was renamed.
 /// - `flavor = "current_thread"` is accepted for tokio compatibility; other flavors and
 ///   `worker_threads` are refused (a sonic runtime is one thread).

@@ -27,8 +27,8 @@ mod trace;
 
 pub use blocking::spawn_blocking;
 pub use runtime::{
-    block_on, Builder, EnterGuard, Handle, PostError, Runtime, RuntimeMetrics, SlowPoll,
-    TryCurrentError,
+    block_on, Builder, EnterGuard, Handle, Id as RuntimeId, PostError, Runtime, RuntimeFlavor,
+    RuntimeMetrics, SlowPoll, TryCurrentError,
 };
 pub use task::{spawn, spawn_local, JoinHandle};
 

@@ -8,7 +8,10 @@ use std::fmt;
 use std::io;
 use std::time::Duration;
 
-pub use sonic_rt::{EnterGuard, Handle, Runtime, TryCurrentError};
+pub use sonic_rt::{EnterGuard, Handle, Runtime, RuntimeFlavor, TryCurrentError};
+
+/// tokio's `runtime::Id`: sonic-rt's [`RuntimeId`](sonic_rt::RuntimeId).
+pub use sonic_rt::RuntimeId as Id;
 
 /// Builds a [`Runtime`] with tokio's method names (sonic-rt's [`Builder`](sonic_rt::Builder)
 /// underneath; [`sonic`](Builder::sonic) reaches its own options, such as busy-polling).
@@ -72,6 +75,12 @@ impl Builder {
     /// Tasks run between two reactor turns (default 61, as tokio's).
     pub fn event_interval(&mut self, n: u32) -> &mut Builder {
         self.inner.event_interval(n as usize);
+        self
+    }
+
+    /// Names the runtime (`Handle::name` returns it); an empty name fails the build.
+    pub fn name(&mut self, name: impl Into<String>) -> &mut Builder {
+        self.inner.name(name);
         self
     }
 

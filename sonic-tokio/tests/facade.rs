@@ -228,3 +228,32 @@ async fn std_sockets_convert_with_try_from() {
     assert_eq!(y.recv(&mut buf).await.unwrap(), 3);
     assert_eq!(&buf, b"dgm");
 }
+
+/// tokio's runtime identity: `Handle::id` (unique, stable), `name` (from the builder and the
+/// attribute's `name` option), `runtime_flavor`.
+#[tokio::test(name = "named by the attribute")]
+async fn runtimes_have_ids_names_and_a_flavor() {
+    let handle = tokio::runtime::Handle::current();
+    assert_eq!(handle.name(), Some("named by the attribute"));
+    assert_eq!(
+        handle.runtime_flavor(),
+        tokio::runtime::RuntimeFlavor::CurrentThread
+    );
+    let other = std::thread::spawn(|| {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .name("other")
+            .build()
+            .unwrap();
+        (rt.handle().id(), rt.handle().name().map(str::to_owned))
+    })
+    .join()
+    .unwrap();
+    let here: tokio::runtime::Id = handle.id();
+    assert_eq!(here, tokio::runtime::Handle::current().id());
+    assert_ne!(here, other.0);
+    assert_eq!(other.1.as_deref(), Some("other"));
+    assert!(tokio::runtime::Builder::new_current_thread()
+        .name("  ")
+        .build()
+        .is_err());
+}

@@ -30,6 +30,7 @@ use super::cell::TaskRef;
 use crate::loom::{fence, AtomicBool, Mutex, Ordering};
 use crate::reactor::Notifier;
 use crate::runtime::metrics::RuntimeMetrics;
+use crate::runtime::Identity;
 use std::fmt;
 
 pub(crate) enum Remote {
@@ -78,10 +79,19 @@ pub(crate) struct RemoteQueue<N> {
     /// The metrics the owner published last, for `Handle::metrics` on other threads (see
     /// `runtime/metrics.rs`). A std mutex, not loom's: no protocol depends on it.
     published: std::sync::Mutex<RuntimeMetrics>,
+    /// The runtime's id and name, for `Handle::id`/`name` on any thread (set at build, never
+    /// changed).
+    identity: Identity,
 }
 
 impl<N: Notify> RemoteQueue<N> {
+    /// A queue with an anonymous identity (the loom models).
+    #[cfg(all(test, sonic_loom))]
     pub(crate) fn new(notifier: N) -> RemoteQueue<N> {
+        RemoteQueue::with_identity(notifier, Identity::new(None))
+    }
+
+    pub(crate) fn with_identity(notifier: N, identity: Identity) -> RemoteQueue<N> {
         RemoteQueue {
             queue: Mutex::new(Queue {
                 items: Vec::with_capacity(BATCH),
@@ -92,6 +102,7 @@ impl<N: Notify> RemoteQueue<N> {
             closed: AtomicBool::new(false),
             notifier,
             published: std::sync::Mutex::new(RuntimeMetrics::default()),
+            identity,
         }
     }
 
@@ -189,6 +200,11 @@ impl<N: Notify> RemoteQueue<N> {
     pub(crate) fn depth(&self) -> usize {
         let queue = self.queue.lock().unwrap_or_else(|p| p.into_inner());
         queue.items.len() - usize::from(queue.root_queued)
+    }
+
+    /// The runtime's id and name.
+    pub(crate) fn identity(&self) -> &Identity {
+        &self.identity
     }
 
     /// Owner: makes `metrics` what other threads' `Handle::metrics` return.

@@ -50,6 +50,7 @@ impl Builder {
                 blocking: PoolConfig::default(),
                 io_uring: true,
                 timing: PollTiming::default(),
+                name: None,
             },
             pin_to_core: None,
         }
@@ -205,6 +206,12 @@ impl Builder {
     /// `EMFILE` when the process is out of file descriptors) or pinning fails.
     pub fn build(&mut self) -> io::Result<Runtime> {
         let mut config = self.config.clone();
+        if config.name.as_deref().is_some_and(|n| n.trim().is_empty()) {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "sonic_rt::Builder::name: a runtime name must not be empty",
+            ));
+        }
         if let Some(cpu) = self.pin_to_core {
             // Blocking-pool threads are started from this thread and would inherit its pin:
             // they get the CPU set it had before.
@@ -213,6 +220,20 @@ impl Builder {
         }
         tighten_timer_slack();
         Ok(Runtime::from_core(Core::new(config)?))
+    }
+
+    /// Names the runtime: [`Handle::name`](crate::Handle::name) returns it (tokio's
+    /// `Builder::name`). An empty or blank name makes [`build`](Builder::build) fail with
+    /// `InvalidInput` (tokio's panics).
+    ///
+    /// # Examples
+    /// ```
+    /// let rt = sonic_rt::Builder::new().name("feed-handler").build().unwrap();
+    /// assert_eq!(rt.handle().name(), Some("feed-handler"));
+    /// ```
+    pub fn name(&mut self, name: impl Into<String>) -> &mut Builder {
+        self.config.name = Some(name.into().into_boxed_str());
+        self
     }
 
     /// The read-ahead every I/O object registered on this runtime starts with, in bytes (0,

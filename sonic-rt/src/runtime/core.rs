@@ -5,6 +5,7 @@ use crate::executor::remote::{self, Remote, Shared};
 use crate::executor::{panic_message, Executor};
 use crate::reactor::Reactor;
 use crate::runtime::metrics::{LoopCounters, PollTiming, RuntimeMetrics, PUBLISH_EVERY};
+use crate::runtime::Identity;
 use crate::time::clock::Clock;
 use crate::time::queue::TimerQueue;
 use std::any::Any;
@@ -32,6 +33,8 @@ pub(crate) struct Config {
     pub(crate) io_uring: bool,
     /// Per-poll timing: the poll time histogram and the slow-poll callback.
     pub(crate) timing: PollTiming,
+    /// `Builder::name`.
+    pub(crate) name: Option<Box<str>>,
 }
 
 /// How long one turn of the loop may wait for events, as decided by [`Core::wait`].
@@ -88,7 +91,10 @@ impl Core {
             reactor: RefCell::new(reactor),
             timers: RefCell::new(TimerQueue::new()),
             clock: Clock::new(config.start_paused),
-            shared: Arc::new(Shared::new(notifier)),
+            shared: Arc::new(Shared::with_identity(
+                notifier,
+                Identity::new(config.name.clone()),
+            )),
             blocking: BlockingPool::new(config.blocking.clone()),
             wake_buf: RefCell::new(Vec::with_capacity(config.event_capacity.min(4096))),
             remote_buf: RefCell::new(Vec::with_capacity(remote::BATCH)),

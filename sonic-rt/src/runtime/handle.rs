@@ -105,6 +105,30 @@ impl Handle {
         })
     }
 
+    /// The runtime's id, unique in this process and never reused: tokio's `Handle::id`.
+    ///
+    /// # Examples
+    /// ```
+    /// let (a, b) = (sonic_rt::Runtime::new().unwrap(), sonic_rt::Runtime::new().unwrap());
+    /// assert_eq!(a.handle().id(), a.handle().id());
+    /// assert_ne!(a.handle().id(), b.handle().id());
+    /// ```
+    pub fn id(&self) -> crate::RuntimeId {
+        self.shared.identity().id
+    }
+
+    /// The name given with [`Builder::name`](crate::Builder::name), if any: tokio's
+    /// `Handle::name`.
+    pub fn name(&self) -> Option<&str> {
+        self.shared.identity().name.as_deref()
+    }
+
+    /// Always [`RuntimeFlavor::CurrentThread`](crate::RuntimeFlavor::CurrentThread): tokio's
+    /// `Handle::runtime_flavor`, for code that checks it.
+    pub fn runtime_flavor(&self) -> crate::RuntimeFlavor {
+        crate::RuntimeFlavor::CurrentThread
+    }
+
     /// Runs `f` on the runtime's thread at its next turn. A panic in `f` is caught and reported
     /// on stderr; the runtime keeps running.
     ///

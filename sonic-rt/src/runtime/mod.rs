@@ -3,10 +3,13 @@
 mod builder;
 pub(crate) mod core;
 mod handle;
+mod id;
 pub(crate) mod metrics;
 
 pub use builder::Builder;
 pub use handle::{Handle, PostError, TryCurrentError};
+pub(crate) use id::Identity;
+pub use id::{Id, RuntimeFlavor};
 pub use metrics::{RuntimeMetrics, SlowPoll};
 
 use crate::context::Enter;
