@@ -257,3 +257,27 @@ async fn runtimes_have_ids_names_and_a_flavor() {
         .build()
         .is_err());
 }
+
+/// tokio's mpsc handles are unwind safe (its own tests assert it), so a program may use them
+/// inside `catch_unwind`; so are the facade's.
+#[test]
+fn mpsc_handles_are_unwind_safe() {
+    use std::panic::{RefUnwindSafe, UnwindSafe};
+    fn both<T: UnwindSafe + RefUnwindSafe>() {}
+    both::<mpsc::Sender<Vec<u8>>>();
+    both::<mpsc::Receiver<Vec<u8>>>();
+    both::<mpsc::UnboundedSender<Vec<u8>>>();
+    both::<mpsc::UnboundedReceiver<Vec<u8>>>();
+    both::<mpsc::WeakSender<Vec<u8>>>();
+    both::<mpsc::WeakUnboundedSender<Vec<u8>>>();
+    both::<mpsc::OwnedPermit<Vec<u8>>>();
+    both::<mpsc::Permit<'static, Vec<u8>>>();
+    both::<mpsc::PermitIterator<'static, Vec<u8>>>();
+    let (tx, mut rx) = mpsc::unbounded_channel::<u8>();
+    let caught = std::panic::catch_unwind(|| {
+        tx.send(1).unwrap();
+        panic!("after a send");
+    });
+    assert!(caught.is_err());
+    assert_eq!(rx.try_recv(), Ok(1));
+}

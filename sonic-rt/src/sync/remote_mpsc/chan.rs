@@ -79,6 +79,14 @@ pub(super) struct Chan<T> {
     waiters: Mutex<Waiters>,
 }
 
+// Unwind safe, as tokio's channel: user code (a value's `Drop`, a waker) runs only between the
+// channel's steps, never inside one, so a panic that unwinds through a handle leaves the queue,
+// the slot count and the waiter lists consistent. The interior mutability that would otherwise
+// make the handles `!RefUnwindSafe` (the queue's cells, the receiver's waker slot) is the
+// synchronisation itself. tokio's own tests assert these impls for every handle.
+impl<T> std::panic::RefUnwindSafe for Chan<T> {}
+impl<T> std::panic::UnwindSafe for Chan<T> {}
+
 impl<T> Chan<T> {
     /// A channel with one sender, and its one receiver; `bound` is the capacity of a bounded
     /// channel (at least 1).
