@@ -146,3 +146,44 @@ impl RecvBuf for tokio::io::ReadBuf<'_> {
         self.initialize_unfilled()
     }
 }
+
+/// One `recv` on `socket` into the spare capacity of `buf`, advancing it (the `recv_buf`
+/// methods of the datagram sockets).
+#[cfg(feature = "bytes")]
+pub(crate) fn recv_into<S, B>(socket: &S, buf: &mut B) -> std::io::Result<usize>
+where
+    S: std::os::fd::AsFd,
+    B: bytes::BufMut + ?Sized,
+{
+    let n = socket2::SockRef::from(socket).recv(chunk_uninit(buf))?;
+    // SAFETY: `recv` returned `n`: the kernel initialised that many bytes of the chunk.
+    unsafe { buf.advance_mut(n) };
+    Ok(n)
+}
+
+/// One `recv_from` on `socket` into the spare capacity of `buf`: the sender's address goes
+/// through `addr` (which may refuse it) before `buf` is advanced.
+#[cfg(feature = "bytes")]
+pub(crate) fn recv_from_into<S, B, A>(
+    socket: &S,
+    buf: &mut B,
+    addr: impl FnOnce(socket2::SockAddr) -> std::io::Result<A>,
+) -> std::io::Result<(usize, A)>
+where
+    S: std::os::fd::AsFd,
+    B: bytes::BufMut + ?Sized,
+{
+    let (n, from) = socket2::SockRef::from(socket).recv_from(chunk_uninit(buf))?;
+    let from = addr(from)?;
+    // SAFETY: `recv_from` returned `n`: the kernel initialised that many bytes of the chunk.
+    unsafe { buf.advance_mut(n) };
+    Ok((n, from))
+}
+
+/// The spare capacity of `buf`, for the kernel to write into.
+#[cfg(feature = "bytes")]
+fn chunk_uninit<B: bytes::BufMut + ?Sized>(buf: &mut B) -> &mut [MaybeUninit<u8>] {
+    // SAFETY: the slice is handed only to `recv`/`recv_from`, which write initialised bytes
+    // and never de-initialise any.
+    unsafe { buf.chunk_mut().as_uninit_slice_mut() }
+}

@@ -6,6 +6,8 @@ use crate::methods::{
     ip_option_methods, local_addr_methods, readiness_methods, spin_reads_method, ttl_methods,
 };
 use crate::recv_buf::RecvBuf;
+#[cfg(feature = "bytes")]
+use crate::recv_buf::{recv_from_into, recv_into};
 use socket2::{SockAddr, SockRef};
 use sonic_rt::io::{Async, Interest};
 use std::io;
@@ -109,7 +111,9 @@ impl UdpSocket {
         &self,
         buf: &mut B,
     ) -> io::Result<(usize, SocketAddr)> {
-        self.io.read_with(|s| recv_from_into(s, buf)).await
+        self.io
+            .read_with(|s| recv_from_into(s, buf, inet_addr))
+            .await
     }
 
     /// [`recv_buf_from`](UdpSocket::recv_buf_from) if a datagram is queued, without waiting:
@@ -121,7 +125,7 @@ impl UdpSocket {
         buf: &mut B,
     ) -> io::Result<(usize, SocketAddr)> {
         self.io
-            .try_io(Interest::READABLE, |s| recv_from_into(s, buf))
+            .try_io(Interest::READABLE, |s| recv_from_into(s, buf, inet_addr))
     }
 
     /// Sends one datagram to `target` (the first address it resolves to; a `SocketAddr` is
@@ -320,7 +324,12 @@ impl UdpSocket {
 /// The IP address of a received datagram's sender.
 fn inet<T>(res: io::Result<(T, SockAddr)>) -> io::Result<(T, SocketAddr)> {
     let (v, addr) = res?;
-    Ok((v, addr.as_socket().ok_or_else(not_inet)?))
+    Ok((v, inet_addr(addr)?))
+}
+
+/// An IP sender's address, or an error for any other kind.
+fn inet_addr(addr: SockAddr) -> io::Result<SocketAddr> {
+    addr.as_socket().ok_or_else(not_inet)
 }
 
 fn peek_sender(s: &net::UdpSocket) -> io::Result<SocketAddr> {
@@ -333,35 +342,6 @@ fn peek_sender(s: &net::UdpSocket) -> io::Result<SocketAddr> {
 #[cold]
 fn not_inet() -> io::Error {
     io::Error::other("the sender's address is not an IP address")
-}
-
-/// One `recv` into the spare capacity of `buf`, advancing it.
-#[cfg(feature = "bytes")]
-fn recv_into<B: bytes::BufMut + ?Sized>(s: &net::UdpSocket, buf: &mut B) -> io::Result<usize> {
-    let n = SockRef::from(s).recv(chunk_uninit(buf))?;
-    // SAFETY: `recv` returned `n`: the kernel initialised that many bytes of the chunk.
-    unsafe { buf.advance_mut(n) };
-    Ok(n)
-}
-
-/// One `recv_from` into the spare capacity of `buf`, advancing it.
-#[cfg(feature = "bytes")]
-fn recv_from_into<B: bytes::BufMut + ?Sized>(
-    s: &net::UdpSocket,
-    buf: &mut B,
-) -> io::Result<(usize, SocketAddr)> {
-    let (n, from) = inet(SockRef::from(s).recv_from(chunk_uninit(buf)))?;
-    // SAFETY: `recv_from` returned `n`: the kernel initialised that many bytes of the chunk.
-    unsafe { buf.advance_mut(n) };
-    Ok((n, from))
-}
-
-/// The spare capacity of `buf`, for the kernel to write into.
-#[cfg(feature = "bytes")]
-fn chunk_uninit<B: bytes::BufMut + ?Sized>(buf: &mut B) -> &mut [MaybeUninit<u8>] {
-    // SAFETY: the slice is handed only to `recv`/`recv_from`, which write initialised bytes
-    // and never de-initialise any.
-    unsafe { buf.chunk_mut().as_uninit_slice_mut() }
 }
 
 datagram_methods!(UdpSocket, SocketAddr);

@@ -10,7 +10,7 @@ use sonic_test_support::each_mode;
 
 use common::within;
 use futures_util::AsyncWriteExt;
-use sonic_net::{TcpListener, TcpStream, UdpSocket, UnixStream};
+use sonic_net::{TcpListener, TcpStream, UdpSocket, UnixDatagram, UnixStream};
 use sonic_rt::Runtime;
 use std::future::poll_fn;
 use std::io;
@@ -18,6 +18,7 @@ use std::mem::MaybeUninit;
 use tokio::io::ReadBuf;
 
 each_mode!(
+    unix_datagrams_fill_read_bufs_and_spare_capacity,
     udp_poll_receives_fill_a_read_buf,
     tcp_poll_peek_fills_a_read_buf,
     buf_mut_receives_fill_spare_capacity,
@@ -133,5 +134,77 @@ fn buf_mut_receives_fill_spare_capacity(rt: &Runtime) {
         rd.readable().await.unwrap();
         assert_eq!(rd.try_read_buf(&mut s).unwrap(), 1);
         assert_eq!(s, b"stream bytes!");
+    }));
+}
+
+/// `UnixDatagram` has UDP's receive forms, as tokio's: `poll_recv`/`poll_recv_from` into a
+/// `ReadBuf`, `recv_buf`/`recv_buf_from` and their `try_` forms into spare capacity, with the
+/// sender's address whether it is a path, unnamed (never bound) or abstract, and
+/// `poll_send_to`.
+fn unix_datagrams_fill_read_bufs_and_spare_capacity(rt: &Runtime) {
+    rt.block_on(within(10, async {
+        static RUN: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let run = RUN.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let dir = std::env::temp_dir().join(format!("sonic-udg-{}-{run}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let (a_path, b_path) = (dir.join("a"), dir.join("b"));
+        let a = UnixDatagram::bind(&a_path).unwrap();
+        let b = UnixDatagram::bind(&b_path).unwrap();
+        let mut storage = [MaybeUninit::<u8>::uninit(); 32];
+
+        // poll_send_to, then poll_recv_from into a ReadBuf: the sender is a path.
+        poll_fn(|cx| a.poll_send_to(cx, b"first", &b_path))
+            .await
+            .unwrap();
+        let mut buf = ReadBuf::uninit(&mut storage);
+        let from = poll_fn(|cx| b.poll_recv_from(cx, &mut buf)).await.unwrap();
+        assert_eq!(buf.filled(), b"first");
+        assert_eq!(from.as_pathname(), Some(a_path.as_path()));
+
+        // An unnamed sender (never bound), received into a Vec's spare capacity.
+        let unnamed = UnixDatagram::unbound().unwrap();
+        unnamed.send_to(b"anon", &b_path).await.unwrap();
+        let mut v = Vec::with_capacity(16);
+        let (n, from) = b.recv_buf_from(&mut v).await.unwrap();
+        assert_eq!((n, &v[..]), (4, &b"anon"[..]));
+        assert!(from.is_unnamed(), "{from:?}");
+        assert!(
+            matches!(b.try_recv_buf_from(&mut v), Err(e) if e.kind() == io::ErrorKind::WouldBlock)
+        );
+
+        // Connected: recv_buf and poll_recv into a ReadBuf.
+        a.connect(&b_path).unwrap();
+        b.connect(&a_path).unwrap();
+        a.send(b"two").await.unwrap();
+        let n = b.recv_buf(&mut v).await.unwrap();
+        assert_eq!((n, &v[..]), (3, &b"anontwo"[..]));
+        a.send(b"three").await.unwrap();
+        let mut buf = ReadBuf::uninit(&mut storage);
+        poll_fn(|cx| b.poll_recv(cx, &mut buf)).await.unwrap();
+        assert_eq!(buf.filled(), b"three");
+        assert!(matches!(b.try_recv_buf(&mut v), Err(e) if e.kind() == io::ErrorKind::WouldBlock));
+        a.send(b"four").await.unwrap();
+        b.readable().await.unwrap();
+        assert_eq!(b.try_recv_buf(&mut v).unwrap(), 4);
+        assert_eq!(&v[..], b"anontwofour");
+
+        // An abstract sender (Linux), seen as one (by a receiver not connected elsewhere).
+        #[cfg(target_os = "linux")]
+        {
+            use std::os::linux::net::SocketAddrExt;
+            let name = format!("\0sonic-udg-{}-{run}", std::process::id());
+            let sender = UnixDatagram::bind(&name).unwrap();
+            let receiver = UnixDatagram::bind(dir.join("c")).unwrap();
+            sender
+                .send_to(b"from abstract", dir.join("c"))
+                .await
+                .unwrap();
+            let mut w = Vec::with_capacity(32);
+            let (n, from) = receiver.recv_buf_from(&mut w).await.unwrap();
+            assert_eq!(&w[..n], b"from abstract");
+            assert_eq!(from.as_abstract_name(), Some(&name.as_bytes()[1..]));
+        }
+        std::fs::remove_dir_all(&dir).unwrap();
     }));
 }

@@ -194,6 +194,14 @@ impl UnixStream {
             .map(UnixStream::from)
     }
 
+    /// Connects to the socket at `addr` (a path or, on Linux, an abstract name): tokio's
+    /// `connect_addr`.
+    pub async fn connect_addr(addr: &unix::SocketAddr) -> io::Result<UnixStream> {
+        sonic_net::UnixStream::connect_addr(addr)
+            .await
+            .map(UnixStream::from)
+    }
+
     /// A connected pair of streams.
     pub fn pair() -> io::Result<(UnixStream, UnixStream)> {
         let (a, b) = sonic_net::UnixStream::pair()?;
@@ -341,6 +349,12 @@ impl UnixListener {
     /// Linux).
     pub fn bind<P: AsRef<std::path::Path>>(path: P) -> io::Result<UnixListener> {
         sonic_net::UnixListener::bind(path).map(|inner| UnixListener { inner })
+    }
+
+    /// Binds to `addr` (a path or, on Linux, an abstract name) and listens: tokio's
+    /// `bind_addr`.
+    pub fn bind_addr(addr: &unix::SocketAddr) -> io::Result<UnixListener> {
+        sonic_net::UnixListener::bind_addr(addr).map(|inner| UnixListener { inner })
     }
 
     /// Accepts a connection.

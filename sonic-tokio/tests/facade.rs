@@ -281,3 +281,22 @@ fn mpsc_handles_are_unwind_safe() {
     assert!(caught.is_err());
     assert_eq!(rx.try_recv(), Ok(1));
 }
+
+/// tokio's `UnixListener::bind_addr` and `UnixStream::connect_addr` on the facade's wrappers.
+#[tokio::test]
+async fn unix_listener_and_stream_take_a_socket_addr() {
+    let path = std::env::temp_dir().join(format!("sonic-bindaddr-{}", std::process::id()));
+    let _ = std::fs::remove_file(&path);
+    let addr = std::os::unix::net::SocketAddr::from_pathname(&path).unwrap();
+    let listener = tokio::net::UnixListener::bind_addr(&addr).unwrap();
+    let (accepted, client) = tokio::join!(
+        listener.accept(),
+        tokio::net::UnixStream::connect_addr(&addr)
+    );
+    let (mut server, _) = accepted.unwrap();
+    client.unwrap().write_all(b"hi").await.unwrap();
+    let mut buf = [0u8; 2];
+    server.read_exact(&mut buf).await.unwrap();
+    assert_eq!(&buf, b"hi");
+    std::fs::remove_file(&path).unwrap();
+}

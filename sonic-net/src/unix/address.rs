@@ -1,4 +1,5 @@
-//! Unix socket addresses from paths, and in socket2's form for the non-blocking connect.
+//! Unix socket addresses from paths, in socket2's form for the non-blocking connect, and back
+//! from socket2's form for a receive into uninitialised memory.
 //!
 //! A path that starts with a NUL byte names a socket in Linux's abstract namespace (the bytes
 //! after the NUL are the name), as tokio reads it; that needs Linux or Android. Everywhere else a
@@ -8,6 +9,7 @@ use socket2::SockAddr;
 use std::io;
 use std::os::unix::net::SocketAddr;
 use std::path::Path;
+use std::sync::OnceLock;
 
 #[cfg(target_os = "android")]
 use std::os::android::net::SocketAddrExt;
@@ -51,4 +53,36 @@ pub(super) fn to_sockaddr(addr: &SocketAddr) -> io::Result<SockAddr> {
         io::ErrorKind::InvalidInput,
         "cannot connect to an unnamed Unix socket address",
     ))
+}
+
+/// The `std` address of a datagram's sender as socket2 received it: a path, an abstract name
+/// (Linux, Android) or unnamed (a socket that never bound, the usual client).
+pub(super) fn from_sockaddr(addr: &SockAddr) -> io::Result<SocketAddr> {
+    if let Some(path) = addr.as_pathname() {
+        return SocketAddr::from_pathname(path);
+    }
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    if let Some(name) = addr.as_abstract_namespace() {
+        return SocketAddr::from_abstract_name(name);
+    }
+    // Linux reports an unnamed sender with no address at all (length 0, no family), as std's
+    // `recv_from` knows too.
+    if addr.len() == 0 || addr.is_unnamed() {
+        return unnamed();
+    }
+    Err(io::Error::new(
+        io::ErrorKind::InvalidData,
+        "the sender's address is not a Unix socket address",
+    ))
+}
+
+/// An unnamed address. `std` has no constructor for one; an unbound socket's own address is
+/// one, made once per process (three syscalls) and cloned after that.
+fn unnamed() -> io::Result<SocketAddr> {
+    static UNNAMED: OnceLock<SocketAddr> = OnceLock::new();
+    if let Some(addr) = UNNAMED.get() {
+        return Ok(addr.clone());
+    }
+    let addr = std::os::unix::net::UnixDatagram::unbound()?.local_addr()?;
+    Ok(UNNAMED.get_or_init(|| addr).clone())
 }

@@ -4,12 +4,16 @@ use super::address;
 use crate::methods::{
     datagram_methods, impl_debug_as_std, impl_fd, local_addr_methods, readiness_methods,
 };
+use crate::recv_buf::RecvBuf;
+#[cfg(feature = "bytes")]
+use crate::recv_buf::{recv_from_into, recv_into};
+use socket2::SockRef;
 use sonic_rt::io::{Async, Interest};
 use std::io;
 use std::net::Shutdown;
 use std::os::unix::net::{self, SocketAddr};
 use std::path::Path;
-use std::task::{Context, Poll};
+use std::task::{ready, Context, Poll};
 
 /// A Unix datagram socket registered with the current sonic runtime.
 ///
@@ -107,9 +111,73 @@ impl UnixDatagram {
         self.io.get_ref().connect_addr(addr)
     }
 
-    /// Polls for [`recv`](UnixDatagram::recv).
-    pub fn poll_recv(&self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
-        self.io.poll_read_with(cx, |s| s.recv(buf))
+    /// Polls for [`recv`](UnixDatagram::recv): into a slice (returns the count), or, with the
+    /// `tokio` feature, into a tokio `ReadBuf` (fills and advances it, as tokio's `poll_recv`).
+    pub fn poll_recv<B: RecvBuf + ?Sized>(
+        &self,
+        cx: &mut Context<'_>,
+        buf: &mut B,
+    ) -> Poll<io::Result<B::Len>> {
+        // SAFETY: only `recv` writes through `dst`, and it writes initialised bytes.
+        let dst = unsafe { buf.unfilled() };
+        let n = ready!(self
+            .io
+            .poll_read_with(cx, |s| SockRef::from(s).recv(&mut *dst)))?;
+        // SAFETY: `recv` returned `n`: the kernel initialised that many bytes of `dst`.
+        Poll::Ready(Ok(unsafe { buf.filled(n) }))
+    }
+
+    /// Receives one datagram from the connected peer into the spare capacity of `buf`,
+    /// advancing it (tokio's `recv_buf`; the memory need not be initialised).
+    #[cfg(feature = "bytes")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "bytes")))]
+    pub async fn recv_buf<B: bytes::BufMut>(&self, buf: &mut B) -> io::Result<usize> {
+        self.io.read_with(|s| recv_into(s, buf)).await
+    }
+
+    /// [`recv_buf`](UnixDatagram::recv_buf) if a datagram is queued, without waiting:
+    /// `WouldBlock` otherwise.
+    #[cfg(feature = "bytes")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "bytes")))]
+    pub fn try_recv_buf<B: bytes::BufMut>(&self, buf: &mut B) -> io::Result<usize> {
+        self.io.try_io(Interest::READABLE, |s| recv_into(s, buf))
+    }
+
+    /// Receives one datagram and its sender's address into the spare capacity of `buf`,
+    /// advancing it (tokio's `recv_buf_from`).
+    #[cfg(feature = "bytes")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "bytes")))]
+    pub async fn recv_buf_from<B: bytes::BufMut>(
+        &self,
+        buf: &mut B,
+    ) -> io::Result<(usize, SocketAddr)> {
+        self.io
+            .read_with(|s| recv_from_into(s, buf, |a| address::from_sockaddr(&a)))
+            .await
+    }
+
+    /// [`recv_buf_from`](UnixDatagram::recv_buf_from) if a datagram is queued, without
+    /// waiting: `WouldBlock` otherwise.
+    #[cfg(feature = "bytes")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "bytes")))]
+    pub fn try_recv_buf_from<B: bytes::BufMut>(
+        &self,
+        buf: &mut B,
+    ) -> io::Result<(usize, SocketAddr)> {
+        self.io.try_io(Interest::READABLE, |s| {
+            recv_from_into(s, buf, |a| address::from_sockaddr(&a))
+        })
+    }
+
+    /// Polls for [`send_to`](UnixDatagram::send_to) (tokio's `poll_send_to`).
+    pub fn poll_send_to(
+        &self,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+        path: impl AsRef<Path>,
+    ) -> Poll<io::Result<usize>> {
+        let addr = address::from_path(path.as_ref())?;
+        self.io.poll_write_with(cx, |s| s.send_to_addr(buf, &addr))
     }
 
     /// Sends one datagram to the socket bound at `path` (read as in
@@ -132,13 +200,22 @@ impl UnixDatagram {
             .try_io(Interest::WRITABLE, |s| s.send_to_addr(buf, &addr))
     }
 
-    /// Polls for [`recv_from`](UnixDatagram::recv_from).
-    pub fn poll_recv_from(
+    /// Polls for [`recv_from`](UnixDatagram::recv_from): into a slice (returns the count and
+    /// the sender), or, with the `tokio` feature, into a tokio `ReadBuf` (fills and advances
+    /// it, returns the sender, as tokio's `poll_recv_from`).
+    pub fn poll_recv_from<B: RecvBuf + ?Sized>(
         &self,
         cx: &mut Context<'_>,
-        buf: &mut [u8],
-    ) -> Poll<io::Result<(usize, SocketAddr)>> {
-        self.io.poll_read_with(cx, |s| s.recv_from(buf))
+        buf: &mut B,
+    ) -> Poll<io::Result<B::LenFrom<SocketAddr>>> {
+        // SAFETY: only `recv_from` writes through `dst`, and it writes initialised bytes.
+        let dst = unsafe { buf.unfilled() };
+        let (n, from) = ready!(self.io.poll_read_with(cx, |s| {
+            let (n, from) = SockRef::from(s).recv_from(&mut *dst)?;
+            Ok((n, address::from_sockaddr(&from)?))
+        }))?;
+        // SAFETY: `recv_from` returned `n`: the kernel initialised that many bytes of `dst`.
+        Poll::Ready(Ok(unsafe { buf.filled_from(n, from) }))
     }
 
     /// Shuts down reading, writing or both.
