@@ -39,33 +39,71 @@ pub(crate) fn expect_current(what: &str) -> Rc<Core> {
     }
 }
 
-/// While alive, `core` is the current runtime of this thread.
+thread_local! {
+    /// A runtime is running on this thread (`block_on` or a manual turn): starting another one
+    /// here would block a thread that must keep polling the first.
+    static RUNNING: Cell<bool> = const { Cell::new(false) };
+}
+
+/// While alive, `core` is the current runtime of this thread. Entering nests, as tokio's
+/// `enter` does: the runtime entered before comes back when the guard drops, so guards must
+/// be dropped in the reverse order of their creation.
 pub(crate) struct Enter {
     prev: *const Core,
+    /// The reference this guard stored (from `Rc::into_raw`).
+    raw: *const Core,
 }
 
 impl Enter {
-    /// Enters `core`. Entering a runtime while another one runs on this thread is refused.
-    pub(crate) fn new(core: &Rc<Core>, allow_nested: bool) -> Enter {
+    /// Makes `core` the current runtime.
+    pub(crate) fn new(core: &Rc<Core>) -> Enter {
         let raw = Rc::into_raw(core.clone());
         let prev = CURRENT.with(|c| c.replace(raw));
-        if !prev.is_null() && !allow_nested {
-            CURRENT.with(|c| c.set(prev));
-            // SAFETY: `raw` came from `Rc::into_raw` just above and was not stored.
-            drop(unsafe { Rc::from_raw(raw) });
-            panic!(
-                "cannot start a sonic runtime from within a runtime: block_on was called from \
-                 inside block_on or a task (spawn the future instead)"
-            );
-        }
-        Enter { prev }
+        Enter { prev, raw }
     }
 }
 
 impl Drop for Enter {
     fn drop(&mut self) {
-        let raw = CURRENT.with(|c| c.replace(self.prev));
-        // SAFETY: `raw` is the reference this guard stored with `Rc::into_raw`.
-        drop(unsafe { Rc::from_raw(raw) });
+        if CURRENT.with(|c| c.get()) != self.raw {
+            // A later guard is still alive: restoring `prev` now would leave that guard's
+            // runtime current after the guard is gone. Its reference stays (a leak, not a
+            // dangling pointer), as does ours. tokio panics here too.
+            if !std::thread::panicking() {
+                panic!(
+                    "sonic_rt::EnterGuard values dropped out of order: guards returned by \
+                     `Runtime::enter` must be dropped in the reverse order of their creation"
+                );
+            }
+            return;
+        }
+        CURRENT.with(|c| c.set(self.prev));
+        // SAFETY: `raw` is the reference this guard stored with `Rc::into_raw`, and it is no
+        // longer current (replaced just above), so nothing reads it through CURRENT.
+        drop(unsafe { Rc::from_raw(self.raw) });
+    }
+}
+
+/// While alive, this thread is running a runtime (`block_on`, `poll_once`...). Entering a
+/// runtime (`Runtime::enter`) is not running one: `block_on` works under an `EnterGuard`, as
+/// in tokio.
+pub(crate) struct Running(());
+
+impl Running {
+    /// Marks the thread as running a runtime; refused if it already runs one.
+    pub(crate) fn new() -> Running {
+        if RUNNING.with(|r| r.replace(true)) {
+            panic!(
+                "cannot start a sonic runtime from within a runtime: block_on was called from \
+                 inside block_on or a task (spawn the future instead)"
+            );
+        }
+        Running(())
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        RUNNING.with(|r| r.set(false));
     }
 }

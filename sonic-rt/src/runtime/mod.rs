@@ -12,7 +12,7 @@ pub(crate) use id::Identity;
 pub use id::{Id, RuntimeFlavor};
 pub use metrics::{RuntimeMetrics, SlowPoll};
 
-use crate::context::Enter;
+use crate::context::{Enter, Running};
 use crate::executor::remote::Shared;
 use crate::executor::{self, join::JoinHandle};
 use crate::loom::{AtomicBool, Ordering};
@@ -71,7 +71,8 @@ impl Runtime {
     /// any further panics of the same batch are reported on stderr), and the runtime stays
     /// usable: a later `block_on` runs the woken tasks.
     pub fn block_on<F: Future>(&self, future: F) -> F::Output {
-        let _enter = Enter::new(&self.core, false);
+        let _running = Running::new();
+        let _enter = Enter::new(&self.core);
         let core = &*self.core;
         let _driving = core.driving();
         let _publish = Publish(core);
@@ -125,13 +126,27 @@ impl Runtime {
     }
 
     /// Makes this the current runtime of the thread until the guard drops, so `spawn`,
-    /// `Async::new` and timers work outside `block_on` (for loops driven by hand).
+    /// `Async::new` and timers work outside `block_on` (for loops driven by hand). As in tokio,
+    /// guards nest (the runtime entered before is current again when a guard drops) and
+    /// `block_on` works under one.
+    ///
+    /// # Examples
+    /// ```
+    /// let (a, b) = (sonic_rt::Runtime::new().unwrap(), sonic_rt::Runtime::new().unwrap());
+    /// let _in_a = a.enter();
+    /// {
+    ///     let _in_b = b.enter();
+    ///     assert_eq!(sonic_rt::Handle::current().id(), b.handle().id());
+    /// }
+    /// assert_eq!(sonic_rt::Handle::current().id(), a.handle().id());
+    /// assert_eq!(a.block_on(async { 1 + 1 }), 2);
+    /// ```
     ///
     /// # Panics
-    /// If another runtime is entered on this thread.
+    /// When a guard is dropped while one created after it is still alive (tokio's rule).
     pub fn enter(&self) -> EnterGuard<'_> {
         EnterGuard {
-            _enter: Enter::new(&self.core, false),
+            _enter: Enter::new(&self.core),
             _rt: PhantomData,
         }
     }
@@ -177,7 +192,8 @@ impl Runtime {
     }
 
     fn step(&self, limit: Option<Duration>) -> io::Result<usize> {
-        let _enter = Enter::new(&self.core, false);
+        let _running = Running::new();
+        let _enter = Enter::new(&self.core);
         let core = &*self.core;
         let _driving = core.driving();
         let ran = core.executor.run_batch(core.config().event_interval);
@@ -227,7 +243,7 @@ impl Runtime {
     /// ```
     pub fn shutdown_timeout(self, duration: Duration) {
         {
-            let _enter = Enter::new(&self.core, true);
+            let _enter = Enter::new(&self.core);
             self.core.shutdown();
             self.core.shutdown_blocking(Some(duration));
         }
@@ -279,7 +295,7 @@ impl Drop for Runtime {
     fn drop(&mut self) {
         // Task destructors may use the runtime (deregister sockets, cancel timers), so it is
         // entered while they run, even if another runtime is current.
-        let _enter = Enter::new(&self.core, true);
+        let _enter = Enter::new(&self.core);
         self.core.shutdown();
         // After the tasks: running blocking jobs are waited for (a no-op if a bounded shutdown
         // already ran), queued ones dropped.

@@ -235,7 +235,7 @@ fn cancel(task: &AbortHandle, core: Option<&Rc<Core>>) {
     };
     // Destructors may use the runtime (timers, sockets), so it is current while they run.
     let is_current = context::with_current(|c| c.is_some_and(|c| std::ptr::eq(c, &**core)));
-    let _enter = (!is_current).then(|| Enter::new(core, true));
+    let _enter = (!is_current).then(|| Enter::new(core));
     // SAFETY: the task is bound to `core`'s executor (checked above), `task` holds a reference
     // to it, and the set is `!Send`, so this is the owner thread.
     unsafe { core.executor.cancel_now(task.raw()) };
