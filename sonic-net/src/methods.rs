@@ -30,6 +30,58 @@ macro_rules! impl_fd {
     };
 }
 
+/// tokio's `BufMut` receives of a datagram socket (`recv_buf`, `recv_buf_from` and their `try_`
+/// forms, with the `bytes` feature): into spare capacity, the sender's address mapped from
+/// socket2's form by `$addr_of` (which may refuse it).
+macro_rules! buf_recv_methods {
+    ($ty:ident, $addr:ty, $addr_of:expr) => {
+        #[cfg(feature = "bytes")]
+        impl $ty {
+            /// Receives one datagram from the connected peer into the spare capacity of
+            /// `buf`, advancing it (tokio's `recv_buf`; the memory need not be initialised).
+            #[cfg_attr(docsrs, doc(cfg(feature = "bytes")))]
+            pub async fn recv_buf<B: bytes::BufMut>(&self, buf: &mut B) -> std::io::Result<usize> {
+                self.io
+                    .read_with(|s| $crate::recv_buf::recv_into(s, buf))
+                    .await
+            }
+
+            /// [`recv_buf`](Self::recv_buf) if a datagram is queued, without waiting:
+            /// `WouldBlock` otherwise.
+            #[cfg_attr(docsrs, doc(cfg(feature = "bytes")))]
+            pub fn try_recv_buf<B: bytes::BufMut>(&self, buf: &mut B) -> std::io::Result<usize> {
+                self.io.try_io(sonic_rt::io::Interest::READABLE, |s| {
+                    $crate::recv_buf::recv_into(s, buf)
+                })
+            }
+
+            /// Receives one datagram and its sender's address into the spare capacity of
+            /// `buf`, advancing it (tokio's `recv_buf_from`).
+            #[cfg_attr(docsrs, doc(cfg(feature = "bytes")))]
+            pub async fn recv_buf_from<B: bytes::BufMut>(
+                &self,
+                buf: &mut B,
+            ) -> std::io::Result<(usize, $addr)> {
+                self.io
+                    .read_with(|s| $crate::recv_buf::recv_from_into(s, buf, $addr_of))
+                    .await
+            }
+
+            /// [`recv_buf_from`](Self::recv_buf_from) if a datagram is queued, without
+            /// waiting: `WouldBlock` otherwise.
+            #[cfg_attr(docsrs, doc(cfg(feature = "bytes")))]
+            pub fn try_recv_buf_from<B: bytes::BufMut>(
+                &self,
+                buf: &mut B,
+            ) -> std::io::Result<(usize, $addr)> {
+                self.io.try_io(sonic_rt::io::Interest::READABLE, |s| {
+                    $crate::recv_buf::recv_from_into(s, buf, $addr_of)
+                })
+            }
+        }
+    };
+}
+
 /// `TryFrom` the `std` socket, as tokio's types have: the type's `from_std`.
 macro_rules! try_from_std {
     ($ty:ident, $std:ty) => {
@@ -518,6 +570,7 @@ macro_rules! stream_methods {
     };
 }
 
+pub(crate) use buf_recv_methods;
 pub(crate) use buffer_size_methods;
 pub(crate) use busy_poll_methods;
 pub(crate) use datagram_methods;

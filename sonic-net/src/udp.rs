@@ -2,12 +2,11 @@
 
 use crate::addr::{each_addr, first_addr, ToSocketAddrs};
 use crate::methods::{
-    buffer_size_methods, busy_poll_methods, datagram_methods, impl_debug_as_std, impl_fd,
-    ip_option_methods, local_addr_methods, readiness_methods, spin_reads_method, ttl_methods,
+    buf_recv_methods, buffer_size_methods, busy_poll_methods, datagram_methods, impl_debug_as_std,
+    impl_fd, ip_option_methods, local_addr_methods, readiness_methods, spin_reads_method,
+    ttl_methods,
 };
 use crate::recv_buf::RecvBuf;
-#[cfg(feature = "bytes")]
-use crate::recv_buf::{recv_from_into, recv_into};
 use socket2::{SockAddr, SockRef};
 use sonic_rt::io::{Async, Interest};
 use std::io;
@@ -85,47 +84,6 @@ impl UdpSocket {
         buf: &mut B,
     ) -> Poll<io::Result<B::Len>> {
         self.poll_into(cx, buf, |s, dst| s.recv(dst))
-    }
-
-    /// Receives one datagram from the connected peer into the spare capacity of `buf`,
-    /// advancing it (tokio's `recv_buf`; the memory need not be initialised).
-    #[cfg(feature = "bytes")]
-    #[cfg_attr(docsrs, doc(cfg(feature = "bytes")))]
-    pub async fn recv_buf<B: bytes::BufMut>(&self, buf: &mut B) -> io::Result<usize> {
-        self.io.read_with(|s| recv_into(s, buf)).await
-    }
-
-    /// [`recv_buf`](UdpSocket::recv_buf) if a datagram is queued, without waiting:
-    /// `WouldBlock` otherwise.
-    #[cfg(feature = "bytes")]
-    #[cfg_attr(docsrs, doc(cfg(feature = "bytes")))]
-    pub fn try_recv_buf<B: bytes::BufMut>(&self, buf: &mut B) -> io::Result<usize> {
-        self.io.try_io(Interest::READABLE, |s| recv_into(s, buf))
-    }
-
-    /// Receives one datagram and its sender into the spare capacity of `buf`, advancing it
-    /// (tokio's `recv_buf_from`).
-    #[cfg(feature = "bytes")]
-    #[cfg_attr(docsrs, doc(cfg(feature = "bytes")))]
-    pub async fn recv_buf_from<B: bytes::BufMut>(
-        &self,
-        buf: &mut B,
-    ) -> io::Result<(usize, SocketAddr)> {
-        self.io
-            .read_with(|s| recv_from_into(s, buf, inet_addr))
-            .await
-    }
-
-    /// [`recv_buf_from`](UdpSocket::recv_buf_from) if a datagram is queued, without waiting:
-    /// `WouldBlock` otherwise.
-    #[cfg(feature = "bytes")]
-    #[cfg_attr(docsrs, doc(cfg(feature = "bytes")))]
-    pub fn try_recv_buf_from<B: bytes::BufMut>(
-        &self,
-        buf: &mut B,
-    ) -> io::Result<(usize, SocketAddr)> {
-        self.io
-            .try_io(Interest::READABLE, |s| recv_from_into(s, buf, inet_addr))
     }
 
     /// Sends one datagram to `target` (the first address it resolves to; a `SocketAddr` is
@@ -345,6 +303,7 @@ fn not_inet() -> io::Error {
 }
 
 datagram_methods!(UdpSocket, SocketAddr);
+buf_recv_methods!(UdpSocket, SocketAddr, inet_addr);
 readiness_methods!(UdpSocket, poll_recv_ready, poll_send_ready);
 ip_option_methods!(UdpSocket, io);
 spin_reads_method!(UdpSocket);

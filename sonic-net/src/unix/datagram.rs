@@ -2,11 +2,10 @@
 
 use super::address;
 use crate::methods::{
-    datagram_methods, impl_debug_as_std, impl_fd, local_addr_methods, readiness_methods,
+    buf_recv_methods, datagram_methods, impl_debug_as_std, impl_fd, local_addr_methods,
+    readiness_methods,
 };
 use crate::recv_buf::RecvBuf;
-#[cfg(feature = "bytes")]
-use crate::recv_buf::{recv_from_into, recv_into};
 use socket2::SockRef;
 use sonic_rt::io::{Async, Interest};
 use std::io;
@@ -127,48 +126,6 @@ impl UnixDatagram {
         Poll::Ready(Ok(unsafe { buf.filled(n) }))
     }
 
-    /// Receives one datagram from the connected peer into the spare capacity of `buf`,
-    /// advancing it (tokio's `recv_buf`; the memory need not be initialised).
-    #[cfg(feature = "bytes")]
-    #[cfg_attr(docsrs, doc(cfg(feature = "bytes")))]
-    pub async fn recv_buf<B: bytes::BufMut>(&self, buf: &mut B) -> io::Result<usize> {
-        self.io.read_with(|s| recv_into(s, buf)).await
-    }
-
-    /// [`recv_buf`](UnixDatagram::recv_buf) if a datagram is queued, without waiting:
-    /// `WouldBlock` otherwise.
-    #[cfg(feature = "bytes")]
-    #[cfg_attr(docsrs, doc(cfg(feature = "bytes")))]
-    pub fn try_recv_buf<B: bytes::BufMut>(&self, buf: &mut B) -> io::Result<usize> {
-        self.io.try_io(Interest::READABLE, |s| recv_into(s, buf))
-    }
-
-    /// Receives one datagram and its sender's address into the spare capacity of `buf`,
-    /// advancing it (tokio's `recv_buf_from`).
-    #[cfg(feature = "bytes")]
-    #[cfg_attr(docsrs, doc(cfg(feature = "bytes")))]
-    pub async fn recv_buf_from<B: bytes::BufMut>(
-        &self,
-        buf: &mut B,
-    ) -> io::Result<(usize, SocketAddr)> {
-        self.io
-            .read_with(|s| recv_from_into(s, buf, |a| address::from_sockaddr(&a)))
-            .await
-    }
-
-    /// [`recv_buf_from`](UnixDatagram::recv_buf_from) if a datagram is queued, without
-    /// waiting: `WouldBlock` otherwise.
-    #[cfg(feature = "bytes")]
-    #[cfg_attr(docsrs, doc(cfg(feature = "bytes")))]
-    pub fn try_recv_buf_from<B: bytes::BufMut>(
-        &self,
-        buf: &mut B,
-    ) -> io::Result<(usize, SocketAddr)> {
-        self.io.try_io(Interest::READABLE, |s| {
-            recv_from_into(s, buf, |a| address::from_sockaddr(&a))
-        })
-    }
-
     /// Polls for [`send_to`](UnixDatagram::send_to) (tokio's `poll_send_to`).
     pub fn poll_send_to(
         &self,
@@ -225,6 +182,7 @@ impl UnixDatagram {
 }
 
 datagram_methods!(UnixDatagram, SocketAddr);
+buf_recv_methods!(UnixDatagram, SocketAddr, |a| address::from_sockaddr(&a));
 readiness_methods!(UnixDatagram, poll_recv_ready, poll_send_ready);
 local_addr_methods!(UnixDatagram, SocketAddr);
 impl_fd!(UnixDatagram);
