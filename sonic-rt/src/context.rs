@@ -43,6 +43,9 @@ thread_local! {
     /// A runtime is running on this thread (`block_on` or a manual turn): starting another one
     /// here would block a thread that must keep polling the first.
     static RUNNING: Cell<bool> = const { Cell::new(false) };
+    /// How many `Enter` guards are alive on this thread: each knows its place, so one dropped
+    /// out of order is seen even when both entered the same runtime.
+    static DEPTH: Cell<usize> = const { Cell::new(0) };
 }
 
 /// While alive, `core` is the current runtime of this thread. Entering nests, as tokio's
@@ -52,6 +55,8 @@ pub(crate) struct Enter {
     prev: *const Core,
     /// The reference this guard stored (from `Rc::into_raw`).
     raw: *const Core,
+    /// This guard's place among the live ones (1 for the outermost).
+    depth: usize,
 }
 
 impl Enter {
@@ -59,13 +64,17 @@ impl Enter {
     pub(crate) fn new(core: &Rc<Core>) -> Enter {
         let raw = Rc::into_raw(core.clone());
         let prev = CURRENT.with(|c| c.replace(raw));
-        Enter { prev, raw }
+        let depth = DEPTH.with(|d| {
+            d.set(d.get() + 1);
+            d.get()
+        });
+        Enter { prev, raw, depth }
     }
 }
 
 impl Drop for Enter {
     fn drop(&mut self) {
-        if CURRENT.with(|c| c.get()) != self.raw {
+        if DEPTH.with(|d| d.get()) != self.depth {
             // A later guard is still alive: restoring `prev` now would leave that guard's
             // runtime current after the guard is gone. Its reference stays (a leak, not a
             // dangling pointer), as does ours. tokio panics here too.
@@ -77,7 +86,9 @@ impl Drop for Enter {
             }
             return;
         }
+        debug_assert_eq!(CURRENT.with(|c| c.get()), self.raw);
         CURRENT.with(|c| c.set(self.prev));
+        DEPTH.with(|d| d.set(self.depth - 1));
         // SAFETY: `raw` is the reference this guard stored with `Rc::into_raw`, and it is no
         // longer current (replaced just above), so nothing reads it through CURRENT.
         drop(unsafe { Rc::from_raw(self.raw) });

@@ -86,6 +86,8 @@ each_backend!(
     many_concurrent_reads_all_complete,
     into_std_keeps_the_logical_position,
     max_buf_size_bounds_each_read_and_write,
+    write_vectored_writes_every_slice,
+    a_read_and_seek_loop_lets_other_tasks_run,
     try_clone_starts_at_the_logical_position_on_the_same_file,
     a_std_file_or_raw_fd_converts_into_a_file,
     file_dropped_with_a_read_in_flight_is_safe,
@@ -529,6 +531,54 @@ fn max_buf_size_bounds_each_read_and_write(rt: &Runtime, dir: &Path) {
         assert_eq!(buf[0], b'd');
     });
     assert_eq!(std::fs::read(&path).unwrap(), b"abcdefgh");
+}
+
+/// tokio's `File` writes every slice of a vectored write into its buffer (tokio's fs_file.rs
+/// `write_vectored`); the default would write the first one only.
+fn write_vectored_writes_every_slice(rt: &Runtime, dir: &Path) {
+    let path = dir.join("vectored");
+    rt.block_on(async {
+        let mut f = File::create(&path).await.unwrap();
+        let slices = [
+            std::io::IoSlice::new(b"hello "),
+            std::io::IoSlice::new(b"world"),
+        ];
+        assert_eq!(f.write_vectored(&slices).await.unwrap(), 11);
+        f.set_max_buf_size(8);
+        assert_eq!(
+            f.write_vectored(&slices).await.unwrap(),
+            8,
+            "at most one buffer"
+        );
+        f.flush().await.unwrap();
+    });
+    assert_eq!(std::fs::read(&path).unwrap(), b"hello worldhello wo");
+}
+
+/// Each read and seek spends the cooperative budget: on the ring a page-cached read is ready at
+/// once, and a read + seek loop never yielded (tokio's fs_file.rs `coop` hung).
+fn a_read_and_seek_loop_lets_other_tasks_run(rt: &Runtime, dir: &Path) {
+    let path = dir.join("coop");
+    std::fs::write(&path, pattern(64)).unwrap();
+    rt.block_on(async {
+        let ticks = std::rc::Rc::new(std::cell::Cell::new(0u32));
+        let counter = ticks.clone();
+        let ticker = sonic_rt::spawn(async move {
+            loop {
+                counter.set(counter.get() + 1);
+                sonic_rt::task::yield_now().await;
+            }
+        });
+        let mut f = File::open(&path).await.unwrap();
+        let mut buf = [0u8; 16];
+        for _ in 0..1000 {
+            f.read_exact(&mut buf).await.unwrap();
+            f.seek(SeekFrom::Start(0)).await.unwrap();
+        }
+        // 2000 budgeted operations: the budget of 128 ran out again and again.
+        assert!(ticks.get() >= 10, "ticks: {}", ticks.get());
+        ticker.abort();
+    });
 }
 
 fn try_clone_starts_at_the_logical_position_on_the_same_file(rt: &Runtime, dir: &Path) {

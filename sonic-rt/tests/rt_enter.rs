@@ -71,3 +71,21 @@ fn block_on_inside_a_running_runtime_is_still_refused() {
     assert_eq!(b.block_on(async { 1 }), 1);
     assert_eq!(a.block_on(async { 2 }), 2);
 }
+
+/// Out of order is seen even when every guard entered the same runtime (tokio's
+/// `interleave_enter_same_rt`).
+#[test]
+fn guards_of_one_runtime_dropped_out_of_order_panic() {
+    let rt = Runtime::new().unwrap();
+    let outer = rt.enter();
+    let second = rt.enter();
+    let third = rt.enter();
+    let err = catch_unwind(AssertUnwindSafe(|| drop(second))).unwrap_err();
+    assert!(message(&*err).contains("dropped out of order"));
+    drop(third);
+    assert_eq!(Handle::current().id(), rt.handle().id());
+    // The guard dropped out of order keeps its place (and its reference), so the outer one is
+    // now out of order too; tokio reports every such drop the same way.
+    let err = catch_unwind(AssertUnwindSafe(|| drop(outer))).unwrap_err();
+    assert!(message(&*err).contains("dropped out of order"));
+}

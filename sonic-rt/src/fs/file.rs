@@ -18,10 +18,11 @@
 
 use super::io::{BufOp, Io};
 use super::OpenOptions;
+use crate::executor::budget;
 use std::fmt;
 use std::fs::{File as StdFile, Metadata};
 use std::future::{poll_fn, Future};
-use std::io::{self, SeekFrom};
+use std::io::{self, IoSlice, SeekFrom};
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, RawFd};
 use std::path::Path;
 use std::pin::Pin;
@@ -342,6 +343,30 @@ impl File {
         Ok(new)
     }
 
+    /// A write of `len` bytes, `fill` copying the first `n` of them (at most the buffer size)
+    /// into the file's buffer: tokio's rule, it returns `Ok(n)` once they are copied.
+    fn poll_write_from(
+        &mut self,
+        cx: &mut Context<'_>,
+        len: usize,
+        fill: impl FnOnce(&mut Vec<u8>, usize),
+    ) -> Poll<io::Result<usize>> {
+        ready!(budget::poll_proceed(cx));
+        ready!(self.poll_idle(cx))?;
+        if len == 0 {
+            return Poll::Ready(Ok(0));
+        }
+        self.rewind_unread()?;
+        let n = len.min(self.max_buf);
+        let mut buf = std::mem::take(&mut self.buf);
+        buf.clear();
+        fill(&mut buf, n);
+        debug_assert_eq!(buf.len(), n);
+        let op = self.io.write_all(&self.std, buf, self.offset);
+        self.state = State::Busy(Kind::Write(n as u64), op);
+        Poll::Ready(Ok(n))
+    }
+
     /// The logical position (the file is idle).
     #[cfg(feature = "tokio")]
     fn position(&self) -> io::Result<u64> {
@@ -349,6 +374,18 @@ impl File {
         match self.offset {
             Some(o) => Ok(o - unread),
             None => Ok(lseek(&self.std, SeekFrom::Current(0))? - unread),
+        }
+    }
+}
+
+/// Appends the first `n` bytes of `srcs`, in order, to `buf`.
+fn gather(buf: &mut Vec<u8>, srcs: &[IoSlice<'_>], mut n: usize) {
+    for src in srcs {
+        let take = src.len().min(n);
+        buf.extend_from_slice(&src[..take]);
+        n -= take;
+        if n == 0 {
+            break;
         }
     }
 }
@@ -364,6 +401,9 @@ impl futures_io::AsyncRead for File {
         cx: &mut Context<'_>,
         dst: &mut [u8],
     ) -> Poll<io::Result<usize>> {
+        // Spent per read: a page-cached read on the ring (or from the buffer) is ready at once,
+        // so a read loop would otherwise never yield.
+        ready!(budget::poll_proceed(cx));
         let this = self.get_mut();
         loop {
             match &mut this.state {
@@ -403,19 +443,18 @@ impl futures_io::AsyncWrite for File {
         cx: &mut Context<'_>,
         src: &[u8],
     ) -> Poll<io::Result<usize>> {
-        let this = self.get_mut();
-        ready!(this.poll_idle(cx))?;
-        if src.is_empty() {
-            return Poll::Ready(Ok(0));
-        }
-        this.rewind_unread()?;
-        let n = src.len().min(this.max_buf);
-        let mut buf = std::mem::take(&mut this.buf);
-        buf.clear();
-        buf.extend_from_slice(&src[..n]);
-        let op = this.io.write_all(&this.std, buf, this.offset);
-        this.state = State::Busy(Kind::Write(n as u64), op);
-        Poll::Ready(Ok(n))
+        self.get_mut()
+            .poll_write_from(cx, src.len(), |buf, n| buf.extend_from_slice(&src[..n]))
+    }
+
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        srcs: &[IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        let len = srcs.iter().map(|s| s.len()).sum();
+        self.get_mut()
+            .poll_write_from(cx, len, |buf, n| gather(buf, srcs, n))
     }
 
     fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
@@ -433,6 +472,7 @@ impl futures_io::AsyncSeek for File {
         cx: &mut Context<'_>,
         pos: SeekFrom,
     ) -> Poll<io::Result<u64>> {
+        ready!(budget::poll_proceed(cx));
         let this = self.get_mut();
         ready!(this.poll_idle(cx))?;
         Poll::Ready(this.seek_idle(pos))
@@ -466,6 +506,18 @@ impl tokio::io::AsyncWrite for File {
         futures_io::AsyncWrite::poll_write(self, cx, src)
     }
 
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        srcs: &[IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        futures_io::AsyncWrite::poll_write_vectored(self, cx, srcs)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        true
+    }
+
     fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         futures_io::AsyncWrite::poll_flush(self, cx)
     }
@@ -491,6 +543,7 @@ impl tokio::io::AsyncSeek for File {
     }
 
     fn poll_complete(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<u64>> {
+        ready!(budget::poll_proceed(cx));
         let this = self.get_mut();
         ready!(this.poll_idle(cx))?;
         Poll::Ready(this.position())
