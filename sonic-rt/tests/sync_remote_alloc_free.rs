@@ -17,16 +17,31 @@ const WARMUP: u64 = 200;
 const ROUNDS: u64 = 2000;
 
 /// Runs `round(i)` for the warm-up rounds, then returns how many allocations the measured rounds
-/// made on this thread.
-fn measured(mut round: impl FnMut(u64)) -> u64 {
+/// made on this thread, with the backtraces of the first ones (empty when none).
+fn measured(mut round: impl FnMut(u64)) -> Counted {
     for i in 0..WARMUP {
         round(i);
     }
     let before = allocations();
+    sonic_test_support::trace_allocations(true);
     for i in WARMUP..WARMUP + ROUNDS {
         round(i);
     }
-    allocations() - before
+    sonic_test_support::trace_allocations(false);
+    Counted(
+        allocations() - before,
+        sonic_test_support::traced_allocations(),
+    )
+}
+
+/// An allocation count, and where the first ones happened; compares equal to a count.
+#[derive(Debug)]
+struct Counted(u64, String);
+
+impl PartialEq<u64> for Counted {
+    fn eq(&self, n: &u64) -> bool {
+        self.0 == *n
+    }
 }
 
 #[test]
