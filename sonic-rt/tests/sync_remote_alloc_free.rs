@@ -35,8 +35,13 @@ fn measured(mut round: impl FnMut(u64)) -> Counted {
 }
 
 /// An allocation count, and where the first ones happened; compares equal to a count.
-#[derive(Debug)]
 struct Counted(u64, String);
+
+impl std::fmt::Debug for Counted {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} allocations; the first ones:\n{}", self.0, self.1)
+    }
+}
 
 impl PartialEq<u64> for Counted {
     fn eq(&self, n: &u64) -> bool {
