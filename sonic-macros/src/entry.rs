@@ -196,7 +196,10 @@ fn build(kind: Kind, args: TokenStream, func: &ItemFn) -> syn::Result<TokenStrea
             ),
         ));
     }
-    if !sig.inputs.is_empty() {
+    // `#[main]` on any other function (a method, a helper) may take arguments, `self` included,
+    // as tokio's does: its body then runs as an async block that captures them.
+    let with_inputs = kind == Kind::Main && sig.ident != "main";
+    if !sig.inputs.is_empty() && !with_inputs {
         let what = match kind {
             Kind::Main => "the main function cannot take arguments",
             Kind::Test => "a test function cannot take arguments",
@@ -267,6 +270,32 @@ fn build(kind: Kind, args: TokenStream, func: &ItemFn) -> syn::Result<TokenStrea
     };
     let what = kind.name();
     let last = block.brace_token.span.close();
+    if !sig.inputs.is_empty() {
+        // The arguments are moved into an async block; its type is written out (a pinned
+        // `dyn Future` of the declared output) so that `?` in the body converts as it would
+        // in the function.
+        let inputs = &sig.inputs;
+        let ret = match output {
+            syn::ReturnType::Default => quote!(()),
+            syn::ReturnType::Type(_, ty) => quote!(#ty),
+        };
+        return Ok(quote_spanned! {last=>
+            #(#attrs)*
+            #vis fn #ident(#inputs) #output {
+                let #body_fn: ::core::pin::Pin<&mut dyn ::core::future::Future<Output = #ret>> =
+                    ::core::pin::pin!(async move #block);
+                let mut #b = #krate::Builder::new();
+                #calls
+                let #rt = match #b.build() {
+                    ::core::result::Result::Ok(rt) => rt,
+                    ::core::result::Result::Err(e) => {
+                        ::core::panic!("{}: cannot build the runtime: {}", #what, e)
+                    }
+                };
+                #rt.block_on(#body_fn)
+            }
+        });
+    }
     Ok(quote_spanned! {last=>
         #test_attr
         #(#attrs)*

@@ -7,8 +7,9 @@ mod select;
 
 use proc_macro::TokenStream;
 
-/// Marks `async fn main` (or any argument-less `async fn`) as the entry point: the body runs on a
-/// new sonic runtime with `block_on`.
+/// Marks `async fn main` (or any other `async fn`) as the entry point: the body runs on a new
+/// sonic runtime with `block_on`. A function other than `main` may take arguments, `self`
+/// included (as with tokio's attribute); the body then runs as an async block that owns them.
 ///
 /// Options (all optional, comma-separated):
 /// - `busy_poll` or `busy_poll = true|false`: never sleep in the kernel.

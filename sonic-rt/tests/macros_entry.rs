@@ -63,6 +63,33 @@ async fn entry_point() -> u32 {
     sonic_rt::spawn(async { 40 }).await.unwrap() + 2
 }
 
+/// `#[main]` on a function other than `main` may take arguments, `self` included (tokio's
+/// macros_test.rs `trait_method`): the body runs on a new runtime with them.
+trait Doubles {
+    fn doubled(self, by: u32) -> u32;
+}
+
+impl Doubles for u32 {
+    #[sonic_rt::main]
+    async fn doubled(self, by: u32) -> u32 {
+        sonic_rt::task::yield_now().await;
+        self * by
+    }
+}
+
+#[sonic_rt::main]
+async fn parse_sum(a: &str, b: &str) -> Result<u32, std::num::ParseIntError> {
+    sonic_rt::task::yield_now().await;
+    Ok(a.parse::<u32>()? + b.parse::<u32>()?)
+}
+
+#[test]
+fn main_attribute_on_functions_with_arguments() {
+    assert_eq!(21u32.doubled(2), 42);
+    assert_eq!(parse_sum("40", "2"), Ok(42));
+    assert!(parse_sum("x", "2").is_err());
+}
+
 #[test]
 fn main_attribute_makes_a_blocking_fn() {
     assert_eq!(entry_point(), 42);
